@@ -1,0 +1,93 @@
+# Everyday commands. Every target installs what it needs from the repository's own files.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# pyenv: make the Lambda runtime's interpreter (python3.12) and its neighbours resolvable.
+export PYENV_VERSION ?= 3.11.7:3.12.1:3.13.0
+export SAM_CLI_TELEMETRY := 0
+export SAGEMAKER_SUPPRESS_V2_WARNING := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+ENV ?= dev
+PY312 ?= $(shell command -v python3.12 2>/dev/null || echo python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+SAM_VENV := .venv-sam
+CHECKOV_VENV := .venv-checkov
+SAM_CLI_VERSION := 1.170.0
+CHECKOV_VERSION := 3.3.30
+
+# ---------------------------------------------------------------- environments
+$(VENV)/.installed: requirements/dev.txt layers/shared/requirements.txt
+	test -x $(PY) || $(PY312) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements/dev.txt
+	touch $@
+
+$(SAM_VENV)/.installed:
+	test -x $(SAM_VENV)/bin/python || $(PY312) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install -q --upgrade pip
+	$(SAM_VENV)/bin/pip install -q aws-sam-cli==$(SAM_CLI_VERSION)
+	touch $@
+
+$(CHECKOV_VENV)/.installed:
+	test -x $(CHECKOV_VENV)/bin/python || $(PY312) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install -q --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install -q checkov==$(CHECKOV_VERSION)
+	touch $@
+
+.PHONY: venv
+venv: $(VENV)/.installed ## create the development virtualenv
+
+# ---------------------------------------------------------------- checks
+.PHONY: test lint validate pytest
+test: lint validate pytest ## every check: ruff, sam validate --lint, cfn-lint, checkov, pytest
+
+lint: $(VENV)/.installed ## ruff lint and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+validate: $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed ## template checks
+	$(SAM_VENV)/bin/sam validate --lint --template template.yaml --region us-east-1
+	$(VENV)/bin/cfn-lint template.yaml
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation -f template.yaml
+
+pytest: $(VENV)/.installed ## the test suite
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# ---------------------------------------------------------------- local stack
+.PHONY: demo serve replay
+demo: $(VENV)/.installed ## the whole lifecycle on the embedded AWS
+	$(PY) -m local demo --env $(ENV)
+
+serve: $(VENV)/.installed ## embedded AWS with the stack deployed; prints one JSON line, runs until Ctrl-C
+	$(PY) -m local serve --env $(ENV) $(if $(PORT),--port $(PORT))
+
+EVENTS ?= events
+replay: $(VENV)/.installed ## feed events (file or folder) to a local stack: make replay EVENTS=events/x.json
+	$(PY) -m local replay --env $(ENV) $(EVENTS)
+
+# ---------------------------------------------------------------- benchmarks
+.PHONY: bench
+bench: $(VENV)/.installed ## print the benchmark figures
+	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+# ---------------------------------------------------------------- AWS
+.PHONY: build deploy
+build: $(SAM_VENV)/.installed ## sam build (arm64 wheels for the layer)
+	$(SAM_VENV)/bin/sam build --template template.yaml
+
+deploy: build ## sam deploy to ENV (dev | staging | prod) with samconfig.toml
+	$(SAM_VENV)/bin/sam deploy --config-env $(ENV)
+
+# ---------------------------------------------------------------- maintenance
+.PHONY: lock clean help
+lock: ## re-pin requirements/dev.txt from requirements/dev.in
+	rm -rf .venv-lock && $(PY312) -m venv .venv-lock && .venv-lock/bin/pip install -q -r requirements/dev.in
+	.venv-lock/bin/pip freeze > requirements/dev.txt && rm -rf .venv-lock
+
+clean: ## remove build output and local state
+	rm -rf .aws-sam .local .pytest_cache
+
+help:
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
