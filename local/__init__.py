@@ -1,0 +1,1 @@
+"""Local runtime: the embedded AWS and the local stack that runs the template against it."""

@@ -1,0 +1,161 @@
+"""The embedded AWS: moto's server, in this process, with our SageMaker extensions installed.
+
+The server runs in a background thread of the current process, so the extensions patched into moto's backends
+apply to it, and tests can reach the same state directly (``aws.control``, ``aws.sagemaker_store``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import boto3
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.moto_api._internal.models import moto_api_backend
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from local.aws import sagemaker_events, sagemaker_ext, serving
+from local.aws.control import Control, control_middleware
+from local.aws.runtime import RUNTIME, Timings
+
+logger = logging.getLogger(__name__)
+
+
+class _QuietRequestHandler(MotoRequestHandler):
+    """moto's request handler, logging requests at debug level instead of printing each one."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        logger.debug("%s %s %s", self.requestline, code, size)
+
+
+class EmbeddedAWS:
+    """moto server + SageMaker extensions on ``127.0.0.1``.
+
+    >>> aws = EmbeddedAWS(timings=Timings()).start()
+    >>> boto3.client("sagemaker", endpoint_url=aws.endpoint_url, region_name=aws.region)
+    >>> aws.stop()
+
+    moto's state is process-global: run one EmbeddedAWS per process at a time. ``start()`` resets all state.
+    """
+
+    def __init__(
+        self,
+        region: str = "us-east-1",
+        port: int = 0,
+        timings: Timings | None = None,
+        host: str = "127.0.0.1",
+    ) -> None:
+        self.region = region
+        self.account_id = DEFAULT_ACCOUNT_ID
+        self.host = host
+        self._requested_port = port
+        self._initial_timings = timings or Timings()
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self.control = Control(self)
+        self.sagemaker_store = sagemaker_ext.SageMakerStore()
+
+    # -- lifecycle ------------------------------------------------------------------------------------------------
+    def start(self) -> EmbeddedAWS:
+        if self._server is not None:
+            return self
+        sagemaker_ext.install()
+        serving.install()  # InvokeEndpoint answered by the endpoint's model, with data capture
+        self.reset()
+        RUNTIME.timings = self._initial_timings
+        RUNTIME.start()
+        app = control_middleware(DomainDispatcherApplication(create_backend_app), self.control)
+        self._server = make_server(
+            self.host, self._requested_port, app, threaded=True, request_handler=_QuietRequestHandler
+        )
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="embedded-aws", daemon=True
+        )
+        self._thread.start()
+        logger.info("embedded AWS listening on %s", self.endpoint_url)
+        return self
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        RUNTIME.scheduler.clear()
+        RUNTIME.scheduler.resume()
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread:
+            self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> EmbeddedAWS:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def reset(self) -> None:
+        """Forget every resource in every service, scheduled transitions, faults and the event log."""
+        with RUNTIME.lock:
+            RUNTIME.reset()
+            moto_api_backend.reset()
+
+    # -- access ---------------------------------------------------------------------------------------------------
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("EmbeddedAWS is not started")
+        return int(self._server.server_address[1])
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def timings(self) -> Timings:
+        return RUNTIME.timings
+
+    @property
+    def emitted_events(self) -> list[dict[str, Any]]:
+        """Every event emitted so far (oldest first), whether or not a rule matched it."""
+        return list(RUNTIME.emitted_events)
+
+    def client(self, service: str, **kwargs: Any) -> Any:
+        """A boto3 client for this embedded AWS (fake credentials)."""
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint_url,
+            region_name=self.region,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",  # noqa: S106 - fake credentials of the emulator
+            **kwargs,
+        )
+
+    def env(self) -> dict[str, str]:
+        """Environment variables that point boto3 in another process at this embedded AWS."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+        }
+
+    # -- events ---------------------------------------------------------------------------------------------------
+    def emit(
+        self,
+        detail_type: str,
+        detail: Mapping[str, Any],
+        resources: Iterable[str],
+        time: str | None = None,
+    ) -> dict[str, Any]:
+        """Put an ``aws.sagemaker`` event on the default bus (as SageMaker would); returns it once delivered."""
+        return sagemaker_events.emit(
+            detail_type, detail, resources, account=self.account_id, region=self.region, time=time, wait=True
+        )
+
+    def wait_idle(self, timeout: float = 30.0) -> None:
+        """Until due transitions have run and queued events are delivered (held transitions do not count)."""
+        RUNTIME.wait_idle(timeout)
