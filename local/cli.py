@@ -1,0 +1,237 @@
+"""``python -m local``: run the stack of template.yaml on the embedded AWS.
+
+    python -m local serve  [--env dev] [--port N] [--delays demo|zero]   # prints one JSON line, runs until signalled
+    python -m local replay [--env dev] PATH...                           # one JSON line per handler invocation
+    python -m local demo   [--env dev]
+
+Machine-readable output goes to stdout; logs (including the handlers' logs) go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger("local")
+
+DELAYS = {
+    # (Lambda's waits before the 2nd and 3rd attempt, SageMaker timings preset)
+    "zero": (0.0, 0.0),
+    "demo": (1.0, 2.0),
+}
+
+
+def _timings(delays: str) -> Any:
+    from local.aws import Timings  # noqa: PLC0415 - keep `--help` fast
+
+    return Timings.demo() if delays == "demo" else Timings()
+
+
+def _start(args: argparse.Namespace, delays: str) -> tuple[Any, Any, Any]:
+    """Embedded AWS up, the template deployed and started, pipelines runnable: ``(aws, stack, pipeline_runner)``."""
+    from local.aws import EmbeddedAWS  # noqa: PLC0415
+    from local.pipelines import PipelineRunner  # noqa: PLC0415
+    from local.stack import LocalStack  # noqa: PLC0415
+
+    aws = EmbeddedAWS(region=args.region, port=getattr(args, "port", 0), timings=_timings(delays)).start()
+    try:
+        stack = LocalStack(aws, env=args.env, template_path=args.template, retry_delays=DELAYS[delays])
+        stack.deploy()
+        stack.start()
+        # StartPipelineExecution on this embedded AWS runs the pipeline's own definition, steps as subprocesses.
+        runner = PipelineRunner(aws).install()
+    except BaseException:
+        aws.stop()
+        raise
+    return aws, stack, runner
+
+
+def _stop(aws: Any, stack: Any, runner: Any) -> None:
+    runner.uninstall()
+    stack.stop()
+    aws.stop()
+
+
+def _emit(payload: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(payload, default=str) + "\n")
+    sys.stdout.flush()
+
+
+# ---------------------------------------------------------------------------------------------------------- serve
+def serve(args: argparse.Namespace) -> int:
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    from tools.stackinfo import serve_file  # noqa: PLC0415
+
+    aws, stack, runner = _start(args, args.delays)
+    ready_file = serve_file(args.env)
+    try:
+        ready = {
+            "endpoint_url": aws.endpoint_url,
+            "region": aws.region,
+            "account_id": aws.account_id,
+            "env": args.env,
+            "stack_name": stack.stack_name,
+            "outputs": stack.outputs,
+            "functions": {logical_id: spec.name for logical_id, spec in stack.functions.items()},
+        }
+        # Operator commands (make approve / run-pipeline / artifacts / monitor) find the served stack here.
+        ready_file.parent.mkdir(parents=True, exist_ok=True)
+        ready_file.write_text(json.dumps(ready, default=str), encoding="utf-8")
+        _emit(ready)
+        logger.info("serving %s on %s; Ctrl-C to stop", stack.stack_name, aws.endpoint_url)
+        while not stop.wait(0.5):
+            pass
+        logger.info("stopping")
+    finally:
+        ready_file.unlink(missing_ok=True)
+        _stop(aws, stack, runner)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------------------- replay
+def read_events(paths: Sequence[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(file, event)`` for every event of the given files and folders (``*.json``; one event or a list)."""
+    for raw in paths:
+        path = Path(raw)
+        files = sorted(path.glob("*.json")) if path.is_dir() else [path]
+        for file in files:
+            content = json.loads(file.read_text(encoding="utf-8"))
+            for event in content if isinstance(content, list) else [content]:
+                if not isinstance(event, dict):
+                    raise ValueError(f"{file}: an event must be a JSON object")
+                yield str(file), event
+
+
+def replay(args: argparse.Namespace) -> int:
+    events = list(read_events(args.paths))
+    if not events:
+        logger.error("no events in %s", ", ".join(args.paths))
+        return 2
+    aws, stack, runner = _start(args, args.delays)
+    try:
+        ids = stack.put_events([event for _, event in events])
+        stack.wait_idle(args.timeout)
+        for (file, event), event_id in zip(events, ids, strict=True):
+            records = sorted(stack.records_for(event_id), key=lambda record: record["function"])
+            if not records:
+                logger.info("%s: %s matched no rule", file, event.get("detail-type"))
+            for record in records:
+                _emit({"file": file, "detail_type": event.get("detail-type"), **record})
+    finally:
+        _stop(aws, stack, runner)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------------------- demo
+def _say(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def demo(args: argparse.Namespace) -> int:
+    """Stack up; a failed pipeline execution goes through EventBridge to the alert function; the alert comes out."""
+    event_file = Path(args.event)
+    event = json.loads(event_file.read_text(encoding="utf-8"))
+    _say(f"1. Embedded AWS up, {args.template} deployed for '{args.env}' ...")
+    aws, stack, runner = _start(args, "zero")
+    try:
+        _say(f"   endpoint {aws.endpoint_url}, stack {stack.stack_name}")
+        for logical_id, functions in stack.rules.items():
+            if functions:
+                _say(f"   rule {logical_id} -> {', '.join(functions)}")
+        topic_arn = stack.outputs["AlertTopicArn"]
+        sqs, sns = stack.client("sqs"), stack.client("sns")
+        inbox = sqs.create_queue(QueueName="demo-alert-inbox")["QueueUrl"]
+        inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=inbox_arn)
+        _say(f"   an SQS queue is subscribed to the alert topic {topic_arn.rsplit(':', 1)[1]}")
+
+        detail = event.get("detail", {})
+        _say()
+        _say(f"2. SageMaker sends '{event.get('detail-type')}' ({event_file.name}):")
+        for key in ("pipelineArn", "pipelineExecutionArn", "currentPipelineExecutionStatus"):
+            if key in detail:
+                _say(f"   {key}: {detail[key]}")
+        [event_id] = stack.put_events([event])
+        stack.wait_idle(args.timeout)
+
+        _say()
+        _say("3. EventBridge rules matched; Lambda ran:")
+        records = stack.records_for(event_id)
+        for record in records:
+            error = f" ({record['error']})" if record["error"] else ""
+            _say(f"   {record['function']}: {record['outcome']} after {record['attempts']} attempt(s){error}")
+        if not records:
+            _say("   no function: no rule matched this event")
+
+        _say()
+        _say("4. The alert topic delivered:")
+        messages = sqs.receive_message(QueueUrl=inbox, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        for message in messages:
+            envelope = json.loads(message["Body"])
+            attributes = {k: v["Value"] for k, v in envelope.get("MessageAttributes", {}).items()}
+            _say(f"   Subject: {envelope.get('Subject')}")
+            _say(f"   Attributes: {json.dumps(attributes, sort_keys=True)}")
+            for line in str(envelope.get("Message", "")).splitlines():
+                _say(f"   | {line}")
+        if not messages:
+            _say("   nothing")
+    finally:
+        _stop(aws, stack, runner)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------------------- main
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="python -m local", description=__doc__.split("\n\n")[0])
+    root.add_argument("--log-level", help="log level of the runtime and handlers on stderr (INFO; demo: WARNING)")
+    commands = root.add_subparsers(dest="command", required=True)
+
+    def common(command: argparse.ArgumentParser) -> None:
+        command.add_argument("--env", default="dev", help="samconfig.toml environment (dev, staging, prod)")
+        command.add_argument("--template", default="template.yaml", help="SAM template (default: template.yaml)")
+        command.add_argument("--region", default="us-east-1")
+
+    serve_cmd = commands.add_parser("serve", help="embedded AWS + the stack; prints one JSON line, runs until stopped")
+    common(serve_cmd)
+    serve_cmd.add_argument("--port", type=int, default=0, help="port of the embedded AWS (default: any free port)")
+    serve_cmd.add_argument("--delays", choices=sorted(DELAYS), default="demo", help="retry and SageMaker delays")
+    serve_cmd.set_defaults(func=serve)
+
+    replay_cmd = commands.add_parser("replay", help="put events through EventBridge; one JSON line per invocation")
+    common(replay_cmd)
+    replay_cmd.add_argument("paths", nargs="+", metavar="PATH", help="event file (one event or a list) or folder")
+    replay_cmd.add_argument("--delays", choices=sorted(DELAYS), default="zero")
+    replay_cmd.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for the stack to settle")
+    replay_cmd.set_defaults(func=replay)
+
+    demo_cmd = commands.add_parser("demo", help="a narrated run: a failed pipeline execution becomes an alert")
+    common(demo_cmd)
+    demo_cmd.add_argument("--event", default="events/pipeline-execution-failed.json", help="the event SageMaker sends")
+    demo_cmd.add_argument("--timeout", type=float, default=120.0)
+    demo_cmd.set_defaults(func=demo)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    level = args.log_level or ("WARNING" if args.command == "demo" else "INFO")
+    logging.basicConfig(
+        level=level.upper(), stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for noisy in ("botocore", "boto3", "urllib3", "werkzeug", "samtranslator"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        return int(args.func(args))
+    except Exception:
+        logger.exception("%s failed", args.command)
+        return 1

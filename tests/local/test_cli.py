@@ -1,0 +1,108 @@
+"""``python -m local serve`` and ``python -m local replay`` as subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PROBE = ROOT / "tests" / "fixtures" / "stack" / "template.yaml"
+
+
+def _run(*args: str, **kwargs: object) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "local", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        **kwargs,  # type: ignore[call-overload]
+    )
+
+
+def _readline(process: subprocess.Popen[str], timeout: float) -> str:
+    assert process.stdout is not None
+    selector = selectors.DefaultSelector()
+    selector.register(process.stdout, selectors.EVENT_READ)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if selector.select(timeout=0.2):
+            return process.stdout.readline()
+        if process.poll() is not None:
+            return ""
+    raise TimeoutError("no output")
+
+
+@pytest.mark.slow
+def test_serve_prints_one_json_line_then_runs_until_sigterm() -> None:
+    # GIVEN `serve` of the project's template
+    process = _run("serve", "--env", "dev", "--delays", "zero")
+    try:
+        # WHEN it is ready
+        ready = json.loads(_readline(process, timeout=120))
+
+        # THEN its one line names the endpoint and the resolved outputs, and the stack exists there
+        assert ready["region"] == "us-east-1"
+        assert ready["outputs"]["Environment"] == "dev"
+        sns = boto3.client(
+            "sns",
+            endpoint_url=ready["endpoint_url"],
+            region_name=ready["region"],
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",  # noqa: S106
+        )
+        assert ready["outputs"]["AlertTopicArn"] in [t["TopicArn"] for t in sns.list_topics()["Topics"]]
+
+        # AND on SIGTERM it stops cleanly, printing nothing more
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        assert process.stdout is not None
+        assert process.stdout.read() == ""
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+@pytest.mark.slow
+def test_replay_prints_one_line_per_handler_invocation(tmp_path: Path) -> None:
+    # GIVEN a file holding two events: one for both probe functions, one for none
+    events = [
+        {"source": "local.probe", "detail-type": "Probe", "detail": {"target": "both", "count": 3, "mode": "fail"}},
+        {"source": "local.probe", "detail-type": "Probe", "detail": {"target": "nobody"}},
+    ]
+    (tmp_path / "events.json").write_text(json.dumps(events), encoding="utf-8")
+
+    # WHEN replayed on the probe stack
+    process = _run("replay", "--template", str(PROBE), str(tmp_path))
+    out, _ = process.communicate(timeout=180)
+
+    # THEN it exits 0 (handler errors are outcomes, not failures) with one line per invocation
+    assert process.returncode == 0
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert sorted((line["function"], line["outcome"], line["attempts"]) for line in lines) == [
+        ("OtherFunction", "error", 1),
+        ("ProbeFunction", "dead-lettered", 3),
+    ]
+    assert {line["event_id"] for line in lines} == {lines[0]["event_id"]}
+    assert all(line["error"].startswith("failing on purpose") for line in lines)
+    assert all(line["file"] == str(tmp_path / "events.json") for line in lines)
+
+
+@pytest.mark.slow
+def test_demo_narrates_a_failed_execution_becoming_an_alert() -> None:
+    process = _run("demo")
+    out, _ = process.communicate(timeout=180)
+    assert process.returncode == 0
+    assert "AlertFunction: ok after 1 attempt(s)" in out
+    assert "Subject: [dev]" in out

@@ -1,0 +1,81 @@
+"""Find the stack an operator command talks to: a running local stack (`make serve`) or the deployed one on AWS.
+
+`python -m local serve` writes its ready line to `.local/serve-<env>.json`; when that file names a live endpoint, the
+commands use it (through the standard ``AWS_ENDPOINT_URL`` setting). Otherwise they read the CloudFormation outputs of
+the environment's stack (its name comes from samconfig.toml) with the caller's own AWS credentials.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCAL_STATE = ROOT / ".local"
+
+
+def serve_file(env: str) -> Path:
+    return LOCAL_STATE / f"serve-{env}.json"
+
+
+@dataclass(frozen=True)
+class StackInfo:
+    env: str
+    region: str
+    outputs: dict[str, str]
+    endpoint_url: str | None  # None: real AWS
+
+    @property
+    def is_local(self) -> bool:
+        return self.endpoint_url is not None
+
+    def client(self, service: str):
+        if self.endpoint_url:
+            return boto3.client(
+                service,
+                region_name=self.region,
+                endpoint_url=self.endpoint_url,
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",  # noqa: S106 - the embedded AWS accepts any credentials
+            )
+        return boto3.client(service, region_name=self.region)
+
+    def apply_to_environ(self) -> None:
+        """Point boto3 in this process (and its children) at the stack, as standard configuration does."""
+        os.environ["AWS_DEFAULT_REGION"] = self.region
+        if self.endpoint_url:
+            os.environ["AWS_ENDPOINT_URL"] = self.endpoint_url
+            os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+            os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+
+
+def _alive(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/moto-api/", timeout=2):  # noqa: S310 - loopback URL we wrote ourselves
+            return True
+    except OSError:
+        return False
+
+
+def stack_name(env: str) -> str:
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    return config[env]["deploy"]["parameters"]["stack_name"]
+
+
+def resolve(env: str = "dev") -> StackInfo:
+    """The local stack of ``env`` if one is being served, else the deployed stack on AWS."""
+    path = serve_file(env)
+    if path.exists():
+        ready = json.loads(path.read_text())
+        if _alive(ready["endpoint_url"]):
+            return StackInfo(env, ready["region"], dict(ready["outputs"]), ready["endpoint_url"])
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    stacks = boto3.client("cloudformation", region_name=region).describe_stacks(StackName=stack_name(env))
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks["Stacks"][0].get("Outputs", [])}
+    return StackInfo(env, region, outputs, None)
