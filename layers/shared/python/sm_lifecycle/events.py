@@ -1,0 +1,387 @@
+"""Typed models of the SageMaker events this stack reacts to (Powertools Parser ``EventBridgeModel`` subclasses).
+
+Field names are python snake_case; each is aliased to the exact casing SageMaker sends (PascalCase for model package,
+training job and endpoint events, camelCase for pipeline events). Unknown fields are kept (``model_extra``), never an
+error: SageMaker adds fields over time. Every time field accepts ISO 8601 strings, epoch-millisecond strings and
+numbers (ints or floats) and becomes an aware UTC ``datetime`` (:data:`UtcDatetime`).
+
+    event = parse_event(raw, ModelPackageStateChangeEvent)   # or parse_any(raw), dispatching on detail-type
+    event.detail.model_approval_status                       # "Approved"
+
+Both raise :class:`~sm_lifecycle.errors.InvalidEventError` whose ``field`` is the dotted path of the first offending
+field as AWS spells it (``"detail.ModelPackageArn"``, ``"detail-type"``, ``"detail.ProductionVariants.0"``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Any, ClassVar, Literal
+
+from aws_lambda_powertools.utilities.parser.models.event_bridge import EventBridgeModel
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError
+from pydantic.alias_generators import to_camel, to_pascal
+
+from sm_lifecycle.errors import InvalidEventError
+
+__all__ = [
+    "DETAIL_TYPES",
+    "EndpointDeploymentStateChangeDetail",
+    "EndpointDeploymentStateChangeEvent",
+    "EndpointStateChangeDetail",
+    "EndpointStateChangeEvent",
+    "ModelPackageStateChangeDetail",
+    "ModelPackageStateChangeEvent",
+    "PipelineExecutionStatusChangeDetail",
+    "PipelineExecutionStatusChangeEvent",
+    "PipelineStepStatusChangeDetail",
+    "PipelineStepStatusChangeEvent",
+    "SageMakerEvent",
+    "TrainingJobStateChangeDetail",
+    "TrainingJobStateChangeEvent",
+    "UtcDatetime",
+    "parse_any",
+    "parse_event",
+    "to_utc_datetime",
+]
+
+# ------------------------------------------------------------------------------------------------ time
+
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+# Below this magnitude a number is read as epoch seconds, above as epoch milliseconds (1e11 s is the year 5138,
+# 1e11 ms is March 1973): SageMaker sends milliseconds, the API and hand-written events sometimes seconds.
+_SECONDS_LIMIT = 1e11
+
+
+def _from_epoch(value: float) -> datetime:
+    if not math.isfinite(value):
+        raise ValueError("time must be a finite number")
+    seconds = value / 1000.0 if abs(value) >= _SECONDS_LIMIT else value
+    try:
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise ValueError(f"time {value!r} is out of range") from exc
+
+
+def to_utc_datetime(value: Any) -> datetime:
+    """An aware UTC datetime from an ISO 8601 string, an epoch-milliseconds string or number, or a datetime.
+
+    Naive values (no offset) are taken as UTC. Raises ``ValueError`` for anything else.
+    """
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if isinstance(value, bool):
+        raise ValueError("expected a time (ISO 8601 or epoch milliseconds), got a boolean")
+    if isinstance(value, int | float):
+        return _from_epoch(float(value))
+    if isinstance(value, str):
+        text = value.strip()
+        if _NUMBER.match(text):
+            return _from_epoch(float(text))
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"expected a time (ISO 8601 or epoch milliseconds), got {value!r}") from None
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    raise ValueError(f"expected a time (ISO 8601 or epoch milliseconds), got {type(value).__name__}")
+
+
+UtcDatetime = Annotated[datetime, PlainValidator(to_utc_datetime)]
+"""A time field as SageMaker sends it (ISO string, epoch-ms string or number) → aware UTC ``datetime``."""
+
+# ------------------------------------------------------------------------------------------------ bases
+# defer_build: a model's validator is built on its first use, so a function builds only the models of the events it
+# receives (cold start), not all six at import.
+
+
+class _PascalDetail(BaseModel):
+    """Detail of model package, training job and endpoint events (``ModelPackageArn`` style)."""
+
+    model_config = ConfigDict(
+        alias_generator=to_pascal, populate_by_name=True, extra="allow", frozen=True, defer_build=True
+    )
+
+
+class _CamelDetail(BaseModel):
+    """Detail of pipeline events (``pipelineExecutionArn`` style)."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="allow", frozen=True, defer_build=True
+    )
+
+
+class SageMakerEvent(EventBridgeModel):
+    """Envelope of every SageMaker event; subclasses pin ``detail-type`` and type ``detail``."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="allow", frozen=True, defer_build=True)
+
+    DETAIL_TYPE: ClassVar[str] = ""
+    source: Literal["aws.sagemaker"]
+    time: UtcDatetime
+
+
+def _pipeline_name(pipeline_arn: str) -> str:
+    """``arn:aws:sagemaker:REGION:ACCOUNT:pipeline/NAME[/execution/ID]`` → ``NAME``."""
+    _, _, rest = pipeline_arn.partition(":pipeline/")
+    return rest.split("/", 1)[0]
+
+
+def _execution_id(pipeline_execution_arn: str) -> str:
+    _, _, execution_id = pipeline_execution_arn.rpartition("/execution/")
+    return execution_id
+
+
+# ------------------------------------------------------------------------------------------------ model package
+
+ModelApprovalStatus = Literal["Approved", "Rejected", "PendingManualApproval"]
+
+
+class ModelPackageStateChangeDetail(_PascalDetail):
+    model_package_group_name: str
+    model_package_version: int
+    model_package_arn: str
+    model_approval_status: ModelApprovalStatus
+    model_package_status: str | None = None
+    inference_specification: dict[str, Any] | None = None
+    model_metrics: dict[str, Any] | None = None
+    customer_metadata_properties: dict[str, str] | None = None
+    metadata_properties: dict[str, Any] | None = None
+    updated_model_package_fields: list[str] = Field(default_factory=list)
+    approval_description: str | None = None
+    model_package_description: str | None = None
+    creation_time: UtcDatetime | None = None
+    last_modified_time: UtcDatetime | None = None
+
+    @property
+    def is_new(self) -> bool:
+        """The creation event (no field updated yet), as opposed to a later update."""
+        return not self.updated_model_package_fields
+
+
+class ModelPackageStateChangeEvent(SageMakerEvent):
+    DETAIL_TYPE: ClassVar[str] = "SageMaker Model Package State Change"
+    detail_type: Literal["SageMaker Model Package State Change"] = Field(alias="detail-type")
+    detail: ModelPackageStateChangeDetail
+
+
+# ------------------------------------------------------------------------------------------------ pipelines
+
+PipelineExecutionStatus = Literal["Executing", "Stopping", "Stopped", "Failed", "Succeeded"]
+StepStatus = Literal["Starting", "Executing", "Stopping", "Stopped", "Failed", "Succeeded"]
+
+
+class PipelineExecutionStatusChangeDetail(_CamelDetail):
+    pipeline_arn: str
+    pipeline_execution_arn: str
+    current_pipeline_execution_status: PipelineExecutionStatus
+    previous_pipeline_execution_status: str | None = None
+    pipeline_execution_display_name: str | None = None
+    pipeline_execution_description: str | None = None
+    failure_reason: str | None = None
+    execution_start_time: UtcDatetime | None = None
+    execution_end_time: UtcDatetime | None = None
+
+    @property
+    def pipeline_name(self) -> str:
+        return _pipeline_name(self.pipeline_arn)
+
+    @property
+    def execution_id(self) -> str:
+        return _execution_id(self.pipeline_execution_arn)
+
+
+class PipelineExecutionStatusChangeEvent(SageMakerEvent):
+    DETAIL_TYPE: ClassVar[str] = "SageMaker Model Building Pipeline Execution Status Change"
+    detail_type: Literal["SageMaker Model Building Pipeline Execution Status Change"] = Field(alias="detail-type")
+    detail: PipelineExecutionStatusChangeDetail
+
+
+class PipelineStepStatusChangeDetail(_CamelDetail):
+    pipeline_arn: str
+    pipeline_execution_arn: str
+    step_name: str
+    current_step_status: StepStatus
+    previous_step_status: str | None = None
+    step_type: str | None = None
+    step_display_name: str | None = None
+    failure_reason: str | None = None
+    metadata: dict[str, Any] | None = None
+    step_start_time: UtcDatetime | None = None
+    step_end_time: UtcDatetime | None = None
+
+    @property
+    def pipeline_name(self) -> str:
+        return _pipeline_name(self.pipeline_arn)
+
+    @property
+    def execution_id(self) -> str:
+        return _execution_id(self.pipeline_execution_arn)
+
+
+class PipelineStepStatusChangeEvent(SageMakerEvent):
+    DETAIL_TYPE: ClassVar[str] = "SageMaker Model Building Pipeline Execution Step Status Change"
+    detail_type: Literal["SageMaker Model Building Pipeline Execution Step Status Change"] = Field(alias="detail-type")
+    detail: PipelineStepStatusChangeDetail
+
+
+# ------------------------------------------------------------------------------------------------ training
+
+TrainingJobStatus = Literal["InProgress", "Completed", "Failed", "Stopping", "Stopped"]
+
+
+class TrainingJobStateChangeDetail(_PascalDetail):
+    training_job_name: str
+    training_job_status: TrainingJobStatus
+    training_job_arn: str | None = None
+    secondary_status: str | None = None
+    failure_reason: str | None = None
+    role_arn: str | None = None
+    hyper_parameters: dict[str, Any] | None = None
+    algorithm_specification: dict[str, Any] | None = None
+    resource_config: dict[str, Any] | None = None
+    stopping_condition: dict[str, Any] | None = None
+    enable_managed_spot_training: bool | None = None
+    model_artifacts: dict[str, Any] | None = None
+    secondary_status_transitions: list[dict[str, Any]] = Field(default_factory=list)
+    tags: dict[str, str] = Field(default_factory=dict)
+    creation_time: UtcDatetime | None = None
+    training_start_time: UtcDatetime | None = None
+    training_end_time: UtcDatetime | None = None
+    last_modified_time: UtcDatetime | None = None
+
+
+class TrainingJobStateChangeEvent(SageMakerEvent):
+    DETAIL_TYPE: ClassVar[str] = "SageMaker Training Job State Change"
+    detail_type: Literal["SageMaker Training Job State Change"] = Field(alias="detail-type")
+    detail: TrainingJobStateChangeDetail
+
+
+# ------------------------------------------------------------------------------------------------ endpoints
+
+# Endpoint events spell statuses in upper snake case, unlike the API (``IN_SERVICE`` vs ``InService``).
+EndpointEventStatus = Literal[
+    "OUT_OF_SERVICE",
+    "CREATING",
+    "UPDATING",
+    "SYSTEM_UPDATING",
+    "ROLLING_BACK",
+    "IN_SERVICE",
+    "DELETING",
+    "FAILED",
+    "UPDATE_ROLLBACK_FAILED",
+]
+_API_STATUS = {
+    "OUT_OF_SERVICE": "OutOfService",
+    "CREATING": "Creating",
+    "UPDATING": "Updating",
+    "SYSTEM_UPDATING": "SystemUpdating",
+    "ROLLING_BACK": "RollingBack",
+    "IN_SERVICE": "InService",
+    "DELETING": "Deleting",
+    "FAILED": "Failed",
+    "UPDATE_ROLLBACK_FAILED": "UpdateRollbackFailed",
+}
+
+
+class PendingDeploymentSummary(_PascalDetail):
+    endpoint_config_name: str | None = None
+    start_time: UtcDatetime | None = None
+    production_variants: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class EndpointStateChangeDetail(_PascalDetail):
+    endpoint_name: str
+    endpoint_status: EndpointEventStatus
+    endpoint_arn: str | None = None
+    endpoint_config_name: str | None = None
+    failure_reason: str | None = None
+    production_variants: list[dict[str, Any]] = Field(default_factory=list)
+    tags: dict[str, str] = Field(default_factory=dict)
+    creation_time: UtcDatetime | None = None
+    last_modified_time: UtcDatetime | None = None
+
+    @property
+    def api_status(self) -> str:
+        """The status as the SageMaker API spells it (``IN_SERVICE`` → ``InService``)."""
+        return _API_STATUS[self.endpoint_status]
+
+
+class EndpointStateChangeEvent(SageMakerEvent):
+    DETAIL_TYPE: ClassVar[str] = "SageMaker Endpoint State Change"
+    detail_type: Literal["SageMaker Endpoint State Change"] = Field(alias="detail-type")
+    detail: EndpointStateChangeDetail
+
+
+class EndpointDeploymentStateChangeDetail(EndpointStateChangeDetail):
+    pending_deployment_summary: PendingDeploymentSummary | None = None
+
+
+class EndpointDeploymentStateChangeEvent(SageMakerEvent):
+    DETAIL_TYPE: ClassVar[str] = "SageMaker Endpoint Deployment State Change"
+    detail_type: Literal["SageMaker Endpoint Deployment State Change"] = Field(alias="detail-type")
+    detail: EndpointDeploymentStateChangeDetail
+
+
+# ------------------------------------------------------------------------------------------------ parsing
+
+DETAIL_TYPES: dict[str, type[SageMakerEvent]] = {
+    model.DETAIL_TYPE: model
+    for model in (
+        ModelPackageStateChangeEvent,
+        PipelineExecutionStatusChangeEvent,
+        PipelineStepStatusChangeEvent,
+        TrainingJobStateChangeEvent,
+        EndpointStateChangeEvent,
+        EndpointDeploymentStateChangeEvent,
+    )
+}
+"""detail-type → model, for :func:`parse_any`."""
+
+
+def _dotted(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "(event)"
+
+
+def _describe(error: Any) -> str:
+    value = repr(error.get("input"))
+    value = value if len(value) <= 80 else value[:77] + "..."
+    if error.get("type") == "missing":
+        return f"{_dotted(error['loc'])}: field required"
+    if error.get("type") == "value_error":
+        return f"{_dotted(error['loc'])}: {error['msg'].removeprefix('Value error, ')}"
+    return f"{_dotted(error['loc'])}: {error['msg']} (got {value})"
+
+
+def parse_event[M: SageMakerEvent](event: Any, model: type[M]) -> M:
+    """Validate ``event`` (the raw Lambda event) as ``model``, or raise ``InvalidEventError(field=<dotted path>)``."""
+    if isinstance(event, model):
+        return event
+    if not isinstance(event, dict):
+        raise InvalidEventError(
+            f"invalid {model.__name__}: expected a JSON object, got {type(event).__name__}", field="(event)"
+        )
+    try:
+        return model.model_validate(event)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        # A wrong detail-type explains every other error: name it alone.
+        errors = [e for e in errors if e["loc"] == ("detail-type",)] or errors
+        shown = "; ".join(_describe(error) for error in errors[:3])
+        more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+        raise InvalidEventError(
+            f"invalid {model.__name__} (event id {event.get('id', '?')}): {shown}{more}",
+            field=_dotted(errors[0]["loc"]),
+        ) from None
+
+
+def parse_any(event: Any) -> SageMakerEvent:
+    """Parse ``event`` with the model of its ``detail-type``; unknown or missing detail-type → InvalidEventError."""
+    detail_type = event.get("detail-type") if isinstance(event, dict) else None
+    model = DETAIL_TYPES.get(detail_type) if isinstance(detail_type, str) else None
+    if model is None:
+        raise InvalidEventError(
+            f"unsupported detail-type {detail_type!r}; expected one of: {', '.join(sorted(DETAIL_TYPES))}",
+            field="detail-type",
+        )
+    return parse_event(event, model)

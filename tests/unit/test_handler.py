@@ -1,0 +1,101 @@
+"""The shared handler wrapper: invalid events dead-lettered and alerted, conflicts normal, the rest retried."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from sm_lifecycle.errors import ConflictError, InvalidEventError, TransientError
+from sm_lifecycle.handler import lifecycle_handler
+from sm_lifecycle.settings import Settings
+from tests.unit.conftest import LambdaContext
+
+EVENT = {"id": "0b5e1a9f-0000-4000-8000-000000000001", "detail-type": "SageMaker Training Job State Change"}
+
+
+def raising(error: Exception) -> Any:
+    @lifecycle_handler
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        raise error
+
+    return handler
+
+
+def test_result_of_a_successful_handler_is_returned_unchanged(stack: Settings, inbox: Any, dead_letters: Any) -> None:
+    @lifecycle_handler
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return {"status": "ok", "id": event["id"]}
+
+    assert handler(EVENT, LambdaContext()) == {"status": "ok", "id": EVENT["id"]}
+    assert inbox.read() == []
+    assert dead_letters() == []
+
+
+def test_invalid_event_is_dead_lettered_alerted_and_not_retried(stack: Settings, inbox: Any, dead_letters: Any) -> None:
+    # GIVEN a handler that finds the event invalid
+    handler = raising(InvalidEventError("detail.TrainingJobName: field required", field="detail.TrainingJobName"))
+    # WHEN invoked
+    result = handler(EVENT, LambdaContext(aws_request_id="request-7"))
+    # THEN it returns (Lambda does not retry) and says why
+    assert result["status"] == "invalid"
+    assert result["field"] == "detail.TrainingJobName"
+    assert "field required" in result["error"]
+    # AND the event is in the dead-letter queue with Lambda's attributes
+    [message] = dead_letters()
+    assert json.loads(message["Body"]) == EVENT
+    assert message["MessageId"] == result["dead_letter_message_id"]
+    assert message["MessageAttributes"]["RequestID"]["StringValue"] == "request-7"
+    assert message["MessageAttributes"]["ErrorCode"]["DataType"] == "Number"
+    assert "field required" in message["MessageAttributes"]["ErrorMessage"]["StringValue"]
+    # AND one alert names the function, the field and the reason
+    [alert] = inbox.read()
+    assert alert["attributes"]["kind"] == "invalid-event"
+    assert alert["attributes"]["severity"] == "error"
+    assert alert["attributes"]["function"] == "AlertFunction"
+    assert "AlertFunction" in alert["Subject"]
+    assert "Field: detail.TrainingJobName" in alert["Message"]
+    assert EVENT["id"] in alert["Message"]
+    assert stack.dead_letter_queue_url in alert["Message"]
+
+
+def test_invalid_event_is_still_dead_lettered_when_the_alert_fails(
+    stack: Settings, dead_letters: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a topic that does not exist
+    monkeypatch.setenv("ALERT_TOPIC_ARN", stack.alert_topic_arn + "-gone")
+    # WHEN an invalid event is handled
+    result = raising(InvalidEventError("bad", field="detail"))(EVENT, LambdaContext())
+    # THEN the event is dead-lettered and the invocation is not retried
+    assert result["status"] == "invalid"
+    assert len(dead_letters()) == 1
+
+
+def test_invalid_event_is_retried_when_it_cannot_be_dead_lettered(
+    stack: Settings, inbox: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a dead-letter queue that does not exist
+    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", stack.dead_letter_queue_url + "-gone")
+    # WHEN an invalid event is handled  THEN the failure propagates (Lambda retries, then its own DLQ keeps the event)
+    with pytest.raises(ClientError, match=r"NonExistentQueue|does not exist"):
+        raising(InvalidEventError("bad", field="detail"))(EVENT, LambdaContext())
+    assert inbox.read() == []
+
+
+def test_conflict_is_a_normal_outcome(stack: Settings, inbox: Any, dead_letters: Any) -> None:
+    result = raising(ConflictError("endpoint fraud-detector-dev is Updating"))(EVENT, LambdaContext())
+    assert result == {"status": "conflict", "reason": "endpoint fraud-detector-dev is Updating"}
+    assert inbox.read() == []
+    assert dead_letters() == []
+
+
+@pytest.mark.parametrize("error", [TransientError("throttled"), RuntimeError("bug")], ids=type)
+def test_transient_and_unexpected_errors_are_raised_for_lambda_to_retry(
+    error: Exception, stack: Settings, inbox: Any, dead_letters: Any
+) -> None:
+    with pytest.raises(type(error)):
+        raising(error)(EVENT, LambdaContext())
+    assert inbox.read() == []
+    assert dead_letters() == []
