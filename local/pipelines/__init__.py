@@ -1,0 +1,10 @@
+"""Local execution of SageMaker pipelines on the embedded AWS (see :mod:`local.pipelines.executor`).
+
+``PipelineRunner(aws).install()`` makes every ``StartPipelineExecution`` on the embedded AWS run for real;
+``runner.interrupt_training(after_checkpoints=2)`` arms a Spot interruption of the next training job;
+``runner.wait(execution_arn)`` returns ``DescribePipelineExecution`` once the execution has ended.
+"""
+
+from local.pipelines.executor import CapacityShortage, PipelineRunner, SpotInterruption, active_runner
+
+__all__ = ["CapacityShortage", "PipelineRunner", "SpotInterruption", "active_runner"]

@@ -1,0 +1,26 @@
+"""The SageMaker pipeline (SDK v2) that trains, evaluates and registers the credit-card default model.
+
+Only this package (and the local pipeline runner) imports the ``sagemaker`` SDK. Importing it configures the SDK
+for non-interactive use before ``sagemaker`` is imported: no v3 upgrade banner, telemetry opted out through the
+SDK's own configuration file (``sagemaker-config.yaml`` beside this file).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+STEPS_DIR = PACKAGE_DIR / "steps"
+PARAMS_DIR = PACKAGE_DIR / "params"
+
+os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
+os.environ.setdefault("SAGEMAKER_USER_CONFIG_OVERRIDE", str(PACKAGE_DIR / "sagemaker-config.yaml"))
+
+
+def quiet_sdk_logs() -> None:
+    """Keep command output readable: the SDK logs every default it applies and warns on each pipeline variable."""
+    for name in ("sagemaker", "sagemaker.config"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    logging.getLogger("botocore").setLevel(logging.WARNING)

@@ -1,0 +1,81 @@
+"""What ``python -m pipeline`` does, as functions (the local runner and the tests call them too)."""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+
+from pipeline.config import PipelineParams, Target, git_sha
+from pipeline.data import upload_raw_data
+from pipeline.definition import build_pipeline, data_uri, session_for
+
+TERMINAL = ("Succeeded", "Failed", "Stopped")
+# Building under a PipelineSession is the point; the SDK warns about it on every job step.
+warnings.filterwarnings("ignore", message="Running within a PipelineSession", category=UserWarning)
+
+
+def pipeline_for(target: Target, environment: str, boto_session: boto3.session.Session | None = None):
+    return build_pipeline(target, PipelineParams.load(environment), session_for(target, boto_session))
+
+
+def definition(target: Target, environment: str, boto_session: boto3.session.Session | None = None) -> dict:
+    """The pipeline definition JSON (uploads the step code to the artifact bucket, as ``upsert`` does)."""
+    return json.loads(pipeline_for(target, environment, boto_session).definition())
+
+
+def upsert(target: Target, environment: str, boto_session: boto3.session.Session | None = None) -> str:
+    """Create or update the pipeline; returns its ARN."""
+    pipeline = pipeline_for(target, environment, boto_session)
+    response = pipeline.upsert(
+        role_arn=target.role_arn,
+        description=f"Credit-card default model ({environment}), trained on Spot, registered for approval",
+        tags=[{"Key": "environment", "Value": environment}],
+    )
+    return response["PipelineArn"]
+
+
+def start(
+    target: Target,
+    *,
+    sha: str | None = None,
+    parameters: dict[str, Any] | None = None,
+    boto_session: boto3.session.Session | None = None,
+) -> str:
+    """Start an execution tagged with the git SHA (parameter ``GitSha``, display name, description)."""
+    sha = sha or git_sha()
+    session = boto_session or boto3.session.Session(region_name=target.region)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    values = {"GitSha": sha, **(parameters or {})}
+    response = session.client("sagemaker").start_pipeline_execution(
+        PipelineName=target.pipeline_name,
+        PipelineExecutionDisplayName=f"git-{sha}-{stamp}"[:82],
+        PipelineExecutionDescription=f"git {sha}",
+        PipelineParameters=[{"Name": k, "Value": str(v)} for k, v in values.items()],
+    )
+    return response["PipelineExecutionArn"]
+
+
+def wait(
+    execution_arn: str, *, timeout: float = 3600.0, poll: float = 2.0, boto_session: boto3.session.Session | None = None
+) -> dict[str, Any]:
+    """Poll DescribePipelineExecution until the execution ends."""
+    client = (boto_session or boto3.session.Session()).client("sagemaker")
+    deadline = time.monotonic() + timeout
+    while True:
+        described = client.describe_pipeline_execution(PipelineExecutionArn=execution_arn)
+        if described["PipelineExecutionStatus"] in TERMINAL:
+            return described
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{execution_arn} still {described['PipelineExecutionStatus']} after {timeout} s")
+        time.sleep(poll)
+
+
+def upload_data(target: Target, uri: str | None = None, boto_session: boto3.session.Session | None = None) -> str:
+    """Upload the raw ``Default`` data set to the pipeline's default input location (or ``uri``)."""
+    session = boto_session or boto3.session.Session(region_name=target.region)
+    return upload_raw_data(session.client("s3"), uri or data_uri(target.bucket))
