@@ -56,7 +56,7 @@ pytest: $(VENV)/.installed ## the test suite
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # ---------------------------------------------------------------- local stack
-.PHONY: demo serve replay
+.PHONY: demo serve replay run-pipeline
 demo: $(VENV)/.installed ## the whole lifecycle on the embedded AWS
 	$(PY) -m local demo --env $(ENV)
 
@@ -66,6 +66,27 @@ serve: $(VENV)/.installed ## embedded AWS with the stack deployed; prints one JS
 EVENTS ?= events
 replay: $(VENV)/.installed ## feed events (file or folder) to a local stack: make replay EVENTS=events/x.json
 	$(PY) -m local replay --env $(ENV) $(EVENTS)
+
+TARGET ?= local
+run-pipeline: $(VENV)/.installed ## upsert + start the pipeline: on `make serve`'s stack, else a one-shot local run; TARGET=aws for AWS
+	@if [ "$(TARGET)" = aws ] || $(PY) -m tools.stackinfo served $(ENV); then \
+		$(PY) -m pipeline run --env $(ENV); \
+	else \
+		$(PY) -m local.pipelines --env $(ENV); \
+	fi
+
+# ---------------------------------------------------------------- governance
+.PHONY: artifacts
+artifacts: $(VENV)/.installed ## tags of every artifact of one execution: make artifacts EXECUTION=<id|arn> [JSON=1]
+	@test -n "$(EXECUTION)" || { echo "usage: make artifacts EXECUTION=<execution id or ARN> [ENV=dev] [JSON=1]"; exit 2; }
+	PYTHONPATH=layers/shared/python:. $(PY) -m tools.artifacts --env $(ENV) $(if $(JSON),--json) $(EXECUTION)
+
+.PHONY: approve reject
+approve: $(VENV)/.installed ## approve a model package version like the console: make approve VERSION=3 [ENV=dev]
+	$(PY) -m tools.approval approve --version $(VERSION) --env $(ENV) $(if $(NOTE),--note "$(NOTE)")
+
+reject: $(VENV)/.installed ## reject a model package version (the endpoint rolls back): make reject VERSION=3
+	$(PY) -m tools.approval reject --version $(VERSION) --env $(ENV) $(if $(NOTE),--note "$(NOTE)")
 
 # ---------------------------------------------------------------- benchmarks
 .PHONY: bench
@@ -77,8 +98,9 @@ bench: $(VENV)/.installed ## print the benchmark figures
 build: $(SAM_VENV)/.installed ## sam build (arm64 wheels for the layer)
 	$(SAM_VENV)/bin/sam build --template template.yaml
 
-deploy: build ## sam deploy to ENV (dev | staging | prod) with samconfig.toml
-	$(SAM_VENV)/bin/sam deploy --config-env $(ENV)
+deploy: build $(VENV)/.installed ## sam deploy to ENV (dev | staging | prod) with samconfig.toml, tagged with the git SHA
+	$(SAM_VENV)/bin/sam deploy --config-env $(ENV) \
+		--parameter-overrides $$($(PY) -m tools.stackinfo deploy-overrides $(ENV) $$(git rev-parse --short HEAD))
 
 # ---------------------------------------------------------------- maintenance
 .PHONY: lock clean help

@@ -39,10 +39,17 @@ def _start(args: argparse.Namespace, delays: str) -> tuple[Any, Any, Any]:
     from local.aws import EmbeddedAWS  # noqa: PLC0415
     from local.pipelines import PipelineRunner  # noqa: PLC0415
     from local.stack import LocalStack  # noqa: PLC0415
+    from pipeline.config import git_sha  # noqa: PLC0415
 
     aws = EmbeddedAWS(region=args.region, port=getattr(args, "port", 0), timings=_timings(delays)).start()
     try:
-        stack = LocalStack(aws, env=args.env, template_path=args.template, retry_delays=DELAYS[delays])
+        stack = LocalStack(
+            aws,
+            env=args.env,
+            template_path=args.template,
+            retry_delays=DELAYS[delays],
+            parameter_overrides=_git_sha_parameter(args.template, git_sha),
+        )
         stack.deploy()
         stack.start()
         # StartPipelineExecution on this embedded AWS runs the pipeline's own definition, steps as subprocesses.
@@ -51,6 +58,14 @@ def _start(args: argparse.Namespace, delays: str) -> tuple[Any, Any, Any]:
         aws.stop()
         raise
     return aws, stack, runner
+
+
+def _git_sha_parameter(template: str, git_sha: Any) -> dict[str, str]:
+    """``GitSha`` = the working tree's commit, as ``make deploy`` would pass it, when the template declares it."""
+    from local.template import PROJECT_ROOT, read_yaml  # noqa: PLC0415
+
+    path = Path(template) if Path(template).is_absolute() else PROJECT_ROOT / template
+    return {"GitSha": git_sha()} if "GitSha" in read_yaml(path).get("Parameters", {}) else {}
 
 
 def _stop(aws: Any, stack: Any, runner: Any) -> None:
@@ -132,62 +147,11 @@ def replay(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------------------------- demo
-def _say(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
-
-
 def demo(args: argparse.Namespace) -> int:
-    """Stack up; a failed pipeline execution goes through EventBridge to the alert function; the alert comes out."""
-    event_file = Path(args.event)
-    event = json.loads(event_file.read_text(encoding="utf-8"))
-    _say(f"1. Embedded AWS up, {args.template} deployed for '{args.env}' ...")
-    aws, stack, runner = _start(args, "zero")
-    try:
-        _say(f"   endpoint {aws.endpoint_url}, stack {stack.stack_name}")
-        for logical_id, functions in stack.rules.items():
-            if functions:
-                _say(f"   rule {logical_id} -> {', '.join(functions)}")
-        topic_arn = stack.outputs["AlertTopicArn"]
-        sqs, sns = stack.client("sqs"), stack.client("sns")
-        inbox = sqs.create_queue(QueueName="demo-alert-inbox")["QueueUrl"]
-        inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=inbox_arn)
-        _say(f"   an SQS queue is subscribed to the alert topic {topic_arn.rsplit(':', 1)[1]}")
+    """The whole lifecycle, narrated (see local/demo.py)."""
+    from local.demo import Demo  # noqa: PLC0415
 
-        detail = event.get("detail", {})
-        _say()
-        _say(f"2. SageMaker sends '{event.get('detail-type')}' ({event_file.name}):")
-        for key in ("pipelineArn", "pipelineExecutionArn", "currentPipelineExecutionStatus"):
-            if key in detail:
-                _say(f"   {key}: {detail[key]}")
-        [event_id] = stack.put_events([event])
-        stack.wait_idle(args.timeout)
-
-        _say()
-        _say("3. EventBridge rules matched; Lambda ran:")
-        records = stack.records_for(event_id)
-        for record in records:
-            error = f" ({record['error']})" if record["error"] else ""
-            _say(f"   {record['function']}: {record['outcome']} after {record['attempts']} attempt(s){error}")
-        if not records:
-            _say("   no function: no rule matched this event")
-
-        _say()
-        _say("4. The alert topic delivered:")
-        messages = sqs.receive_message(QueueUrl=inbox, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
-        for message in messages:
-            envelope = json.loads(message["Body"])
-            attributes = {k: v["Value"] for k, v in envelope.get("MessageAttributes", {}).items()}
-            _say(f"   Subject: {envelope.get('Subject')}")
-            _say(f"   Attributes: {json.dumps(attributes, sort_keys=True)}")
-            for line in str(envelope.get("Message", "")).splitlines():
-                _say(f"   | {line}")
-        if not messages:
-            _say("   nothing")
-    finally:
-        _stop(aws, stack, runner)
-    return 0
+    return Demo(args.env).run()
 
 
 # ---------------------------------------------------------------------------------------------------------- main
@@ -214,10 +178,8 @@ def parser() -> argparse.ArgumentParser:
     replay_cmd.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for the stack to settle")
     replay_cmd.set_defaults(func=replay)
 
-    demo_cmd = commands.add_parser("demo", help="a narrated run: a failed pipeline execution becomes an alert")
+    demo_cmd = commands.add_parser("demo", help="the whole model lifecycle on the embedded AWS, narrated")
     common(demo_cmd)
-    demo_cmd.add_argument("--event", default="events/pipeline-execution-failed.json", help="the event SageMaker sends")
-    demo_cmd.add_argument("--timeout", type=float, default=120.0)
     demo_cmd.set_defaults(func=demo)
     return root
 

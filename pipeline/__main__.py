@@ -16,6 +16,7 @@ import sys
 
 from pipeline import commands, quiet_sdk_logs
 from pipeline.config import ENVIRONMENTS, ConfigError, git_sha, load_outputs, resolve_target
+from tools.stackinfo import served_stack
 
 
 def _parameters(items: list[str]) -> dict[str, str]:
@@ -50,9 +51,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     quiet_sdk_logs()
     try:
-        if args.outputs:
-            _use_local_endpoint(load_outputs(args.outputs))
-        target = resolve_target(args.env, outputs=args.outputs)
+        outputs = args.outputs
+        if outputs:
+            _use_local_endpoint(load_outputs(outputs))
+        elif (served := served_stack(args.env)) is not None:  # `make serve` is running: use that stack
+            served.apply_to_environ()
+            outputs = json.dumps(served.outputs)
+        target = resolve_target(args.env, outputs=outputs)
         if args.command == "definition":
             print(json.dumps(commands.definition(target, args.env), indent=2))
             return 0

@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 LOCAL_STATE = ROOT / ".local"
 
 
-def serve_file(env: str) -> Path:
-    return LOCAL_STATE / f"serve-{env}.json"
+def serve_file(env: str, state_dir: Path | None = None) -> Path:
+    return (state_dir or LOCAL_STATE) / f"serve-{env}.json"
 
 
 @dataclass(frozen=True)
@@ -68,14 +68,45 @@ def stack_name(env: str) -> str:
     return config[env]["deploy"]["parameters"]["stack_name"]
 
 
-def resolve(env: str = "dev") -> StackInfo:
-    """The local stack of ``env`` if one is being served, else the deployed stack on AWS."""
-    path = serve_file(env)
+def served_stack(env: str = "dev", state_dir: Path | None = None) -> StackInfo | None:
+    """The local stack of ``env`` that ``make serve`` is serving now, if any."""
+    path = serve_file(env, state_dir)
     if path.exists():
         ready = json.loads(path.read_text())
         if _alive(ready["endpoint_url"]):
             return StackInfo(env, ready["region"], dict(ready["outputs"]), ready["endpoint_url"])
+    return None
+
+
+def resolve(env: str = "dev", state_dir: Path | None = None) -> StackInfo:
+    """The local stack of ``env`` if one is being served, else the deployed stack on AWS."""
+    if (served := served_stack(env, state_dir)) is not None:
+        return served
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
     stacks = boto3.client("cloudformation", region_name=region).describe_stacks(StackName=stack_name(env))
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks["Stacks"][0].get("Outputs", [])}
     return StackInfo(env, region, outputs, None)
+
+
+def deploy_parameter_overrides(env: str, git_sha: str) -> list[str]:
+    """samconfig.toml's ``parameter_overrides`` of ``env`` plus ``GitSha`` (a command-line ``--parameter-overrides``
+    replaces samconfig's list as a whole, so ``make deploy`` passes the whole list)."""
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    overrides = config[env]["deploy"]["parameters"].get("parameter_overrides", [])
+    overrides = overrides.split() if isinstance(overrides, str) else list(overrides)
+    return [item for item in overrides if not item.startswith("GitSha=")] + [f"GitSha={git_sha}"]
+
+
+if __name__ == "__main__":
+    import sys
+
+    match sys.argv[1:]:
+        case ["served", env]:  # exit 0 when a local stack of ENV is being served
+            raise SystemExit(0 if served_stack(env) else 1)
+        case ["deploy-overrides", env, sha]:  # the --parameter-overrides of `sam deploy`, as words for the shell
+            words = deploy_parameter_overrides(env, sha)
+            if any(c.isspace() or c in "'\"" for word in words for c in word):
+                raise SystemExit("parameter values with spaces or quotes cannot go through `make deploy`")
+            print(" ".join(words))
+        case _:
+            raise SystemExit("usage: python -m tools.stackinfo served ENV | deploy-overrides ENV GIT_SHA")

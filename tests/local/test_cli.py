@@ -1,4 +1,4 @@
-"""``python -m local serve`` and ``python -m local replay`` as subprocesses."""
+"""``python -m local serve``, ``replay`` and ``demo`` as subprocesses."""
 
 from __future__ import annotations
 
@@ -100,9 +100,24 @@ def test_replay_prints_one_line_per_handler_invocation(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_demo_narrates_a_failed_execution_becoming_an_alert() -> None:
+def test_demo_runs_the_whole_lifecycle() -> None:
+    # WHEN a newcomer runs the demo
     process = _run("demo")
-    out, _ = process.communicate(timeout=180)
-    assert process.returncode == 0
-    assert "AlertFunction: ok after 1 attempt(s)" in out
-    assert "Subject: [dev]" in out
+    out, _ = process.communicate(timeout=600)
+
+    # THEN it ends well, and its timeline shows each step of the lifecycle happening for real
+    assert process.returncode == 0, out
+    assert "training job InProgress / Interrupted" in out  # Spot interruption, then resumed
+    assert "PromoteFunction: ok → approved" in out
+    assert "DeployFunction: ok → created (desired_version: v1)" in out
+    assert "prediction for a student with a 1,500 balance: P(default) = 0." in out
+    assert '"captureData": {"endpointInput"' in out
+    assert "PromoteFunction: ok → rejected" in out  # the weaker model
+    assert "DeployFunction: ok → updated (desired_version: v2)" in out  # approved by hand
+    assert "DeployFunction: ok → updated (desired_version: v1)" in out  # rejected by hand: rollback
+    assert "Failed at step Preprocess" in out  # bad data: the alert arrived
+    summary = out[out.index("Summary") :]
+    assert "package v1        Approved" in summary
+    assert "package v2        Rejected" in summary
+    assert "InService on fraud-detector-dev-v1-" in summary
+    assert " 0 error, 0 dead-lettered; 0 message(s) in the dead-letter queues" in summary

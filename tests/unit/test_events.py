@@ -348,3 +348,17 @@ def test_events_the_embedded_aws_emits_parse_with_the_models() -> None:
         assert type(event) is DETAIL_TYPES[detail_type]
         assert event.time.tzinfo is UTC
     assert event.detail.api_status == "InService"
+
+
+def test_envelope_has_the_fields_and_aliases_of_powertools_eventbridge_model() -> None:
+    # GIVEN Powertools' EventBridge envelope (not imported by the functions: it loads the whole parser package)
+    from aws_lambda_powertools.utilities.parser.models.event_bridge import EventBridgeModel  # noqa: PLC0415
+
+    from sm_lifecycle.events import SageMakerEvent  # noqa: PLC0415
+
+    # WHEN both are compared field by field
+    ours = {name: field.alias for name, field in SageMakerEvent.model_fields.items()}
+    theirs = {name: field.alias for name, field in EventBridgeModel.model_fields.items()}
+
+    # THEN our envelope accepts exactly what Powertools' does
+    assert ours == theirs

@@ -15,18 +15,33 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from sm_lifecycle.errors import ConflictError, InvalidEventError, TransientError
 
+SINGLE_ATTEMPT = Config(retries={"total_max_attempts": 1, "mode": "standard"})
 RETRY_CONFIG = Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=5, read_timeout=30)
 
-_THROTTLING = {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded",
-               "ProvisionedThroughputExceededException", "SlowDown", "ServiceUnavailable", "InternalFailure",
-               "InternalServerError", "RequestTimeout"}
+_THROTTLING = {
+    "ThrottlingException",
+    "Throttling",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "ProvisionedThroughputExceededException",
+    "SlowDown",
+    "ServiceUnavailable",
+    "InternalFailure",
+    "InternalServerError",
+    "RequestTimeout",
+}
 _NOT_FOUND = {"ResourceNotFound", "NoSuchKey", "NoSuchBucket", "404", "NotFound"}
 
 
 @functools.cache
-def client(service: str) -> Any:
-    """The shared client of ``service`` (one per process, like a Lambda container)."""
-    return boto3.session.Session().client(service, config=RETRY_CONFIG)
+def client(service: str, *, sdk_retries: bool = True) -> Any:
+    """The shared client of ``service`` (one per process, like a Lambda container).
+
+    ``sdk_retries=False``: a client that tries once, for non-idempotent calls whose retry must go through the
+    caller's own logic (e.g. ``UpdateEndpoint``: a retried call whose first attempt was applied updates twice).
+    """
+    config = RETRY_CONFIG if sdk_retries else RETRY_CONFIG.merge(SINGLE_ATTEMPT)
+    return boto3.session.Session().client(service, config=config)
 
 
 def reset() -> None:

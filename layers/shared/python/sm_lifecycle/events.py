@@ -1,4 +1,4 @@
-"""Typed models of the SageMaker events this stack reacts to (Powertools Parser ``EventBridgeModel`` subclasses).
+"""Typed models (pydantic) of the SageMaker events this stack reacts to.
 
 Field names are python snake_case; each is aliased to the exact casing SageMaker sends (PascalCase for model package,
 training job and endpoint events, camelCase for pipeline events). Unknown fields are kept (``model_extra``), never an
@@ -19,7 +19,6 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from aws_lambda_powertools.utilities.parser.models.event_bridge import EventBridgeModel
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError
 from pydantic.alias_generators import to_camel, to_pascal
 
@@ -111,14 +110,27 @@ class _CamelDetail(BaseModel):
     )
 
 
-class SageMakerEvent(EventBridgeModel):
-    """Envelope of every SageMaker event; subclasses pin ``detail-type`` and type ``detail``."""
+class SageMakerEvent(BaseModel):
+    """Envelope of every SageMaker event; subclasses pin ``detail-type`` and type ``detail``.
+
+    The fields are those of Powertools' ``EventBridgeModel`` (a unit test keeps them in step). It is declared here
+    rather than inherited because importing ``aws_lambda_powertools.utilities.parser`` loads every envelope and model
+    of that package, which doubles a handler's cold-start import time for one small class.
+    """
 
     model_config = ConfigDict(populate_by_name=True, extra="allow", frozen=True, defer_build=True)
 
     DETAIL_TYPE: ClassVar[str] = ""
+    version: str
+    id: str
     source: Literal["aws.sagemaker"]
+    account: str
     time: UtcDatetime
+    region: str
+    resources: list[str]
+    detail_type: str = Field(alias="detail-type")
+    detail: Any
+    replay_name: str | None = Field(default=None, alias="replay-name")
 
 
 def _pipeline_name(pipeline_arn: str) -> str:

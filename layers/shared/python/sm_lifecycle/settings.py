@@ -1,4 +1,4 @@
-"""Settings of a function, read from the environment that template.yaml declares (read in the handler, not at import)."""
+"""Settings of a function, from the environment that template.yaml declares (read in the handler, not at import)."""
 
 from __future__ import annotations
 

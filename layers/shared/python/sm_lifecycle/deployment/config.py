@@ -1,0 +1,185 @@
+"""Deployment settings of one environment, read from the environment variables template.yaml declares.
+
+The stack parameters (``samconfig.toml`` per environment) decide the instance fleet, data capture and the rollout
+strategy; this module turns them into the SageMaker request shapes (``ProductionVariants``, ``DataCaptureConfig``,
+``DeploymentConfig``) and into the deterministic names of the models and endpoint configs the deployer creates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sm_lifecycle.errors import ConfigurationError
+from sm_lifecycle.settings import Settings
+
+STRATEGIES = ("AllAtOnce", "Canary", "Linear")
+VARIANT_NAME = "AllTraffic"
+NAME_MAX_LENGTH = 63  # SageMaker model, endpoint config and endpoint names
+CSV_CONTENT_TYPES = ("text/csv",)
+JSON_CONTENT_TYPES = ("application/json",)
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    try:
+        value = int(raw) if raw else default
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from exc
+    if not low <= value <= high:
+        raise ConfigurationError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"true", "1", "yes"}:
+        return True
+    if raw in {"false", "0", "no"}:
+        return False
+    raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise ConfigurationError(f"environment variable {name} is not set (declared in template.yaml)")
+    return value
+
+
+@dataclass(frozen=True)
+class DeploySettings:
+    """What the deploy function needs beyond the common :class:`Settings`."""
+
+    common: Settings
+    execution_role_arn: str
+    state_table_name: str
+    instance_type: str
+    instance_count: int
+    data_capture_enabled: bool
+    data_capture_sampling_percentage: int
+    data_capture_s3_uri: str
+    data_capture_kms_key_id: str | None
+    strategy: str
+    traffic_step_percent: int
+    wait_interval_seconds: int
+    termination_wait_seconds: int
+    max_execution_timeout_seconds: int
+    rollback_alarm_names: tuple[str, ...]
+    claim_lease_seconds: int
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> DeploySettings:
+        env = os.environ if env is None else env
+        strategy = env.get("DEPLOYMENT_STRATEGY", "AllAtOnce").strip() or "AllAtOnce"
+        if strategy not in STRATEGIES:
+            raise ConfigurationError(f"DEPLOYMENT_STRATEGY must be one of {', '.join(STRATEGIES)}, got {strategy!r}")
+        alarms = tuple(a.strip() for a in env.get("ROLLBACK_ALARM_NAMES", "").split(",") if a.strip())
+        if len(alarms) > 10:
+            raise ConfigurationError("ROLLBACK_ALARM_NAMES holds more than the 10 alarms SageMaker accepts")
+        settings = cls(
+            common=Settings.from_env(env),
+            execution_role_arn=_required(env, "SAGEMAKER_EXECUTION_ROLE_ARN"),
+            state_table_name=_required(env, "DEPLOYMENT_STATE_TABLE_NAME"),
+            instance_type=_required(env, "ENDPOINT_INSTANCE_TYPE"),
+            instance_count=_int(env, "ENDPOINT_INSTANCE_COUNT", 1, 1, 100),
+            data_capture_enabled=_bool(env, "DATA_CAPTURE_ENABLED", True),
+            data_capture_sampling_percentage=_int(env, "DATA_CAPTURE_SAMPLING_PERCENTAGE", 20, 0, 100),
+            data_capture_s3_uri=_required(env, "DATA_CAPTURE_S3_URI").rstrip("/"),
+            data_capture_kms_key_id=env.get("DATA_CAPTURE_KMS_KEY_ID", "").strip() or None,
+            strategy=strategy,
+            traffic_step_percent=_int(env, "DEPLOYMENT_TRAFFIC_STEP_PERCENT", 10, 1, 100),
+            wait_interval_seconds=_int(env, "DEPLOYMENT_WAIT_INTERVAL_SECONDS", 300, 0, 3600),
+            termination_wait_seconds=_int(env, "DEPLOYMENT_TERMINATION_WAIT_SECONDS", 300, 0, 3600),
+            max_execution_timeout_seconds=_int(env, "DEPLOYMENT_MAX_EXECUTION_TIMEOUT_SECONDS", 3600, 600, 28800),
+            rollback_alarm_names=alarms,
+            claim_lease_seconds=_int(env, "DEPLOYMENT_CLAIM_LEASE_SECONDS", 180, 0, 86400),
+        )
+        # Fail at the first invocation, not at the first deployment, if the names cannot fit.
+        settings.resource_name(version=99999, digest_of={})
+        return settings
+
+    @property
+    def endpoint_name(self) -> str:
+        return self.common.endpoint_name
+
+    # ------------------------------------------------------------------ names
+    def resource_name(self, *, version: int, digest_of: Mapping[str, Any]) -> str:
+        """``<endpoint>-v<version>-<hash>``: the same inputs give the same name, so retries find what they made."""
+        digest = hashlib.sha256(json.dumps(digest_of, sort_keys=True, default=str).encode()).hexdigest()[:8]
+        name = f"{self.endpoint_name}-v{version}-{digest}"
+        if len(name) > NAME_MAX_LENGTH:
+            raise ConfigurationError(
+                f"endpoint name {self.endpoint_name!r} is too long to derive model and config names from it "
+                f"({len(name)} > {NAME_MAX_LENGTH} characters); use an endpoint name of at most 46 characters"
+            )
+        return name
+
+    def model_name(self, package_arn: str, version: int) -> str:
+        return self.resource_name(version=version, digest_of={"package": package_arn, "role": self.execution_role_arn})
+
+    def endpoint_config_name(self, model_name: str, version: int) -> str:
+        return self.resource_name(
+            version=version,
+            digest_of={
+                "model": model_name,
+                "variants": self.production_variants(model_name),
+                "capture": self.data_capture_config(),
+            },
+        )
+
+    # ------------------------------------------------------------------ request shapes
+    def production_variants(self, model_name: str) -> list[dict[str, Any]]:
+        return [
+            {
+                "VariantName": VARIANT_NAME,
+                "ModelName": model_name,
+                "InitialInstanceCount": self.instance_count,
+                "InstanceType": self.instance_type,
+                "InitialVariantWeight": 1.0,
+            }
+        ]
+
+    def data_capture_config(self) -> dict[str, Any]:
+        """SageMaker writes captures under ``<DATA_CAPTURE_S3_URI>/<endpoint>/<variant>/yyyy/mm/dd/hh/``."""
+        config: dict[str, Any] = {
+            "EnableCapture": self.data_capture_enabled,
+            "InitialSamplingPercentage": self.data_capture_sampling_percentage,
+            "DestinationS3Uri": self.data_capture_s3_uri,
+            "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+            "CaptureContentTypeHeader": {
+                "CsvContentTypes": list(CSV_CONTENT_TYPES),
+                "JsonContentTypes": list(JSON_CONTENT_TYPES),
+            },
+        }
+        if self.data_capture_kms_key_id:
+            config["KmsKeyId"] = self.data_capture_kms_key_id
+        return config
+
+    def deployment_config(self) -> dict[str, Any]:
+        """Blue/green rollout of this environment, rolled back by SageMaker when an alarm fires while it bakes."""
+        routing: dict[str, Any] = {
+            "Type": {"AllAtOnce": "ALL_AT_ONCE", "Canary": "CANARY", "Linear": "LINEAR"}[self.strategy],
+            "WaitIntervalInSeconds": self.wait_interval_seconds,
+        }
+        step = {"Type": "CAPACITY_PERCENT", "Value": self.traffic_step_percent}
+        if self.strategy == "Canary":
+            routing["CanarySize"] = step
+        elif self.strategy == "Linear":
+            routing["LinearStepSize"] = step
+        config: dict[str, Any] = {
+            "BlueGreenUpdatePolicy": {
+                "TrafficRoutingConfiguration": routing,
+                "TerminationWaitInSeconds": self.termination_wait_seconds,
+                "MaximumExecutionTimeoutInSeconds": self.max_execution_timeout_seconds,
+            }
+        }
+        if self.rollback_alarm_names:
+            config["AutoRollbackConfiguration"] = {"Alarms": [{"AlarmName": a} for a in self.rollback_alarm_names]}
+        return config

@@ -1,0 +1,186 @@
+"""Adapter: the SageMaker calls of the deployer, with AWS errors mapped to the package's taxonomy.
+
+SageMaker reports most request errors as ``ValidationException``; the few cases the deployer must tell apart
+(already exists, in progress, not found) are recognised here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from sm_lifecycle.clients import classify, error_code, error_message, is_not_found
+from sm_lifecycle.deployment.model import APPROVED, ObservedEndpoint, PackageDetails, PackageVersion
+from sm_lifecycle.errors import ConflictError, InvalidEventError, TransientError
+
+GIT_SHA_KEYS = ("GitSha", "git-sha", "git_sha", "GitCommit")
+
+
+def _already_exists(exc: ClientError) -> bool:
+    return error_code(exc) == "ValidationException" and "already exist" in error_message(exc).lower()
+
+
+def _invalid_request(exc: ClientError, what: str) -> Exception:
+    """A request SageMaker refuses for good (retrying the same request cannot help)."""
+    if error_code(exc) == "ValidationException" and "in-progress" not in error_message(exc).lower():
+        return InvalidEventError(f"{what}: {error_message(exc)}")
+    return classify(exc, what=what)
+
+
+def tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in tags.items()]
+
+
+def package_version_of(arn: str) -> int:
+    """``arn:...:model-package/<group>/<version>`` → ``version``."""
+    tail = arn.rsplit("/", 1)[-1]
+    if not tail.isdigit():
+        raise InvalidEventError(f"{arn!r} is not the ARN of a versioned model package", field="ModelPackageArn")
+    return int(tail)
+
+
+def git_sha_of(package: Mapping[str, Any]) -> str:
+    custom = package.get("CustomerMetadataProperties") or {}
+    for key in GIT_SHA_KEYS:
+        if str(custom.get(key, "")).strip():
+            return str(custom[key]).strip()
+    commit = (package.get("MetadataProperties") or {}).get("CommitId")
+    return str(commit).strip() if commit else "unknown"
+
+
+def package_details(package: Mapping[str, Any]) -> PackageDetails:
+    """A ``DescribeModelPackage`` response (or an event detail of the same shape) as :class:`PackageDetails`."""
+    arn = str(package["ModelPackageArn"])
+    containers = (package.get("InferenceSpecification") or {}).get("Containers") or []
+    return PackageDetails(
+        arn=arn,
+        group=str(package.get("ModelPackageGroupName") or arn.rsplit("/", 2)[-2]),
+        version=int(package.get("ModelPackageVersion") or package_version_of(arn)),
+        approval_status=str(package.get("ModelApprovalStatus") or ""),
+        has_inference_specification=bool(containers),
+        git_sha=git_sha_of(package),
+    )
+
+
+class SageMakerGateway:
+    """The registry and the endpoint, as the deployer sees them."""
+
+    def __init__(self, sagemaker: Any, *, mutations: Any | None = None) -> None:
+        self._sm = sagemaker
+        self._mutations = mutations or sagemaker  # CreateEndpoint / UpdateEndpoint, tried once
+
+    # ------------------------------------------------------------------ registry
+    def newest_approved(self, group: str) -> PackageVersion | None:
+        """The approved version with the highest version number (creation order is only the listing order)."""
+        newest: PackageVersion | None = None
+        kwargs: dict[str, Any] = {
+            "ModelPackageGroupName": group,
+            "ModelApprovalStatus": APPROVED,
+            "SortBy": "CreationTime",
+            "SortOrder": "Descending",
+            "MaxResults": 100,
+        }
+        try:
+            while True:
+                page = self._sm.list_model_packages(**kwargs)
+                for summary in page.get("ModelPackageSummaryList", []):
+                    arn = summary["ModelPackageArn"]
+                    version = int(summary.get("ModelPackageVersion") or package_version_of(arn))
+                    if newest is None or version > newest.version:
+                        newest = PackageVersion(arn=arn, version=version, approval_status=APPROVED)
+                if not page.get("NextToken"):
+                    return newest
+                kwargs["NextToken"] = page["NextToken"]
+        except (ClientError, BotoCoreError) as exc:
+            if isinstance(exc, ClientError) and is_not_found(exc):
+                raise InvalidEventError(f"model package group {group!r} does not exist") from exc
+            raise classify(exc, what=f"ListModelPackages {group}") from exc
+
+    def describe_package(self, arn: str) -> PackageDetails:
+        try:
+            return package_details(self._sm.describe_model_package(ModelPackageName=arn))
+        except (ClientError, BotoCoreError) as exc:
+            if isinstance(exc, ClientError) and (is_not_found(exc) or "not found" in error_message(exc).lower()):
+                raise InvalidEventError(f"model package {arn} does not exist", field="ModelPackageArn") from exc
+            raise classify(exc, what=f"DescribeModelPackage {arn}") from exc
+
+    # ------------------------------------------------------------------ endpoint
+    def describe_endpoint(self, name: str) -> ObservedEndpoint | None:
+        try:
+            response = self._sm.describe_endpoint(EndpointName=name)
+        except ClientError as exc:
+            if is_not_found(exc):
+                return None
+            raise classify(exc, what=f"DescribeEndpoint {name}") from exc
+        except BotoCoreError as exc:
+            raise classify(exc, what=f"DescribeEndpoint {name}") from exc
+        modified = response.get("LastModifiedTime") or response.get("CreationTime")
+        return ObservedEndpoint(
+            name=response["EndpointName"],
+            arn=response["EndpointArn"],
+            status=response["EndpointStatus"],
+            config_name=response.get("EndpointConfigName", ""),
+            last_modified=modified.isoformat(timespec="microseconds") if modified is not None else "",
+            failure_reason=response.get("FailureReason") or None,
+        )
+
+    def ensure_model(self, name: str, *, package_arn: str, role_arn: str, tags: Mapping[str, str]) -> None:
+        """Create the model from the package, or find the one a previous attempt created under the same name."""
+        try:
+            self._sm.create_model(
+                ModelName=name,
+                ExecutionRoleArn=role_arn,
+                Containers=[{"ModelPackageName": package_arn}],
+                Tags=tag_list(tags),
+            )
+        except ClientError as exc:
+            if not _already_exists(exc):
+                raise _invalid_request(exc, f"CreateModel {name} from {package_arn}") from exc
+        except BotoCoreError as exc:
+            raise classify(exc, what=f"CreateModel {name}") from exc
+
+    def ensure_endpoint_config(
+        self,
+        name: str,
+        *,
+        production_variants: list[dict[str, Any]],
+        data_capture_config: dict[str, Any],
+        tags: Mapping[str, str],
+    ) -> None:
+        try:
+            self._sm.create_endpoint_config(
+                EndpointConfigName=name,
+                ProductionVariants=production_variants,
+                DataCaptureConfig=data_capture_config,
+                Tags=tag_list(tags),
+            )
+        except ClientError as exc:
+            if not _already_exists(exc):
+                raise _invalid_request(exc, f"CreateEndpointConfig {name}") from exc
+        except BotoCoreError as exc:
+            raise classify(exc, what=f"CreateEndpointConfig {name}") from exc
+
+    def create_endpoint(self, name: str, *, config_name: str, tags: Mapping[str, str]) -> None:
+        try:
+            self._mutations.create_endpoint(EndpointName=name, EndpointConfigName=config_name, Tags=tag_list(tags))
+        except ClientError as exc:
+            if _already_exists(exc):
+                raise ConflictError(f"CreateEndpoint {name}: {error_message(exc)}") from exc
+            raise _invalid_request(exc, f"CreateEndpoint {name}") from exc
+        except BotoCoreError as exc:
+            raise classify(exc, what=f"CreateEndpoint {name}") from exc
+
+    def update_endpoint(self, name: str, *, config_name: str, deployment_config: dict[str, Any]) -> None:
+        try:
+            self._mutations.update_endpoint(
+                EndpointName=name, EndpointConfigName=config_name, DeploymentConfig=deployment_config
+            )
+        except ClientError as exc:
+            if is_not_found(exc) and "endpoint-config" not in error_message(exc).lower():
+                # Deleted since we described it: the next attempt creates it.
+                raise TransientError(f"UpdateEndpoint {name}: {error_message(exc)}") from exc
+            raise _invalid_request(exc, f"UpdateEndpoint {name} to {config_name}") from exc
+        except BotoCoreError as exc:
+            raise classify(exc, what=f"UpdateEndpoint {name}") from exc
