@@ -81,6 +81,10 @@ artifacts: $(VENV)/.installed ## tags of every artifact of one execution: make a
 	@test -n "$(EXECUTION)" || { echo "usage: make artifacts EXECUTION=<execution id or ARN> [ENV=dev] [JSON=1]"; exit 2; }
 	PYTHONPATH=layers/shared/python:. $(PY) -m tools.artifacts --env $(ENV) $(if $(JSON),--json) $(EXECUTION)
 
+.PHONY: monitor
+monitor: $(VENV)/.installed ## endpoint, packages, executions, dead-letter queues, alarms: make monitor [ENV=dev] [WATCH=5]
+	$(PY) -m tools.monitor --env $(ENV) $(if $(WATCH),--watch $(WATCH))
+
 .PHONY: approve reject
 approve: $(VENV)/.installed ## approve a model package version like the console: make approve VERSION=3 [ENV=dev]
 	$(PY) -m tools.approval approve --version $(VERSION) --env $(ENV) $(if $(NOTE),--note "$(NOTE)")
