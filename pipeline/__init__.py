@@ -17,6 +17,8 @@ PARAMS_DIR = PACKAGE_DIR / "params"
 
 os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
 os.environ.setdefault("SAGEMAKER_USER_CONFIG_OVERRIDE", str(PACKAGE_DIR / "sagemaker-config.yaml"))
+# The SDK prints which configuration files it reads, to stdout, at import, unless its logger already has a level.
+logging.getLogger("sagemaker.config").setLevel(logging.WARNING)
 
 
 def quiet_sdk_logs() -> None:
