@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import boto3
@@ -69,6 +70,55 @@ def test_serve_prints_one_json_line_then_runs_until_sigterm() -> None:
         assert process.wait(timeout=30) == 0
         assert process.stdout is not None
         assert process.stdout.read() == ""
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+@pytest.mark.slow
+def test_alert_path_end_to_end_through_serve() -> None:
+    # GIVEN `serve` running as its own process, and ops subscribed to the alert topic with an SQS queue
+    process = _run("serve", "--env", "dev", "--delays", "zero")
+    try:
+        ready = json.loads(_readline(process, timeout=120))
+        assert json.loads((ROOT / ".local" / "serve-dev.json").read_text())["endpoint_url"] == ready["endpoint_url"]
+        options = {
+            "endpoint_url": ready["endpoint_url"],
+            "region_name": ready["region"],
+            "aws_access_key_id": "testing",
+            "aws_secret_access_key": "testing",
+        }
+        sqs, sns = boto3.client("sqs", **options), boto3.client("sns", **options)
+        inbox = sqs.create_queue(QueueName="ops-inbox")["QueueUrl"]
+        inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=ready["outputs"]["AlertTopicArn"], Protocol="sqs", Endpoint=inbox_arn)
+
+        # WHEN SageMaker reports a failed pipeline execution (the documented event, emitted by the embedded SageMaker)
+        event = json.loads((ROOT / "events" / "pipeline-execution-failed.json").read_text())
+        emit = {"action": "emit", "detail_type": event["detail-type"], "detail": event["detail"]}
+        payload = json.dumps({**emit, "resources": event["resources"]}).encode()
+        request = urllib.request.Request(f"{ready['endpoint_url']}/_local/control", data=payload)  # noqa: S310
+        with urllib.request.urlopen(request) as response:  # noqa: S310 - the local URL serve printed
+            assert json.loads(response.read())["ok"] is True
+
+        # THEN one alert message arrives, naming the execution, with its filterable attributes
+        messages: list[dict] = []
+        deadline = time.monotonic() + 60
+        while not messages and time.monotonic() < deadline:
+            messages = sqs.receive_message(QueueUrl=inbox, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+                "Messages", []
+            )
+        assert len(messages) == 1
+        envelope = json.loads(messages[0]["Body"])
+        assert "Failed" in envelope["Subject"]
+        assert event["detail"]["pipelineExecutionArn"] in envelope["Message"]
+        assert envelope["MessageAttributes"]["environment"]["Value"] == "dev"
+        assert envelope["MessageAttributes"]["severity"]["Value"]
+
+        # AND when stopped, the served stack's ready file is gone
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        assert not (ROOT / ".local" / "serve-dev.json").exists()
     finally:
         if process.poll() is None:
             process.kill()
