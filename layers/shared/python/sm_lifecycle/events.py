@@ -183,16 +183,11 @@ PipelineExecutionStatus = Literal["Executing", "Stopping", "Stopped", "Failed", 
 StepStatus = Literal["Starting", "Executing", "Stopping", "Stopped", "Failed", "Succeeded"]
 
 
-class PipelineExecutionStatusChangeDetail(_CamelDetail):
+class _PipelineDetail(_CamelDetail):
+    """What every pipeline event names: the pipeline and the execution."""
+
     pipeline_arn: str
     pipeline_execution_arn: str
-    current_pipeline_execution_status: PipelineExecutionStatus
-    previous_pipeline_execution_status: str | None = None
-    pipeline_execution_display_name: str | None = None
-    pipeline_execution_description: str | None = None
-    failure_reason: str | None = None
-    execution_start_time: UtcDatetime | None = None
-    execution_end_time: UtcDatetime | None = None
 
     @property
     def pipeline_name(self) -> str:
@@ -203,15 +198,23 @@ class PipelineExecutionStatusChangeDetail(_CamelDetail):
         return _execution_id(self.pipeline_execution_arn)
 
 
+class PipelineExecutionStatusChangeDetail(_PipelineDetail):
+    current_pipeline_execution_status: PipelineExecutionStatus
+    previous_pipeline_execution_status: str | None = None
+    pipeline_execution_display_name: str | None = None
+    pipeline_execution_description: str | None = None
+    failure_reason: str | None = None
+    execution_start_time: UtcDatetime | None = None
+    execution_end_time: UtcDatetime | None = None
+
+
 class PipelineExecutionStatusChangeEvent(SageMakerEvent):
     DETAIL_TYPE: ClassVar[str] = "SageMaker Model Building Pipeline Execution Status Change"
     detail_type: Literal["SageMaker Model Building Pipeline Execution Status Change"] = Field(alias="detail-type")
     detail: PipelineExecutionStatusChangeDetail
 
 
-class PipelineStepStatusChangeDetail(_CamelDetail):
-    pipeline_arn: str
-    pipeline_execution_arn: str
+class PipelineStepStatusChangeDetail(_PipelineDetail):
     step_name: str
     current_step_status: StepStatus
     previous_step_status: str | None = None
@@ -221,14 +224,6 @@ class PipelineStepStatusChangeDetail(_CamelDetail):
     metadata: dict[str, Any] | None = None
     step_start_time: UtcDatetime | None = None
     step_end_time: UtcDatetime | None = None
-
-    @property
-    def pipeline_name(self) -> str:
-        return _pipeline_name(self.pipeline_arn)
-
-    @property
-    def execution_id(self) -> str:
-        return _execution_id(self.pipeline_execution_arn)
 
 
 class PipelineStepStatusChangeEvent(SageMakerEvent):

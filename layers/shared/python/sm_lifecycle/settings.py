@@ -11,7 +11,8 @@ from sm_lifecycle.errors import ConfigurationError
 ENVIRONMENTS = ("dev", "staging", "prod")
 
 
-def _required(env: Mapping[str, str], name: str) -> str:
+def required(env: Mapping[str, str], name: str) -> str:
+    """The non-empty value of ``name`` in ``env``, else a ConfigurationError naming it."""
     value = env.get(name, "").strip()
     if not value:
         raise ConfigurationError(f"environment variable {name} is not set (declared in template.yaml)")
@@ -36,18 +37,18 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
-        environment = _required(env, "ENVIRONMENT")
+        environment = required(env, "ENVIRONMENT")
         if environment not in ENVIRONMENTS:
             raise ConfigurationError(f"ENVIRONMENT must be one of {', '.join(ENVIRONMENTS)}, got {environment!r}")
         return cls(
             environment=environment,
-            team=_required(env, "TEAM"),
+            team=required(env, "TEAM"),
             git_sha=env.get("GIT_SHA", "unknown") or "unknown",
-            pipeline_name=_required(env, "PIPELINE_NAME"),
-            model_package_group_name=_required(env, "MODEL_PACKAGE_GROUP_NAME"),
-            endpoint_name=_required(env, "ENDPOINT_NAME"),
-            alert_topic_arn=_required(env, "ALERT_TOPIC_ARN"),
-            idempotency_table_name=_required(env, "IDEMPOTENCY_TABLE_NAME"),
+            pipeline_name=required(env, "PIPELINE_NAME"),
+            model_package_group_name=required(env, "MODEL_PACKAGE_GROUP_NAME"),
+            endpoint_name=required(env, "ENDPOINT_NAME"),
+            alert_topic_arn=required(env, "ALERT_TOPIC_ARN"),
+            idempotency_table_name=required(env, "IDEMPOTENCY_TABLE_NAME"),
             dead_letter_queue_url=env.get("DEAD_LETTER_QUEUE_URL") or None,
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
         )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sm_lifecycle.errors import ConfigurationError
-from sm_lifecycle.settings import Settings
+from sm_lifecycle.settings import Settings, required
 
 STRATEGIES = ("AllAtOnce", "Canary", "Linear")
 VARIANT_NAME = "AllTraffic"
@@ -44,13 +44,6 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     if raw in {"false", "0", "no"}:
         return False
     raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
-
-
-def _required(env: Mapping[str, str], name: str) -> str:
-    value = env.get(name, "").strip()
-    if not value:
-        raise ConfigurationError(f"environment variable {name} is not set (declared in template.yaml)")
-    return value
 
 
 @dataclass(frozen=True)
@@ -85,13 +78,13 @@ class DeploySettings:
             raise ConfigurationError("ROLLBACK_ALARM_NAMES holds more than the 10 alarms SageMaker accepts")
         settings = cls(
             common=Settings.from_env(env),
-            execution_role_arn=_required(env, "SAGEMAKER_EXECUTION_ROLE_ARN"),
-            state_table_name=_required(env, "DEPLOYMENT_STATE_TABLE_NAME"),
-            instance_type=_required(env, "ENDPOINT_INSTANCE_TYPE"),
+            execution_role_arn=required(env, "SAGEMAKER_EXECUTION_ROLE_ARN"),
+            state_table_name=required(env, "DEPLOYMENT_STATE_TABLE_NAME"),
+            instance_type=required(env, "ENDPOINT_INSTANCE_TYPE"),
             instance_count=_int(env, "ENDPOINT_INSTANCE_COUNT", 1, 1, 100),
             data_capture_enabled=_bool(env, "DATA_CAPTURE_ENABLED", True),
             data_capture_sampling_percentage=_int(env, "DATA_CAPTURE_SAMPLING_PERCENTAGE", 20, 0, 100),
-            data_capture_s3_uri=_required(env, "DATA_CAPTURE_S3_URI").rstrip("/"),
+            data_capture_s3_uri=required(env, "DATA_CAPTURE_S3_URI").rstrip("/"),
             data_capture_kms_key_id=env.get("DATA_CAPTURE_KMS_KEY_ID", "").strip() or None,
             strategy=strategy,
             traffic_step_percent=_int(env, "DEPLOYMENT_TRAFFIC_STEP_PERCENT", 10, 1, 100),
