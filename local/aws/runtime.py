@@ -56,16 +56,13 @@ class _Task:
     cancelled: bool = field(compare=False, default=False)
 
 
-class Scheduler:
-    """Runs callables when they fall due, on one worker thread, in (due time, submission) order."""
+class _WorkerThread:
+    """One daemon thread running ``_run`` under a condition variable; ``start`` and ``stop`` are idempotent."""
 
-    def __init__(self, name: str = "sagemaker-transitions") -> None:
+    def __init__(self, name: str) -> None:
         self._name = name
         self._cond = threading.Condition()
-        self._heap: list[_Task] = []
-        self._seq = itertools.count()
         self._busy = False
-        self._paused = False
         self._thread: threading.Thread | None = None
         self._stopping = False
 
@@ -80,11 +77,30 @@ class Scheduler:
     def stop(self) -> None:
         with self._cond:
             self._stopping = True
-            self._heap.clear()
+            self._discard()
             self._cond.notify_all()
         if self._thread and self._thread is not threading.current_thread():
             self._thread.join(timeout=5)
         self._thread = None
+
+    def _discard(self) -> None:
+        """What stopping drops (called with the condition held)."""
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+
+class Scheduler(_WorkerThread):
+    """Runs callables when they fall due, on one worker thread, in (due time, submission) order."""
+
+    def __init__(self, name: str = "sagemaker-transitions") -> None:
+        super().__init__(name)
+        self._heap: list[_Task] = []
+        self._seq = itertools.count()
+        self._paused = False
+
+    def _discard(self) -> None:
+        self._heap.clear()
 
     def clear(self) -> None:
         with self._cond:
@@ -149,33 +165,13 @@ class Scheduler:
                     self._cond.notify_all()
 
 
-class Dispatcher:
+class Dispatcher(_WorkerThread):
     """Delivers items one at a time, first in first out, on one worker thread."""
 
     def __init__(self, deliver: Callable[[Any], None], name: str = "eventbridge-delivery") -> None:
+        super().__init__(name)
         self._deliver = deliver
-        self._name = name
-        self._cond = threading.Condition()
         self._queue: list[tuple[Any, threading.Event | None]] = []
-        self._busy = False
-        self._thread: threading.Thread | None = None
-        self._stopping = False
-
-    def start(self) -> None:
-        with self._cond:
-            if self._thread and self._thread.is_alive():
-                return
-            self._stopping = False
-            self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        with self._cond:
-            self._stopping = True
-            self._cond.notify_all()
-        if self._thread and self._thread is not threading.current_thread():
-            self._thread.join(timeout=5)
-        self._thread = None
 
     def clear(self) -> None:
         with self._cond:

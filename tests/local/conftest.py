@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from local.aws import EmbeddedAWS, Timings
+from local.aws import EmbeddedAWS
 
 
 def post_control(aws: EmbeddedAWS, payload: dict[str, Any]) -> dict[str, Any]:
@@ -17,16 +17,6 @@ def post_control(aws: EmbeddedAWS, payload: dict[str, Any]) -> dict[str, Any]:
     request = urllib.request.Request(f"{aws.endpoint_url}/_local/control", data=json.dumps(payload).encode())  # noqa: S310
     with urllib.request.urlopen(request) as response:  # noqa: S310 - a local http URL built above
         return json.loads(response.read())
-
-
-@pytest.fixture
-def embedded_aws() -> Iterator[EmbeddedAWS]:
-    """A started embedded AWS with fresh state and zero delays (transitions still complete in the background)."""
-    aws = EmbeddedAWS(timings=Timings(endpoint_create=0.0, endpoint_update=0.0, endpoint_delete=0.0)).start()
-    try:
-        yield aws
-    finally:
-        aws.stop()
 
 
 @pytest.fixture

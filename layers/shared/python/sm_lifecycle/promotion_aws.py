@@ -14,8 +14,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from botocore.exceptions import BotoCoreError, ClientError
 
-from sm_lifecycle import clients
-from sm_lifecycle.deployment.reconciler import TAG_PACKAGE_ARN
+from sm_lifecycle import clients, tags
 from sm_lifecycle.errors import ConflictError
 from sm_lifecycle.notify import Severity, publish_alert
 from sm_lifecycle.promotion import APPROVED, Package, PromotionService
@@ -24,7 +23,7 @@ from sm_lifecycle.promotion_policy import PromotionPolicy
 from sm_lifecycle.settings import Settings
 
 # The deployer tags each endpoint config with the ARN of the model package it serves.
-MODEL_PACKAGE_ARN_TAG = TAG_PACKAGE_ARN
+MODEL_PACKAGE_ARN_TAG = tags.MODEL_PACKAGE_ARN
 # Duplicate deliveries and Lambda retries fall within the event's maximum age (EventInvokeConfig: 6 hours).
 IDEMPOTENCY_EXPIRY_SECONDS = 6 * 3600
 _UNREADABLE = {"NoSuchKey", "NoSuchBucket", "AccessDenied", "404", "403", "InvalidObjectState", "NotFound"}

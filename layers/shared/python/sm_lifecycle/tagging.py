@@ -38,10 +38,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from sm_lifecycle import tags
 from sm_lifecycle.errors import ConfigurationError, InvalidEventError, TransientError
 
-TAG_KEYS = ("env", "team", "pipeline", "execution", "date", "git-sha")
-STABLE_KEYS = ("env", "team", "pipeline")  # the tags a model package group (shared by executions) receives
+TAG_KEYS = tags.ARTIFACT_KEYS
+STABLE_KEYS = (tags.ENV, tags.TEAM, tags.PIPELINE)  # the tags a model package group (shared by executions) receives
 S3_MAX_TAGS = 10
 GIT_SHA_PARAMETER = "GitSha"
 UNKNOWN = "unknown"

@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 
 from aws_lambda_powertools import Logger
 
+from sm_lifecycle import tags
 from sm_lifecycle.deployment.config import DeploySettings
 from sm_lifecycle.deployment.ledger import Claim, DeploymentLedger, LedgerRecord
 from sm_lifecycle.deployment.model import (
@@ -45,12 +46,9 @@ _READS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="deploy-read")  # 
 
 Alert = Callable[[str, str, str], None]  # (subject, message, severity)
 
-# Tag keys: the plain keys every artifact of the project carries (see sm_lifecycle.tagging), plus the package.
-TAG_ENV, TAG_TEAM, TAG_GIT_SHA = "env", "team", "git-sha"
-TAG_PACKAGE_ARN = "model-package-arn"
-TAG_PACKAGE_VERSION = "model-package-version"
-TAG_PACKAGE_GROUP = "model-package-group"
-TAG_MANAGED_BY = "managed-by"
+TAG_ENV, TAG_TEAM, TAG_GIT_SHA = tags.ENV, tags.TEAM, tags.GIT_SHA
+TAG_PACKAGE_ARN, TAG_PACKAGE_VERSION = tags.MODEL_PACKAGE_ARN, tags.MODEL_PACKAGE_VERSION
+TAG_PACKAGE_GROUP, TAG_MANAGED_BY = tags.MODEL_PACKAGE_GROUP, tags.MANAGED_BY
 MANAGED_BY = "sagemaker-lifecycle-deploy"
 # The endpoint outlives versions: it carries the stable tags only. Which version it serves is told by the tags of
 # its current endpoint config, which follow every update and every rollback exactly (endpoint tags would not).
