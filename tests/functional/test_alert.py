@@ -15,32 +15,20 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from local.aws import sagemaker_ext
-from sm_lifecycle import alerting, clients
+from sm_lifecycle import alerting
 from sm_lifecycle.alerting import DEDUPE_WINDOW_SECONDS
 from sm_lifecycle.errors import TransientError
+from tests.support import REGION, LambdaContext, moto_in_process
 
 ROOT = Path(__file__).resolve().parents[2]
-REGION = "us-east-1"
 TABLE = "idempotency"
 JOB_ARN_PREFIX = "arn:aws:sagemaker:us-east-1:123456789012:training-job/"
 
 
 def sample(name: str) -> dict[str, Any]:
     return json.loads((ROOT / "events" / f"{name}.json").read_text())
-
-
-@dataclass
-class LambdaContext:
-    function_name: str = "AlertFunction"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:AlertFunction"
-    aws_request_id: str = "9f1c2b3a-0000-4000-8000-000000000001"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
 
 
 @dataclass
@@ -76,19 +64,7 @@ class AlertStack:
 
 @pytest.fixture
 def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[AlertStack]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    with mock_aws():
-        sagemaker_ext.install()
-        clients.reset()
+    with moto_in_process(monkeypatch):
         sns = boto3.client("sns", region_name=REGION)
         sqs = boto3.client("sqs", region_name=REGION)
         dynamodb = boto3.client("dynamodb", region_name=REGION)
@@ -123,7 +99,6 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[AlertStack]:
         }.items():
             monkeypatch.setenv(name, value)
         yield AlertStack(importlib.import_module("functions.alert.app"), topic, dlq, inbox)
-    clients.reset()
 
 
 def record_failed_training_step(execution_arn: str, reason: str) -> None:

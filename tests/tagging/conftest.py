@@ -6,18 +6,17 @@ import importlib.util
 import json
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from local.aws import sagemaker_ext
 from local.aws.runtime import RUNTIME
 from sm_lifecycle import clients
 from sm_lifecycle.tagging import TaggingConfig
+from tests.support import LambdaContext, moto_in_process
 from tests.tagging.world import World
 
 REGION = "us-east-1"
@@ -26,35 +25,10 @@ BUCKET = "artifacts"
 APP = Path(__file__).resolve().parents[2] / "functions" / "tag_artifacts" / "app.py"
 
 
-@dataclass
-class LambdaContext:
-    function_name: str = "TagArtifactsFunction"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:TagArtifactsFunction"
-    aws_request_id: str = "request-1"
-    remaining_ms: int = 300_000
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
-
-
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
-        sagemaker_ext.install()
-        clients.reset()
+    with moto_in_process(monkeypatch):
         yield
-    clients.reset()
 
 
 @pytest.fixture
@@ -137,4 +111,6 @@ def handler(stack_env: Alerts) -> Any:
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return lambda event, context=None: module.lambda_handler(event, context or LambdaContext())
+    return lambda event, context=None: module.lambda_handler(
+        event, context or LambdaContext("TagArtifactsFunction", remaining_ms=300_000)
+    )

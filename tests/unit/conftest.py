@@ -9,26 +9,10 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from sm_lifecycle import clients
 from sm_lifecycle.settings import Settings
-
-REGION = "us-east-1"
-
-
-@dataclass
-class LambdaContext:
-    """The attributes of Lambda's context object that Powertools and our handlers read."""
-
-    function_name: str = "AlertFunction"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:AlertFunction"
-    aws_request_id: str = "5b7c1f0e-0000-4000-8000-000000000001"
-    remaining_ms: int = 60_000
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
+from tests.support import REGION, moto_in_process
 
 
 @dataclass
@@ -55,18 +39,7 @@ class Inbox:
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """moto for every service, fake credentials, fresh shared clients."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    with mock_aws():
-        clients.reset()
+    with moto_in_process(monkeypatch):
         yield
     clients.reset()
 

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from sm_lifecycle.errors import ConflictError, InvalidEventError, TransientError
 from sm_lifecycle.handler import lifecycle_handler
 from sm_lifecycle.settings import Settings
-from tests.unit.conftest import LambdaContext
+from tests.support import LambdaContext
 
 EVENT = {"id": "0b5e1a9f-0000-4000-8000-000000000001", "detail-type": "SageMaker Training Job State Change"}
 

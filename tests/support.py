@@ -1,0 +1,51 @@
+"""Test helpers shared by every test folder: a fake Lambda context and moto in process with fake credentials."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from moto import mock_aws
+
+from local.aws import sagemaker_ext
+from sm_lifecycle import clients
+
+REGION = "us-east-1"
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of Lambda's context object that Powertools and our handlers read."""
+
+    function_name: str = "AlertFunction"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:AlertFunction"
+    aws_request_id: str = "5b7c1f0e-0000-4000-8000-000000000001"
+    remaining_ms: int = 60_000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+@contextlib.contextmanager
+def moto_in_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """moto for every service (with the project's SageMaker extensions), fake credentials, fresh shared clients."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    with mock_aws():
+        sagemaker_ext.install()
+        clients.reset()
+        try:
+            yield
+        finally:
+            clients.reset()
