@@ -16,6 +16,9 @@ SageMaker Pipelines does:
   process, the job goes ``Interrupted`` -> ``Restarting`` and restarts on a fresh "instance" that gets the
   checkpoints back from S3;
 - retry policies (``SageMaker.CAPACITY_ERROR`` ... by the job's failure reason);
+- step caching (``CacheConfig``): a step whose cache-key attributes (the ones SageMaker documents per step type)
+  match a successful run of the same step of the same pipeline within ``ExpireAfter`` reuses that run's results
+  and reports ``CacheHitResult`` instead of starting a job;
 - RegisterModel steps call ``CreateModelPackage``; Fail steps fail the execution with their message;
 - the events SageMaker sends (pipeline execution and step status, training and processing job state) through the
   embedded AWS's EventBridge, and the steps for ``ListPipelineExecutionSteps``.
@@ -27,6 +30,7 @@ in Docker; this runner executes the stored definition, which is what SageMaker i
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import logging
 import random
@@ -132,6 +136,7 @@ class StepRecord:
     failure_reason: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     attempt_count: int = 0
+    cache_hit_source: str | None = None  # execution ARN whose results a cached step reused
 
     def summary(self) -> dict[str, Any]:
         item: dict[str, Any] = {
@@ -146,7 +151,51 @@ class StepRecord:
             item["EndTime"] = self.end_time
         if self.failure_reason:
             item["FailureReason"] = self.failure_reason
+        if self.cache_hit_source:
+            item["CacheHitResult"] = {"SourcePipelineExecutionArn": self.cache_hit_source}
         return item
+
+
+# Step caching: the attributes that make up a step's cache key, per step type (SageMaker documents them as "Default
+# cache key attributes by pipeline step type"); outputs are not part of the key.
+CACHE_KEY_ATTRIBUTES = {
+    "Processing": ("AppSpecification", "Environment", "ProcessingInputs"),
+    "Training": (
+        "AlgorithmSpecification",
+        "CheckpointConfig",
+        "DebugHookConfig",
+        "DebugRuleConfigurations",
+        "Environment",
+        "HyperParameters",
+        "InputDataConfig",
+    ),
+}
+_DURATION = re.compile(
+    r"^P?(?:(?P<Y>\d+)Y)?(?:(?P<MO>\d+)M)?(?:(?P<W>\d+)W)?(?:(?P<D>\d+)D)?"
+    r"(?:T(?:(?P<H>\d+)H)?(?:(?P<MI>\d+)M)?(?:(?P<S>\d+)S)?)?$",
+    re.IGNORECASE,
+)
+_SECONDS = {"Y": 365 * 86400, "MO": 30 * 86400, "W": 7 * 86400, "D": 86400, "H": 3600, "MI": 60, "S": 1}
+
+
+def expire_after_seconds(value: str | None) -> float:
+    """``CacheConfig.ExpireAfter`` (an ISO 8601 duration such as ``P30D`` or ``PT1H``) in seconds; none: forever."""
+    if not value:
+        return float("inf")
+    match = _DURATION.match(value.strip())
+    if not match or not any(match.groups()):
+        raise ExpressionError(f"CacheConfig.ExpireAfter {value!r} is not an ISO 8601 duration")
+    return float(sum(int(n) * _SECONDS[unit] for unit, n in match.groupdict().items() if n))
+
+
+@dataclass
+class CachedStep:
+    """A successful step run that later runs with the same cache key reuse."""
+
+    execution_arn: str
+    finished: float
+    properties: dict[str, Any]
+    metadata: dict[str, Any]
 
 
 @dataclass
@@ -226,6 +275,7 @@ class PipelineRunner:
         self.interruptions: list[SpotInterruption] = []
         self.shortages: list[CapacityShortage] = []
         self._threads: list[threading.Thread] = []
+        self._cache: dict[str, list[CachedStep]] = {}
         self._streams: set[str] = set()
         self._lock = threading.Lock()
         config = Config(retries={"max_attempts": 3, "mode": "standard"})
@@ -490,7 +540,14 @@ class PipelineRunner:
                 arguments = resolve(
                     {k: v for k, v in step.get("Arguments", {}).items() if k not in ("IfSteps", "ElseSteps")}, ctx
                 )
-                properties = self._handler(kind)(execution, step, arguments, record, ctx)
+                hit = self._cache_hit(execution, step, arguments) if record.attempt_count == 1 else None
+                if hit is not None:
+                    properties = copy.deepcopy(hit.properties)
+                    record.metadata = copy.deepcopy(hit.metadata)
+                    record.cache_hit_source = hit.execution_arn
+                else:
+                    properties = self._handler(kind)(execution, step, arguments, record, ctx)
+                    self._remember(execution, step, arguments, properties, record)
             except ExpressionError as exc:
                 self._finish(execution, record, FAILED, f"ClientError: {exc}")
                 raise StepFailed(str(exc)) from exc
@@ -519,6 +576,32 @@ class PipelineRunner:
                 }
             self._finish(execution, record, SUCCEEDED, None)
             return
+
+    @staticmethod
+    def _cache_key(execution: Execution, step: Mapping[str, Any], arguments: Mapping[str, Any]) -> str | None:
+        attributes = CACHE_KEY_ATTRIBUTES.get(step["Type"])
+        if not attributes or not (step.get("CacheConfig") or {}).get("Enabled"):
+            return None
+        key = {"pipeline": execution.pipeline_name, "step": step["Name"], "type": step["Type"]}
+        key |= {name: arguments.get(name) for name in attributes}
+        return json.dumps(_jsonable(key), sort_keys=True)
+
+    def _cache_hit(self, execution: Execution, step: Mapping[str, Any], arguments: Mapping[str, Any]) -> Any:
+        """The newest successful run of this step with the same cache key, within ``ExpireAfter``."""
+        key = self._cache_key(execution, step, arguments)
+        if key is None:
+            return None
+        oldest = time.time() - expire_after_seconds(step["CacheConfig"].get("ExpireAfter"))
+        with self._lock:
+            runs = [run for run in self._cache.get(key, []) if run.finished >= oldest]
+        return runs[-1] if runs else None
+
+    def _remember(self, execution: Execution, step: Mapping, arguments: Mapping, properties: Any, record: Any) -> None:
+        key = self._cache_key(execution, step, arguments)
+        if key is not None:
+            run = CachedStep(execution.arn, time.time(), copy.deepcopy(properties), copy.deepcopy(record.metadata))
+            with self._lock:
+                self._cache.setdefault(key, []).append(run)
 
     def _finish(self, execution: Execution, record: StepRecord, status: str, reason: str | None) -> None:
         previous = record.status

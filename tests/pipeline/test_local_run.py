@@ -193,3 +193,29 @@ def test_a_model_below_the_threshold_fails_with_the_reason_and_is_not_registered
     assert described["FailureReason"] == message
     assert "Register-RegisterModel" not in steps
     assert world.packages() == before
+
+
+def test_a_cached_step_reuses_the_earlier_run_and_new_input_runs_again(world, successful_run):
+    # GIVEN an earlier successful run (Preprocess has caching enabled in the definition)
+    _, earlier, _ = successful_run
+    assert world.step("Preprocess")["CacheConfig"]["Enabled"] is True
+
+    # WHEN the pipeline runs again on the same data, and then on other data
+    again, described = world.run(**FEW_ROUNDS, AucThreshold=0.6)
+    other_data = world.upload(
+        "datasets/cache-test/raw.csv",
+        world.s3.get_object(Bucket=world.target.bucket, Key="datasets/default/raw/default.csv")["Body"].read(),
+    )
+    fresh, _ = world.run(**FEW_ROUNDS, AucThreshold=0.6, InputDataUri=other_data)
+
+    # THEN the second run reused an earlier Preprocess (no job of its own) and still trained and succeeded
+    assert described["PipelineExecutionStatus"] == "Succeeded"
+    cached = world.steps(again)["Preprocess"]
+    source = cached["CacheHitResult"]["SourcePipelineExecutionArn"]
+    assert source != again and world.steps(source)["Preprocess"]["StepStatus"] == "Succeeded"
+    assert "Preprocess" not in world.runner.executions[again].jobs
+    assert "Train" in world.runner.executions[again].jobs
+    # AND a run on other input data is no cache hit: its Preprocess ran a job
+    assert "CacheHitResult" not in world.steps(fresh)["Preprocess"]
+    assert "Preprocess" in world.runner.executions[fresh].jobs
+    assert earlier in world.runner.executions

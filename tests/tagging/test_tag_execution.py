@@ -304,3 +304,33 @@ def test_an_execution_that_does_not_exist_is_refused(world, handler):
     # THEN it is refused as invalid (dead-lettered), not retried
     assert result["status"] == "invalid"
     assert result["field"] == "detail.pipelineExecutionArn"
+
+
+def test_a_cached_step_keeps_the_tags_of_the_execution_that_made_its_results(world, handler, stack_env):
+    # GIVEN a first execution, tagged when it succeeded, and a second whose Preprocess was a cache hit on the first
+    # (SageMaker lists the step with CacheHitResult and the first execution's processing job)
+    first = world.execution()
+    assert handler(world.event(first))["status"] == "tagged"
+    second = world.execution(steps=("Train", "Evaluate", "Register"))
+    preprocess = next(
+        s
+        for s in world.sm.list_pipeline_execution_steps(PipelineExecutionArn=first.arn)["PipelineExecutionSteps"]
+        if s["StepName"] == "Preprocess"
+    )
+    world.record_step(second.arn, {**preprocess, "CacheHitResult": {"SourcePipelineExecutionArn": first.arn}})
+    received_before = len(stack_env.received())
+
+    # WHEN the second execution's success is reported
+    result = handler(world.event(second))
+
+    # THEN its own artifacts are tagged, the reused ones keep the first execution's tags, and nobody is alerted
+    assert result["status"] == "tagged", result
+    assert result["reused"] == {"Preprocess": first.arn}
+    assert result["counts"]["skipped"] == 0
+    for key in second.objects:
+        assert world.object_tags(key)["execution"] == second.execution_id, key
+    for key in (k for k in first.objects if "/Preprocess/" in k):
+        assert world.object_tags(key)["execution"] == first.execution_id, key
+    first_preprocess_job = preprocess["Metadata"]["ProcessingJob"]["Arn"]
+    assert world.resource_tags(first_preprocess_job)["execution"] == first.execution_id
+    assert len(stack_env.received()) == received_before

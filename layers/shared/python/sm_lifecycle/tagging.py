@@ -233,6 +233,7 @@ class TaggingReport:
     failed: dict[str, str] = field(default_factory=dict)  # ref → permanent error
     retryable: dict[str, str] = field(default_factory=dict)  # ref → transient error (Lambda retries the event)
     skipped: dict[str, str] = field(default_factory=dict)  # location → why it was not tagged (scope, shared)
+    reused: dict[str, str] = field(default_factory=dict)  # cached step → execution that made (and tagged) its results
     calls: dict[str, int] = field(default_factory=dict)  # AWS operation → count
 
     @property
@@ -265,6 +266,7 @@ class TaggingReport:
             "tagged": len(self.tagged),
             "unchanged": len(self.unchanged),
             **{name: head(items) for name, items in problems.items()},
+            "reused": head(self.reused),
             "counts": {name: len(items) for name, items in problems.items()},
             "calls": dict(sorted(self.calls.items())),
         }
@@ -273,7 +275,8 @@ class TaggingReport:
         lines = [
             f"Execution {self.execution_arn}: {len(self.tagged)} tagged, {len(self.unchanged)} already tagged, "
             f"{len(self.did_not_fit)} with tags that did not fit, {len(self.missing)} missing, "
-            f"{len(self.failed)} failed, {len(self.retryable)} to retry, {len(self.skipped)} locations skipped."
+            f"{len(self.failed)} failed, {len(self.retryable)} to retry, {len(self.skipped)} locations skipped, "
+            f"{len(self.reused)} cached steps reused from earlier executions."
         ]
         for title, items in (
             ("Tags that did not fit (S3 allows 10 per object; the object's own tags were kept)", self.did_not_fit),
@@ -316,6 +319,7 @@ def tag_execution(
     report = TaggingReport(execution_arn=execution.arn, tags=dict(tags))
     found = discover(calls.wrap(sagemaker), execution, config)
     report.skipped.update(found.skipped)
+    report.reused.update(found.reused)
 
     for arn in found.resources:
         tag_sagemaker_resource(calls.wrap(sagemaker), arn, tags, report)

@@ -53,6 +53,7 @@ class Discovery:
     groups: list[str] = field(default_factory=list)  # model package group ARNs
     locations: list[Location] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)  # location or step → why it is not tagged
+    reused: dict[str, str] = field(default_factory=dict)  # cached step → the execution whose results it reused
     steps: list[dict[str, Any]] = field(default_factory=list)  # raw step summaries (for the governance report)
 
 
@@ -114,6 +115,12 @@ def discover(sagemaker: Any, execution: Execution, config: TaggingConfig) -> Dis
     try:
         for step in steps_of(sagemaker, execution.arn):
             found.steps.append(step)
+            source = (step.get("CacheHitResult") or {}).get("SourcePipelineExecutionArn")
+            if source and source != execution.arn:
+                # a cache hit: the step's job and outputs are the source execution's, tagged when it succeeded;
+                # writing this execution's tags on them would misstate their provenance
+                found.reused[step["StepName"]] = source
+                continue
             _discover_step(
                 sagemaker,
                 execution=execution,
