@@ -69,7 +69,9 @@ replay: $(VENV)/.installed ## feed events (file or folder) to a local stack: mak
 
 TARGET ?= local
 run-pipeline: $(VENV)/.installed ## upsert + start the pipeline: on `make serve`'s stack, else a one-shot local run; TARGET=aws for AWS
-	@if [ "$(TARGET)" = aws ] || $(PY) -m tools.stackinfo served $(ENV); then \
+	@if [ "$(TARGET)" = aws ]; then \
+		$(PY) -m pipeline run --env $(ENV) --aws; \
+	elif $(PY) -m tools.stackinfo served $(ENV); then \
 		$(PY) -m pipeline run --env $(ENV); \
 	else \
 		$(PY) -m local.pipelines --env $(ENV); \

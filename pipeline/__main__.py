@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["definition", "upsert", "start", "run", "upload-data"])
     parser.add_argument("--env", default="dev", choices=ENVIRONMENTS)
     parser.add_argument("--outputs", help="stack outputs: JSON file or string")
+    parser.add_argument("--aws", action="store_true", help="use the deployed stack even while `make serve` runs")
     parser.add_argument("--param", action="append", default=[], help="pipeline parameter NAME=VALUE (repeatable)")
     parser.add_argument("--sha", help="git SHA to tag the execution with (default: git rev-parse --short HEAD)")
     parser.add_argument("--wait", action="store_true", help="start: wait for the execution to end")
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         outputs = args.outputs
         if outputs:
             _use_local_endpoint(load_outputs(outputs))
-        elif (served := served_stack(args.env)) is not None:  # `make serve` is running: use that stack
+        elif not args.aws and (served := served_stack(args.env)) is not None:  # `make serve` is running: use that stack
             served.apply_to_environ()
             outputs = json.dumps(served.outputs)
         target = resolve_target(args.env, outputs=outputs)
@@ -68,6 +69,10 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps({"pipeline_arn": commands.upsert(target, args.env)}))
             if args.command == "upsert":
                 return 0
+        # a new stack's bucket holds no data yet: `run` brings the default data set along
+        needs_data = args.command == "run" and "InputDataUri" not in _parameters(args.param)
+        if needs_data and (uploaded := commands.ensure_data(target)):
+            print(json.dumps({"uploaded": uploaded}))
         sha = args.sha or git_sha()
         arn = commands.start(target, sha=sha, parameters=_parameters(args.param))
         print(json.dumps({"execution_arn": arn, "git_sha": sha}))

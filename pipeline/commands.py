@@ -79,3 +79,13 @@ def upload_data(target: Target, uri: str | None = None, boto_session: boto3.sess
     """Upload the raw ``Default`` data set to the pipeline's default input location (or ``uri``)."""
     session = boto_session or boto3.session.Session(region_name=target.region)
     return upload_raw_data(session.client("s3"), uri or data_uri(target.bucket))
+
+
+def ensure_data(target: Target, boto_session: boto3.session.Session | None = None) -> str | None:
+    """Upload the raw data set to the default input location when nothing is there yet; returns what it uploaded."""
+    session = boto_session or boto3.session.Session(region_name=target.region)
+    s3 = session.client("s3")
+    bucket, _, prefix = data_uri(target.bucket).removeprefix("s3://").partition("/")
+    if s3.list_objects_v2(Bucket=bucket, Prefix=prefix.rsplit("/", 1)[0] + "/", MaxKeys=1).get("KeyCount", 0):
+        return None
+    return upload_data(target, boto_session=session)

@@ -891,6 +891,51 @@ class PipelineExtension:
             following = start + limit
             return page, (str(following) if following < len(ordered) else None)
 
+    def list_pipeline_executions(
+        self: Any,
+        pipeline_name: str,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+        next_token: str | None = None,
+        max_results: int | None = None,
+    ) -> dict[str, Any]:
+        """ListPipelineExecutions as the API reference describes it: sorted (CreationTime, newest first, by default),
+        paginated, and without a failure reason for executions that did not fail."""
+        pipeline = self.pipelines.get(pipeline_name)
+        if pipeline is None:
+            raise ValidationError(f"Pipeline '{pipeline_name}' does not exist.")
+        if sort_by not in (None, "CreationTime", "PipelineExecutionArn"):
+            raise ValidationError(
+                f"Value '{sort_by}' at 'sortBy' failed to satisfy constraint: "
+                "Member must satisfy enum value set: [CreationTime, PipelineExecutionArn]"
+            )
+        if sort_order not in (None, "Ascending", "Descending"):
+            raise ValidationError(
+                f"Value '{sort_order}' at 'sortOrder' failed to satisfy constraint: "
+                "Member must satisfy enum value set: [Ascending, Descending]"
+            )
+        summaries = []
+        for arn, execution in pipeline.pipeline_executions.items():
+            summary = {
+                "PipelineExecutionArn": arn,
+                "StartTime": execution.start_time,
+                "PipelineExecutionStatus": execution.pipeline_execution_status,
+                "PipelineExecutionDescription": execution.pipeline_execution_description,
+                "PipelineExecutionDisplayName": execution.pipeline_execution_display_name,
+            }
+            if getattr(execution, "pipeline_execution_failure_reason", None):
+                summary["PipelineExecutionFailureReason"] = execution.pipeline_execution_failure_reason
+            summaries.append(summary)
+        key = "PipelineExecutionArn" if sort_by == "PipelineExecutionArn" else "StartTime"
+        summaries.sort(key=lambda item: str(item[key]), reverse=sort_order != "Ascending")
+        limit = 50 if max_results is None else int(max_results)
+        start = int(next_token) if next_token and next_token.isdigit() else 0
+        page = summaries[start : start + limit]
+        response: dict[str, Any] = {"PipelineExecutionSummaries": page}
+        if start + limit < len(summaries):
+            response["NextToken"] = str(start + limit)
+        return response
+
     def describe_pipeline_execution(self: Any, pipeline_execution_arn: str) -> dict[str, Any]:
         with RUNTIME.lock:
             response = _ORIGINALS["describe_pipeline_execution"](self, pipeline_execution_arn)
@@ -1010,6 +1055,17 @@ class ResponseExtension:
             model_life_cycle=self._get_param("ModelLifeCycle"),
         )
         return ActionResult({"ModelPackageArn": arn})
+
+    def list_pipeline_executions(self: Any) -> ActionResult:
+        return ActionResult(
+            self.sagemaker_backend.list_pipeline_executions(
+                pipeline_name=self._get_param("PipelineName"),
+                sort_by=self._get_param("SortBy"),
+                sort_order=self._get_param("SortOrder"),
+                next_token=self._get_param("NextToken"),
+                max_results=self._get_param("MaxResults"),
+            )
+        )
 
     def list_pipeline_execution_steps(self: Any) -> ActionResult:
         steps, next_token = self.sagemaker_backend.list_pipeline_execution_steps(

@@ -146,3 +146,32 @@ def test_another_process_records_steps_through_the_control_route(embedded_aws, s
     (listed,) = sagemaker.list_pipeline_execution_steps(PipelineExecutionArn=execution_arn)["PipelineExecutionSteps"]
     assert listed["StepName"] == "Evaluate"
     assert listed["EndTime"] == datetime(2026, 3, 24, 16, 10, tzinfo=UTC)
+
+
+def test_executions_are_listed_newest_first_paginated_and_only_failures_have_a_reason(embedded_aws, sagemaker):
+    # GIVEN three executions of a pipeline, the last of which failed
+    sagemaker.create_pipeline(
+        PipelineName="listed",
+        PipelineDefinition=json.dumps({"Version": "2020-12-01", "Steps": []}),
+        RoleArn="arn:aws:iam::123456789012:role/r",
+    )
+    arns = [sagemaker.start_pipeline_execution(PipelineName="listed")["PipelineExecutionArn"] for _ in range(3)]
+    embedded_aws.sagemaker_store.set_pipeline_execution_status(arns[-1], "Failed", "Step failure: Train failed.")
+
+    # WHEN listed two at a time (default order), and in ascending order
+    first = sagemaker.list_pipeline_executions(PipelineName="listed", MaxResults=2)
+    rest = sagemaker.list_pipeline_executions(PipelineName="listed", MaxResults=2, NextToken=first["NextToken"])
+    ascending = sagemaker.list_pipeline_executions(PipelineName="listed", SortOrder="Ascending")
+
+    # THEN newest first across pages, oldest first when asked, and a failure reason only where one exists
+    listed = [
+        s["PipelineExecutionArn"] for s in first["PipelineExecutionSummaries"] + rest["PipelineExecutionSummaries"]
+    ]
+    assert listed == arns[::-1]
+    assert "NextToken" not in rest
+    assert [s["PipelineExecutionArn"] for s in ascending["PipelineExecutionSummaries"]] == arns
+    reasons = {
+        s["PipelineExecutionArn"]: s.get("PipelineExecutionFailureReason")
+        for s in ascending["PipelineExecutionSummaries"]
+    }
+    assert reasons == {arns[0]: None, arns[1]: None, arns[2]: "Step failure: Train failed."}

@@ -152,3 +152,23 @@ def test_target_from_the_line_local_serve_prints():
 def test_missing_outputs_are_named():
     with pytest.raises(ConfigError, match="ArtifactBucketName"):
         resolve_target("dev", outputs={"PipelineName": "p"}, environ={})
+
+
+def test_a_run_brings_the_data_set_along_only_when_the_bucket_has_none(world):
+    # GIVEN a stack whose new artifact bucket holds no data yet
+    import dataclasses  # noqa: PLC0415
+
+    from pipeline import commands  # noqa: PLC0415
+
+    target = dataclasses.replace(world.target, bucket="fresh-stack-artifacts")
+    world.s3.create_bucket(Bucket=target.bucket)
+
+    # WHEN a run makes sure of its input twice
+    first = commands.ensure_data(target, boto_session=world.session)
+    second = commands.ensure_data(target, boto_session=world.session)
+
+    # THEN the data set is uploaded once, to the InputDataUri default, with every row
+    assert first == "s3://fresh-stack-artifacts/datasets/default/raw/default.csv"
+    assert second is None
+    body = world.s3.get_object(Bucket=target.bucket, Key="datasets/default/raw/default.csv")["Body"].read()
+    assert body.decode().count("\n") >= 10_000
