@@ -247,16 +247,23 @@ def test_failed_endpoint_is_alerted_and_left_alone(world: World) -> None:
     world.idle()
     assert world.describe()["EndpointStatus"] == "Failed"
 
-    # WHEN a newer version is approved
+    failed_alerts = len(world.alerts())
+    failed_event = world.events("SageMaker Endpoint State Change")[-1]
+
+    # WHEN the FAILED event is delivered again, and a newer version is approved
+    world.stack.put_events([failed_event, failed_event])
+    world.idle()
+    redelivered_alerts = len(world.alerts())
     v2 = world.register()
     world.approve(v2)
     world.idle()
 
-    # THEN nothing is updated or deleted, and ops were told the endpoint is Failed
+    # THEN nothing is updated or deleted; ops were told once that the endpoint is Failed, once more that v2 waits
     assert [status for status, _ in world.mutations()] == ["CREATING"]
     assert world.describe()["EndpointStatus"] == "Failed"
+    assert (failed_alerts, redelivered_alerts) == (1, 1)
     alerts = world.alerts()
-    assert alerts
+    assert len(alerts) == 2
     assert all("Failed" in a["Subject"] for a in alerts)
     assert world.deploy_failures() == []
 

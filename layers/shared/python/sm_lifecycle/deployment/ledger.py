@@ -197,3 +197,19 @@ class DeploymentLedger:
             },
         )
         return applied is None
+
+    def note_broken(self, endpoint_name: str, *, status: str, since: str, version: int) -> bool:
+        """Record that the endpoint is broken (``status`` since ``since``) while ``version`` waits to be deployed.
+
+        ``True`` only for the first caller to record this breakage for this version: ops are told once, not on every
+        duplicate delivery or endpoint event, and again when a newer version is approved while it lasts.
+        """
+        noted = {"S": f"{status} since {since}; waiting: v{version}"}
+        applied = self._update(
+            endpoint_name,
+            "record broken endpoint",
+            UpdateExpression="SET broken = :noted",
+            ConditionExpression="attribute_not_exists(broken) OR broken <> :noted",
+            ExpressionAttributeValues={":noted": noted},
+        )
+        return applied is None

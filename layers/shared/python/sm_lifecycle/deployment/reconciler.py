@@ -166,12 +166,16 @@ class Reconciler:
             f"version {desired.version} cannot be deployed until it is repaired or deleted by a person"
         )
         logger.error(detail)
-        self.alert(
-            f"[{self.settings.common.environment}] endpoint {self.endpoint_name} is {observed.status}",
-            f"{detail}.\nDesired: {desired.arn}\nTrigger: {trigger.kind} event {trigger.event_id}\n"
-            f"Endpoint: {self.settings.common.console_url(f'endpoints/{self.endpoint_name}')}",
-            "error",
+        first_notice = self.ledger.note_broken(
+            self.endpoint_name, status=observed.status, since=observed.last_modified, version=desired.version
         )
+        if first_notice:  # duplicates and further wake-ups while it lasts say nothing new
+            self.alert(
+                f"[{self.settings.common.environment}] endpoint {self.endpoint_name} is {observed.status}",
+                f"{detail}.\nDesired: {desired.arn}\nTrigger: {trigger.kind} event {trigger.event_id}\n"
+                f"Endpoint: {self.settings.common.console_url(f'endpoints/{self.endpoint_name}')}",
+                "error",
+            )
         return self._outcome("blocked", desired, observed, detail=detail)
 
     def _resolve_held(
