@@ -11,6 +11,7 @@ from moto import mock_aws
 
 from local.aws import sagemaker_ext
 from sm_lifecycle import clients
+from tools import stackinfo
 
 REGION = "us-east-1"
 
@@ -42,6 +43,8 @@ def moto_in_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.setenv(name, value)
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
+    # operator commands under test must not find a stack a developer is serving on this machine
+    monkeypatch.setattr(stackinfo, "LOCAL_STATE", stackinfo.LOCAL_STATE / "not-in-tests")
     with mock_aws():
         sagemaker_ext.install()
         clients.reset()

@@ -3,10 +3,10 @@
     make artifacts EXECUTION=<execution id or ARN> [ENV=dev] [JSON=1]
     python -m tools.artifacts --env dev [--json] [--strict] [--bucket NAME] <execution id or ARN>
 
-Runs against whatever standard AWS configuration points at: AWS itself (profile, region), or a local stack
-(``make serve`` prints its ``AWS_ENDPOINT_URL``). The pipeline comes from the environment's parameters
-(``samconfig.toml`` over ``template.yaml`` defaults); the artifact bucket from the stack's outputs when CloudFormation
-knows the stack, else from ``--bucket``; without either, every discovered location is listed.
+Runs against the stack ``make serve`` is serving (``tools.stackinfo``), else whatever standard AWS configuration
+points at (AWS itself, or ``AWS_ENDPOINT_URL``). The pipeline comes from the environment's parameters
+(``samconfig.toml`` over ``template.yaml`` defaults); the artifact bucket from ``--bucket``, else the stack's outputs
+(served stack or CloudFormation); without either, every discovered location is listed.
 Exit status: 0, or 1 with ``--strict`` when an artifact is flagged; 2 when the execution cannot be read.
 """
 
@@ -26,6 +26,7 @@ from sm_lifecycle.clients import RETRY_CONFIG
 from sm_lifecycle.errors import LifecycleError
 from sm_lifecycle.tagging import TAG_KEYS, Execution
 from sm_lifecycle.tagging_inventory import Row, inventory
+from tools.stackinfo import served_stack
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -90,6 +91,10 @@ def main(argv: list[str] | None = None) -> int:
 
     parameters, stack_name = stack_parameters(args.env)
     pipeline = str(parameters["PipelineName"])
+    served = served_stack(args.env)
+    if served is not None:
+        served.apply_to_environ()
+        args.bucket = args.bucket if args.bucket is not None else served.outputs.get("ArtifactBucketName")
     session = boto3.session.Session()
     sagemaker, s3 = session.client("sagemaker", config=RETRY_CONFIG), session.client("s3", config=RETRY_CONFIG)
     try:

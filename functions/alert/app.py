@@ -9,11 +9,10 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from sm_lifecycle.alerting import alert_on_event
-from sm_lifecycle.handler import lifecycle_handler
+from sm_lifecycle.handler import count_outcome, lifecycle_handler
 from sm_lifecycle.settings import Settings
 
 logger = Logger()
@@ -28,10 +27,7 @@ _METRIC = {"published": "AlertsPublished", "duplicate": "AlertsSuppressed", "inv
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    outcome = _handle(event, context)
-    if name := _METRIC.get(outcome.get("status", "")):
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
-    return outcome
+    return count_outcome(metrics, _handle(event, context), _METRIC)
 
 
 @lifecycle_handler

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from sm_lifecycle.errors import ConfigurationError
 from sm_lifecycle.events import ModelPackageStateChangeEvent, parse_event
-from sm_lifecycle.handler import lifecycle_handler
+from sm_lifecycle.handler import count_outcome, lifecycle_handler
 from sm_lifecycle.notify import Severity, dead_letter, publish_alert
 from sm_lifecycle.promotion import PENDING
 from sm_lifecycle.promotion_aws import build_service, judge_once
@@ -18,13 +18,28 @@ from sm_lifecycle.promotion_policy import PromotionPolicy
 from sm_lifecycle.settings import Settings
 
 logger = Logger()
-tracer = Tracer()
+metrics = Metrics()
+tracer = Tracer(patch_modules=("botocore",))
+
+_METRIC = {
+    "approved": "PackagesApproved",
+    "rejected": "PackagesRejected",
+    "recommended": "PackagesRecommended",
+    "undecided": "PackagesUndecided",
+    "misconfigured": "PolicyMisconfigured",
+    "invalid": "InvalidEvents",
+}
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE)
 @tracer.capture_lambda_handler
-@lifecycle_handler
+@metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return count_outcome(metrics, _handle(event, context), _METRIC)
+
+
+@lifecycle_handler
+def _handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = Settings.from_env()
     try:
         policy = PromotionPolicy.from_env()

@@ -96,6 +96,7 @@ def stack_env(aws: None, world: World, monkeypatch: pytest.MonkeyPatch) -> Alert
         "TAG_MODEL_PACKAGE_GROUP": "true",
         "POWERTOOLS_TRACE_DISABLED": "1",
         "POWERTOOLS_SERVICE_NAME": "sagemaker-lifecycle",
+        "POWERTOOLS_METRICS_NAMESPACE": "SageMakerLifecycle",
     }.items():
         monkeypatch.setenv(name, value)
     clients.reset()

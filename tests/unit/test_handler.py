@@ -99,3 +99,24 @@ def test_transient_and_unexpected_errors_are_raised_for_lambda_to_retry(
         raising(error)(EVENT, LambdaContext())
     assert inbox.read() == []
     assert dead_letters() == []
+
+
+def test_count_outcome_counts_only_the_statuses_it_names() -> None:
+    # GIVEN a metrics sink and the names a function gives its outcomes
+    from sm_lifecycle.handler import count_outcome  # noqa: PLC0415
+
+    added: list[dict] = []
+
+    class Metrics:
+        def add_metric(self, **metric) -> None:
+            added.append(metric)
+
+    names = {"published": "AlertsPublished"}
+
+    # WHEN a named outcome and an unnamed one pass through
+    first = count_outcome(Metrics(), {"status": "published", "id": 1}, names)
+    second = count_outcome(Metrics(), {"status": "ignored"}, names)
+
+    # THEN one Count is added, for the named one, and both outcomes come back unchanged
+    assert [(m["name"], m["value"], str(m["unit"])) for m in added] == [("AlertsPublished", 1, "MetricUnit.Count")]
+    assert (first, second) == ({"status": "published", "id": 1}, {"status": "ignored"})

@@ -29,10 +29,11 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.metrics import MetricUnit
 
 from sm_lifecycle.errors import ConflictError, InvalidEventError, TransientError
 from sm_lifecycle.notify import Severity, dead_letter, publish_alert
@@ -106,3 +107,10 @@ def lifecycle_handler(handler: Handler) -> Handler:
             raise
 
     return wrapper
+
+
+def count_outcome(metrics: Any, outcome: dict[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
+    """Add one ``Count`` to the metric that ``names`` maps the outcome's ``status`` to (if any); returns the outcome."""
+    if name := names.get(str(outcome.get("status", ""))):
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+    return outcome
