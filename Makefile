@@ -18,10 +18,11 @@ SAM_CLI_VERSION := 1.170.0
 CHECKOV_VERSION := 3.3.30
 
 # ---------------------------------------------------------------- environments
-$(VENV)/.installed: requirements/dev.txt layers/shared/requirements.txt
+$(VENV)/.installed: requirements/dev.txt layers/shared/requirements.txt pyproject.toml
 	test -x $(PY) || $(PY312) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements/dev.txt
+	$(PY) -m pip install -q --no-deps -e .
 	touch $@
 
 $(SAM_VENV)/.installed:
@@ -81,7 +82,7 @@ run-pipeline: $(VENV)/.installed ## upsert + start the pipeline: on `make serve`
 .PHONY: artifacts
 artifacts: $(VENV)/.installed ## tags of every artifact of one execution: make artifacts EXECUTION=<id|arn> [JSON=1]
 	@test -n "$(EXECUTION)" || { echo "usage: make artifacts EXECUTION=<execution id or ARN> [ENV=dev] [JSON=1]"; exit 2; }
-	PYTHONPATH=layers/shared/python:. $(PY) -m tools.artifacts --env $(ENV) $(if $(JSON),--json) $(EXECUTION)
+	$(PY) -m tools.artifacts --env $(ENV) $(if $(JSON),--json) $(EXECUTION)
 
 .PHONY: monitor
 monitor: $(VENV)/.installed ## endpoint, packages, executions, dead-letter queues, alarms: make monitor [ENV=dev] [WATCH=5]

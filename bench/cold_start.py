@@ -16,17 +16,17 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import site
 import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from local.aws import EmbeddedAWS
+from local.stack import LocalStack
 
-from local.aws import EmbeddedAWS  # noqa: E402
-from local.stack import LocalStack  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 LAYER = ROOT / "layers" / "shared"
 PROBE = (
@@ -37,7 +37,7 @@ PROBE = (
 
 def import_seconds(module: str, env: dict[str, str], cwd: Path) -> float:
     out = subprocess.run(
-        [sys.executable, "-P", "-c", PROBE.format(module=module)],
+        [sys.executable, "-S", "-P", "-c", PROBE.format(module=module)],
         env=env,
         cwd=cwd,
         capture_output=True,
@@ -88,7 +88,9 @@ def main() -> int:
 
     deps = tree_bytes(layer_dependencies())
     domain = tree_bytes(LAYER / "python")
+    # the reference sees the interpreter's packages as a function does (Lambda's runtime path), nothing else
     reference_env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    reference_env["PYTHONPATH"] = os.pathsep.join(site.getsitepackages())
 
     print(f"cold start: handler import / bare `import boto3` (median of {args.runs} fresh processes; target <= 1.5)")
     print(f"{'function':<24}{'handler ms':>12}{'boto3 ms':>10}{'ratio':>8}{'code+layer MB':>16}")

@@ -19,18 +19,16 @@ import argparse
 import importlib.util
 import os
 import statistics
-import sys
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "shared" / "python")]
+from local.aws import EmbeddedAWS, Timings
+from local.stack import LocalStack
+from sm_lifecycle import clients
 
-from local.aws import EmbeddedAWS, Timings  # noqa: E402
-from local.stack import LocalStack  # noqa: E402
-from sm_lifecycle import clients  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
 SERVICES = ("sagemaker", "dynamodb", "sns", "sqs")

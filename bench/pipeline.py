@@ -16,19 +16,13 @@ import logging
 import os
 import sys
 import time
-from pathlib import Path
 
-sys.path[:0] = [
-    str(Path(__file__).resolve().parents[1]),
-    str(Path(__file__).resolve().parents[1] / "layers/shared/python"),
-]
+import boto3
 
-import boto3  # noqa: E402
-
-from local.aws import EmbeddedAWS, Timings  # noqa: E402
-from local.pipelines import PipelineRunner  # noqa: E402
-from pipeline import commands  # noqa: E402
-from pipeline.config import Target  # noqa: E402
+from local.aws import EmbeddedAWS, Timings
+from local.pipelines import PipelineRunner
+from pipeline import commands
+from pipeline.config import Target
 
 ROLE = "arn:aws:iam::123456789012:role/bench-SageMakerExecutionRole"
 

@@ -15,19 +15,17 @@ import importlib.util
 import json
 import os
 import statistics
-import sys
 import time
 import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "shared" / "python")]
+from local.aws import EmbeddedAWS, Timings
+from local.stack import LocalStack
+from sm_lifecycle import clients
 
-from local.aws import EmbeddedAWS, Timings  # noqa: E402
-from local.stack import LocalStack  # noqa: E402
-from sm_lifecycle import clients  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
 ROLE = "arn:aws:iam::123456789012:role/sagemaker-execution"

@@ -10,18 +10,16 @@ grows with N. HTTP requests are counted on the wire (retries included), API call
 
 from __future__ import annotations
 
-import sys
 import time
 import uuid
 from pathlib import Path
 
+from botocore.config import Config
+
+from local.aws import EmbeddedAWS, Timings
+from sm_lifecycle.tagging import SucceededExecution, TaggingConfig, tag_succeeded_execution
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "shared" / "python")]
-
-from botocore.config import Config  # noqa: E402
-
-from local.aws import EmbeddedAWS, Timings  # noqa: E402
-from sm_lifecycle.tagging import SucceededExecution, TaggingConfig, tag_succeeded_execution  # noqa: E402
 
 SIZES = (10, 100, 1000)
 BUCKET, PIPELINE, GROUP = "bench-artifacts", "bench-pipeline", "bench-models"

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import queue
+import site
 import subprocess
 import sys
 import threading
@@ -97,7 +98,9 @@ class Worker:
         self._log_events: list[tuple[int, str]] = []  # (epoch ms, line) not yet shipped to CloudWatch Logs
         self._log_lock = threading.Lock()
         self.process = subprocess.Popen(
-            [python, "-P", str(WORKER_SCRIPT), spec.handler],
+            # -S: no site module, so no .pth file runs (the development install of this repository is one): the
+            # worker sees exactly the PYTHONPATH of worker_environment, as a Lambda environment sees its own paths.
+            [python, "-S", "-P", str(WORKER_SCRIPT), spec.handler],
             cwd=spec.code_dir if spec.code_dir.is_dir() else None,
             env=env,
             stdin=subprocess.PIPE,
@@ -373,7 +376,8 @@ def worker_environment(
         "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
         "LANG": "en_US.UTF-8",
         "TZ": ":UTC",
-        "PYTHONPATH": os.pathsep.join(str(path) for path in [code_dir, *layer_dirs]),
+        # the code folder, the layers, then the interpreter's third-party packages (Lambda's /var/runtime)
+        "PYTHONPATH": os.pathsep.join(str(path) for path in [code_dir, *layer_dirs, *site.getsitepackages()]),
         "PYTHONUNBUFFERED": "1",
         "LAMBDA_TASK_ROOT": str(code_dir),
         "_HANDLER": handler,

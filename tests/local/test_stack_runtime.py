@@ -76,7 +76,7 @@ def test_the_handler_runs_with_a_lambda_context_in_its_own_code_folder(probe_sta
     assert result["request_id"] == record["request_id"]
     assert result["layer"] == "from-probe-layer"
     assert Path(result["cwd"]) == PROBE.parent / "functions" / "probe"
-    assert result["repository_importable"] is False
+    assert result["repository_importable"] == []
     assert any("probe probe handling context attempt 1" in line for line in probe_stack.logs("ProbeFunction"))
 
 

@@ -78,7 +78,7 @@ def test_function_environment_is_globals_plus_function_variables_resolved_locall
     assert re.fullmatch(r"probe-dev-ProbeFunction-[A-Z0-9]{12}", env["AWS_LAMBDA_FUNCTION_NAME"])
     assert env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "192"
     assert env["POWERTOOLS_TRACE_DISABLED"] == "true"
-    code, layer = env["PYTHONPATH"].split(":")
+    code, layer, *_runtime = env["PYTHONPATH"].split(":")
     assert Path(code) == PROBE.parent / "functions" / "probe"
     assert Path(layer) == PROBE.parent / "layer" / "python"
     assert stack.outputs["Greeting"] == "hello world from dev"
