@@ -14,36 +14,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sm_lifecycle.errors import ConfigurationError
-from sm_lifecycle.settings import Settings, required
+from sm_lifecycle.kernel.errors import ConfigurationError
+from sm_lifecycle.kernel.settings import Settings, boolean, integer, required
 
 STRATEGIES = ("AllAtOnce", "Canary", "Linear")
 VARIANT_NAME = "AllTraffic"
 NAME_MAX_LENGTH = 63  # SageMaker model, endpoint config and endpoint names
 CSV_CONTENT_TYPES = ("text/csv",)
 JSON_CONTENT_TYPES = ("application/json",)
-
-
-def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = env.get(name, "").strip()
-    try:
-        value = int(raw) if raw else default
-    except ValueError as exc:
-        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from exc
-    if not low <= value <= high:
-        raise ConfigurationError(f"{name} must be between {low} and {high}, got {value}")
-    return value
-
-
-def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name, "").strip().lower()
-    if not raw:
-        return default
-    if raw in {"true", "1", "yes"}:
-        return True
-    if raw in {"false", "0", "no"}:
-        return False
-    raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
 
 
 @dataclass(frozen=True)
@@ -81,18 +59,18 @@ class DeploySettings:
             execution_role_arn=required(env, "SAGEMAKER_EXECUTION_ROLE_ARN"),
             state_table_name=required(env, "DEPLOYMENT_STATE_TABLE_NAME"),
             instance_type=required(env, "ENDPOINT_INSTANCE_TYPE"),
-            instance_count=_int(env, "ENDPOINT_INSTANCE_COUNT", 1, 1, 100),
-            data_capture_enabled=_bool(env, "DATA_CAPTURE_ENABLED", True),
-            data_capture_sampling_percentage=_int(env, "DATA_CAPTURE_SAMPLING_PERCENTAGE", 20, 0, 100),
+            instance_count=integer(env, "ENDPOINT_INSTANCE_COUNT", 1, 1, 100),
+            data_capture_enabled=boolean(env, "DATA_CAPTURE_ENABLED", True),
+            data_capture_sampling_percentage=integer(env, "DATA_CAPTURE_SAMPLING_PERCENTAGE", 20, 0, 100),
             data_capture_s3_uri=required(env, "DATA_CAPTURE_S3_URI").rstrip("/"),
             data_capture_kms_key_id=env.get("DATA_CAPTURE_KMS_KEY_ID", "").strip() or None,
             strategy=strategy,
-            traffic_step_percent=_int(env, "DEPLOYMENT_TRAFFIC_STEP_PERCENT", 10, 1, 100),
-            wait_interval_seconds=_int(env, "DEPLOYMENT_WAIT_INTERVAL_SECONDS", 300, 0, 3600),
-            termination_wait_seconds=_int(env, "DEPLOYMENT_TERMINATION_WAIT_SECONDS", 300, 0, 3600),
-            max_execution_timeout_seconds=_int(env, "DEPLOYMENT_MAX_EXECUTION_TIMEOUT_SECONDS", 3600, 600, 28800),
+            traffic_step_percent=integer(env, "DEPLOYMENT_TRAFFIC_STEP_PERCENT", 10, 1, 100),
+            wait_interval_seconds=integer(env, "DEPLOYMENT_WAIT_INTERVAL_SECONDS", 300, 0, 3600),
+            termination_wait_seconds=integer(env, "DEPLOYMENT_TERMINATION_WAIT_SECONDS", 300, 0, 3600),
+            max_execution_timeout_seconds=integer(env, "DEPLOYMENT_MAX_EXECUTION_TIMEOUT_SECONDS", 3600, 600, 28800),
             rollback_alarm_names=alarms,
-            claim_lease_seconds=_int(env, "DEPLOYMENT_CLAIM_LEASE_SECONDS", 180, 0, 86400),
+            claim_lease_seconds=integer(env, "DEPLOYMENT_CLAIM_LEASE_SECONDS", 180, 0, 86400),
         )
         # Fail at the first invocation, not at the first deployment, if the names cannot fit.
         settings.resource_name(version=99999, digest_of={})

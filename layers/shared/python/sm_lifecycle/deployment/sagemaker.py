@@ -11,11 +11,10 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from sm_lifecycle.clients import classify, error_code, error_message, is_not_found
 from sm_lifecycle.deployment.model import APPROVED, ObservedEndpoint, PackageDetails, PackageVersion
-from sm_lifecycle.errors import ConflictError, InvalidEventError, TransientError
-
-GIT_SHA_KEYS = ("GitSha", "git-sha", "git_sha", "GitCommit")
+from sm_lifecycle.kernel.clients import classify, error_code, error_message, is_not_found
+from sm_lifecycle.kernel.errors import ConflictError, InvalidEventError, TransientError
+from sm_lifecycle.kernel.registry import git_sha_of
 
 
 def _already_exists(exc: ClientError) -> bool:
@@ -41,15 +40,6 @@ def package_version_of(arn: str) -> int:
     return int(tail)
 
 
-def git_sha_of(package: Mapping[str, Any]) -> str:
-    custom = package.get("CustomerMetadataProperties") or {}
-    for key in GIT_SHA_KEYS:
-        if str(custom.get(key, "")).strip():
-            return str(custom[key]).strip()
-    commit = (package.get("MetadataProperties") or {}).get("CommitId")
-    return str(commit).strip() if commit else "unknown"
-
-
 def package_details(package: Mapping[str, Any]) -> PackageDetails:
     """A ``DescribeModelPackage`` response (or an event detail of the same shape) as :class:`PackageDetails`."""
     arn = str(package["ModelPackageArn"])
@@ -60,7 +50,7 @@ def package_details(package: Mapping[str, Any]) -> PackageDetails:
         version=int(package.get("ModelPackageVersion") or package_version_of(arn)),
         approval_status=str(package.get("ModelApprovalStatus") or ""),
         has_inference_specification=bool(containers),
-        git_sha=git_sha_of(package),
+        git_sha=git_sha_of(package.get("CustomerMetadataProperties")),
     )
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from sm_lifecycle.clients import classify, error_code
+from sm_lifecycle.kernel.clients import classify, error_code
 
 
 @dataclass(frozen=True)

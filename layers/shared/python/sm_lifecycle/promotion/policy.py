@@ -18,7 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sm_lifecycle.errors import ConfigurationError
+from sm_lifecycle.kernel.errors import ConfigurationError
+from sm_lifecycle.kernel.settings import non_negative
 
 BINARY = "binary_classification_metrics"
 MULTICLASS = "multiclass_classification_metrics"
@@ -127,17 +128,6 @@ def _known(metric: str, setting: str) -> MetricSpec:
     return spec
 
 
-def _non_negative(env: Mapping[str, str], name: str, default: str) -> float:
-    text = env.get(name, "").strip() or default
-    try:
-        value = float(text)
-    except ValueError:
-        raise ConfigurationError(f"{name}: {text!r} is not a number") from None
-    if not (math.isfinite(value) and value >= 0.0):
-        raise ConfigurationError(f"{name}: {text!r} must be a finite number >= 0 (same unit as the metric)")
-    return value
-
-
 @dataclass(frozen=True)
 class PromotionPolicy:
     """An environment's rule for judging a newly registered model package."""
@@ -195,6 +185,6 @@ class PromotionPolicy:
             mode=mode,
             thresholds=thresholds,
             primary_metric=primary,
-            margin=_non_negative(env, "PROMOTION_MARGIN", "0"),
-            tolerance=_non_negative(env, "PROMOTION_TOLERANCE", "0"),
+            margin=non_negative(env, "PROMOTION_MARGIN", "0"),
+            tolerance=non_negative(env, "PROMOTION_TOLERANCE", "0"),
         )

@@ -4,8 +4,10 @@
   the handler logs it, dead-letters the event and alerts.
 - ``TransientError``: throttling, timeouts, 5xx. Re-raised so that Lambda retries the invocation.
 - ``ConflictError``: someone else is already doing it (endpoint busy, record in progress). A normal outcome.
+- ``ConfigurationError``: the function's environment (template.yaml's parameters) is wrong. Retrying cannot help
+  either: the handler logs it, dead-letters the event (to be redriven once the stack is fixed) and alerts.
 
-AWS error codes are mapped to these only in adapters (``sm_lifecycle.clients.classify``).
+AWS error codes are mapped to these only in adapters (``sm_lifecycle.kernel.clients.classify``).
 """
 
 from __future__ import annotations

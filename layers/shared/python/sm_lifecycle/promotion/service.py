@@ -1,7 +1,7 @@
 """Promotion of a newly registered model package: judge its metrics against the policy and the live champion.
 
-``evaluate`` is pure (policy + reports -> checks). ``PromotionService`` orchestrates one decision through ports
-(registry, champion locator, report store, notifier); the boto3 adapters live in ``promotion_aws``.
+``evaluation.evaluate`` is pure (policy + reports -> checks). ``PromotionService`` orchestrates one decision through
+ports (registry, champion locator, report store, notifier); the adapters are ``sagemaker``, ``s3`` and ``sns``.
 
 Safety rules:
 - only the package the event names is judged, never "the newest in the group";
@@ -12,8 +12,8 @@ Safety rules:
 
 Duplicates: the status re-check alone makes a duplicate harmless in ``auto`` mode (the second run finds the package
 decided), but not in ``recommend`` mode or for unusable metrics, where the package stays pending and every duplicate
-would notify again. So the handler also wraps ``judge`` in Powertools idempotency keyed on the package ARN
-(``promotion_aws.judge_once``): a duplicate gets the stored result, with no AWS call. A run that fails stores nothing;
+would notify again. So the function also wraps ``judge`` in the kernel's idempotency keyed on the package ARN
+(:func:`judge_once`): a duplicate gets the stored result, with no AWS call. A run that fails stores nothing;
 its retry recognises a decision an earlier attempt already wrote (our audit text) and only re-sends the notice.
 UpdateModelPackage has no condition, so a human deciding in the milliseconds between the re-check and the write
 cannot be excluded; the window is kept to one DescribeModelPackage call.
@@ -21,22 +21,42 @@ cannot be excluded; the window is kept to one DescribeModelPackage call.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools import Logger
 
-from sm_lifecycle.errors import InvalidEventError
-from sm_lifecycle.promotion_metrics import MetricsReport, MetricsReportError, parse_report
-from sm_lifecycle.promotion_policy import EPSILON, METRICS, Mode, PromotionPolicy
+from sm_lifecycle.kernel.errors import InvalidEventError
+from sm_lifecycle.kernel.idempotency import Idempotent
+from sm_lifecycle.kernel.registry import ModelApprovalStatus
+from sm_lifecycle.promotion.evaluation import Evaluation, approval_description, evaluate, is_policy_decision
+from sm_lifecycle.promotion.metrics import MetricsReport, MetricsReportError, parse_report
+from sm_lifecycle.promotion.policy import Mode, PromotionPolicy
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+__all__ = [
+    "KEY_PREFIX",
+    "ChampionLocator",
+    "Notifier",
+    "Outcome",
+    "Package",
+    "PromotionService",
+    "Registry",
+    "ReportStore",
+    "Result",
+    "judge_once",
+]
 
 logger = Logger(child=True)
 
-PENDING = "PendingManualApproval"
-APPROVED = "Approved"
-REJECTED = "Rejected"
-MAX_APPROVAL_DESCRIPTION = 1024  # UpdateModelPackage's limit on ApprovalDescription
+KEY_PREFIX = "promote"
+PENDING = ModelApprovalStatus.PENDING
+APPROVED = ModelApprovalStatus.APPROVED
+REJECTED = ModelApprovalStatus.REJECTED
 
 
 class Outcome(StrEnum):
@@ -45,59 +65,6 @@ class Outcome(StrEnum):
     RECOMMENDED = "recommended"  # recommend mode: left pending, approvers notified with the comparison
     UNDECIDED = "undecided"  # the evidence could not be read: left pending, alert with the reason
     SKIPPED = "skipped"  # mode off, or the package is no longer pending (someone decided)
-
-
-# ---------------------------------------------------------------------------------------------------- evaluation
-@dataclass(frozen=True)
-class Check:
-    metric: str
-    rule: str  # "auc>=0.9", "beats champion by >=0.01", "worse than champion by <=0.02"
-    challenger: float
-    champion: float | None
-    passed: bool
-
-    def render(self) -> str:
-        against = "" if self.champion is None else f" vs champion {self.champion:.4g}"
-        return f"{self.metric} {self.challenger:.4g}{against}: {self.rule} {'ok' if self.passed else 'FAIL'}"
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    checks: tuple[Check, ...]
-
-    @property
-    def passed(self) -> bool:
-        return all(check.passed for check in self.checks)
-
-    @property
-    def failures(self) -> tuple[Check, ...]:
-        return tuple(check for check in self.checks if not check.passed)
-
-
-def evaluate(policy: PromotionPolicy, challenger: MetricsReport, champion: MetricsReport | None) -> Evaluation:
-    """Checks of ``challenger`` against the thresholds and, if there is one, the champion.
-
-    Raises ``MetricsReportError`` if a report lacks a policy metric or the two reports are of different problem
-    types: an incomplete comparison is no comparison.
-    """
-    values = {metric: challenger.get(metric) for metric in policy.metrics}
-    checks = [Check(t.metric, str(t), values[t.metric], None, t.passes(values[t.metric])) for t in policy.thresholds]
-    if champion is not None:
-        if champion.problem_type != challenger.problem_type:
-            raise MetricsReportError(
-                f"champion report is {champion.problem_type}, challenger report is {challenger.problem_type}"
-            )
-        for metric in policy.metrics:
-            theirs = champion.get(metric)
-            sign = 1.0 if METRICS[metric].higher_is_better else -1.0
-            gain = (values[metric] - theirs) * sign
-            if metric == policy.primary_metric:
-                rule = f"beats champion by >={policy.margin:g} (by {gain:+.4g})"
-                checks.append(Check(metric, rule, values[metric], theirs, gain >= policy.margin - EPSILON))
-            else:
-                rule = f"worse than champion by <={policy.tolerance:g} (by {-gain:+.4g})"
-                checks.append(Check(metric, rule, values[metric], theirs, -gain <= policy.tolerance + EPSILON))
-    return Evaluation(tuple(checks))
 
 
 # ---------------------------------------------------------------------------------------------------- ports
@@ -157,7 +124,7 @@ class PromotionService:
     champions: ChampionLocator
     reports: ReportStore
     notifier: Notifier
-    console_url: Any = None  # callable(path) -> str
+    console_url: Callable[[str], str] | None = None
 
     def judge(self, package_arn: str) -> Result:
         """Judge the package ``package_arn`` (and only it) and act according to the policy's mode."""
@@ -170,7 +137,7 @@ class PromotionService:
                 field="detail.ModelPackageGroupName",
             )
         if package.status != PENDING:
-            if _decided_by_policy(package):
+            if is_policy_decision(package.status, package.approval_description):
                 # An earlier attempt wrote this decision, then failed (e.g. publishing the notice): finish its job.
                 return self._announce(package, package.status, None, None, package.approval_description or "")
             return Result(Outcome.SKIPPED, package_arn, reason=f"package is already {package.status}")
@@ -288,19 +255,17 @@ class PromotionService:
         return f"{package.group} v{package.version}" if package.version is not None else package.arn
 
 
-def _decided_by_policy(package: Package) -> bool:
-    """True if the package's decision is the audit text this module writes (not a human's)."""
-    text = package.approval_description or ""
-    return package.status in (APPROVED, REJECTED) and text.startswith(f"{package.status} by promotion policy (")
+def judge_once(
+    service: PromotionService, package_arn: str, once: Idempotent, *, context: LambdaContext | None
+) -> dict[str, Any]:
+    """``service.judge(package_arn)`` at most once per package ARN (the kernel's idempotency on DynamoDB).
 
-
-def approval_description(
-    policy: PromotionPolicy, verdict: str, evaluation: Evaluation, champion_arn: str | None, environment: str
-) -> str:
-    """The audit text written with the decision: each check, the champion and the policy (<= 1024 chars)."""
-    champion = f"champion v{champion_arn.rsplit('/', 1)[-1]}" if champion_arn else "no champion"
-    head = f"{verdict} by promotion policy ({environment}, {champion}): "
-    text = head + "; ".join(check.render() for check in evaluation.checks) + f". Policy: {policy.describe()}"
-    if len(text) > MAX_APPROVAL_DESCRIPTION:
-        text = text[: MAX_APPROVAL_DESCRIPTION - 3] + "..."
-    return text
+    A duplicate delivery gets ``{"status": "duplicate", "judged": <first status>, ...}`` back, from the stored result,
+    without any AWS call or notification; a duplicate that arrives while the first is still running is a
+    ``ConflictError`` (normal outcome). A failed judgement stores nothing, so Lambda's retry judges again.
+    """
+    recorded = once.run(package_arn, lambda: service.judge(package_arn).to_dict(), context=context)
+    if not recorded.duplicate:
+        return recorded.result
+    logger.info("duplicate delivery: already judged", extra={"package": package_arn})
+    return {**recorded.result, "status": "duplicate", "judged": recorded.result.get("status")}

@@ -2,27 +2,29 @@
 
 Field names are python snake_case; each is aliased to the exact casing SageMaker sends (PascalCase for model package,
 training job and endpoint events, camelCase for pipeline events). Unknown fields are kept (``model_extra``), never an
-error: SageMaker adds fields over time. Every time field accepts ISO 8601 strings, epoch-millisecond strings and
-numbers (ints or floats) and becomes an aware UTC ``datetime`` (:data:`UtcDatetime`).
+error: SageMaker adds fields over time. Every time field accepts what :mod:`sm_lifecycle.kernel.timestamps` does
+(ISO 8601 strings, epoch seconds or milliseconds as strings or numbers) and becomes an aware UTC ``datetime``
+(:data:`UtcDatetime`).
 
-    event = parse_event(raw, ModelPackageStateChangeEvent)   # or parse_any(raw), dispatching on detail-type
-    event.detail.model_approval_status                       # "Approved"
+    event = parse_event(raw, ModelPackageStateChangeEvent)   # or parse_one_of(raw, models), on detail-type
+    event.detail.model_approval_status                       # ModelApprovalStatus.APPROVED
 
-Both raise :class:`~sm_lifecycle.errors.InvalidEventError` whose ``field`` is the dotted path of the first offending
-field as AWS spells it (``"detail.ModelPackageArn"``, ``"detail-type"``, ``"detail.ProductionVariants.0"``).
+They raise :class:`~sm_lifecycle.kernel.errors.InvalidEventError` whose ``field`` is the dotted path of the first
+offending field as AWS spells it (``"detail.ModelPackageArn"``, ``"detail-type"``, ``"detail.ProductionVariants.0"``).
 """
 
 from __future__ import annotations
 
-import math
-import re
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError
 from pydantic.alias_generators import to_camel, to_pascal
 
-from sm_lifecycle.errors import InvalidEventError
+from sm_lifecycle.kernel.errors import InvalidEventError
+from sm_lifecycle.kernel.registry import ModelApprovalStatus
+from sm_lifecycle.kernel.timestamps import to_utc_datetime
 
 __all__ = [
     "DETAIL_TYPES",
@@ -42,52 +44,13 @@ __all__ = [
     "UtcDatetime",
     "parse_any",
     "parse_event",
-    "to_utc_datetime",
+    "parse_one_of",
 ]
 
 # ------------------------------------------------------------------------------------------------ time
 
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-# Below this magnitude a number is read as epoch seconds, above as epoch milliseconds (1e11 s is the year 5138,
-# 1e11 ms is March 1973): SageMaker sends milliseconds, the API and hand-written events sometimes seconds.
-_SECONDS_LIMIT = 1e11
-
-
-def _from_epoch(value: float) -> datetime:
-    if not math.isfinite(value):
-        raise ValueError("time must be a finite number")
-    seconds = value / 1000.0 if abs(value) >= _SECONDS_LIMIT else value
-    try:
-        return datetime.fromtimestamp(seconds, tz=UTC)
-    except (OverflowError, OSError, ValueError) as exc:
-        raise ValueError(f"time {value!r} is out of range") from exc
-
-
-def to_utc_datetime(value: Any) -> datetime:
-    """An aware UTC datetime from an ISO 8601 string, an epoch-milliseconds string or number, or a datetime.
-
-    Naive values (no offset) are taken as UTC. Raises ``ValueError`` for anything else.
-    """
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    if isinstance(value, bool):
-        raise ValueError("expected a time (ISO 8601 or epoch milliseconds), got a boolean")
-    if isinstance(value, int | float):
-        return _from_epoch(float(value))
-    if isinstance(value, str):
-        text = value.strip()
-        if _NUMBER.match(text):
-            return _from_epoch(float(text))
-        try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError:
-            raise ValueError(f"expected a time (ISO 8601 or epoch milliseconds), got {value!r}") from None
-        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-    raise ValueError(f"expected a time (ISO 8601 or epoch milliseconds), got {type(value).__name__}")
-
-
 UtcDatetime = Annotated[datetime, PlainValidator(to_utc_datetime)]
-"""A time field as SageMaker sends it (ISO string, epoch-ms string or number) → aware UTC ``datetime``."""
+"""A time field as SageMaker sends it (ISO string, epoch string or number) → aware UTC ``datetime``."""
 
 # ------------------------------------------------------------------------------------------------ bases
 # defer_build: a model's validator is built on its first use, so a function builds only the models of the events it
@@ -145,8 +108,6 @@ def _execution_id(pipeline_execution_arn: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------------ model package
-
-ModelApprovalStatus = Literal["Approved", "Rejected", "PendingManualApproval"]
 
 
 class ModelPackageStateChangeDetail(_PascalDetail):
@@ -382,13 +343,21 @@ def parse_event[M: SageMakerEvent](event: Any, model: type[M]) -> M:
         ) from None
 
 
-def parse_any(event: Any) -> SageMakerEvent:
-    """Parse ``event`` with the model of its ``detail-type``; unknown or missing detail-type → InvalidEventError."""
+def parse_one_of[M: SageMakerEvent](event: Any, models: Sequence[type[M]]) -> M:
+    """Parse ``event`` with the model of its ``detail-type`` among ``models``; any other → InvalidEventError."""
+    if isinstance(event, tuple(models)):
+        return event
+    by_type = {model.DETAIL_TYPE: model for model in models}
     detail_type = event.get("detail-type") if isinstance(event, dict) else None
-    model = DETAIL_TYPES.get(detail_type) if isinstance(detail_type, str) else None
+    model = by_type.get(detail_type) if isinstance(detail_type, str) else None
     if model is None:
         raise InvalidEventError(
-            f"unsupported detail-type {detail_type!r}; expected one of: {', '.join(sorted(DETAIL_TYPES))}",
+            f"unsupported detail-type {detail_type!r}; expected one of: {', '.join(sorted(by_type))}",
             field="detail-type",
         )
     return parse_event(event, model)
+
+
+def parse_any(event: Any) -> SageMakerEvent:
+    """Parse ``event`` with the model of its ``detail-type``, among every model of this module."""
+    return parse_one_of(event, tuple(DETAIL_TYPES.values()))

@@ -17,9 +17,9 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
-from sm_lifecycle import clients
-from sm_lifecycle.errors import ConfigurationError
-from sm_lifecycle.settings import Settings
+from sm_lifecycle.kernel import clients
+from sm_lifecycle.kernel.errors import ConfigurationError
+from sm_lifecycle.kernel.settings import Settings
 
 __all__ = ["SUBJECT_MAX", "Severity", "dead_letter", "publish_alert", "subject_line"]
 
@@ -85,7 +85,7 @@ def publish_alert(
 
 def dead_letter(
     settings: Settings,
-    event: Any,
+    event: object,
     error: BaseException,
     *,
     request_id: str | None = None,

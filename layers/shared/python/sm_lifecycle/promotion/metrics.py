@@ -20,8 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sm_lifecycle.errors import LifecycleError
-from sm_lifecycle.promotion_policy import BINARY, METRICS, PROBLEM_TYPES, MetricSpec
+from sm_lifecycle.kernel.errors import LifecycleError
+from sm_lifecycle.promotion.policy import BINARY, METRICS, PROBLEM_TYPES, MetricSpec
 
 MAX_REPORT_BYTES = 1024 * 1024  # a statistics report with full ROC / PR curves is a few hundred KB at most
 _POSITIVE = {"1", "1.0", "true", "True", "yes"}
