@@ -41,7 +41,7 @@ class SageMakerReads:
                 steps += [
                     FailedStep(
                         name=str(step.get("StepName", "?")),
-                        step_type=step.get("StepType"),
+                        step_type=None,  # ListPipelineExecutionSteps does not say (step events do)
                         reason=step.get("FailureReason"),
                         metadata=dict(step.get("Metadata") or {}),
                     )

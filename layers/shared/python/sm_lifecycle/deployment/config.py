@@ -12,12 +12,23 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sm_lifecycle.kernel.errors import ConfigurationError
 from sm_lifecycle.kernel.settings import Settings, boolean, integer, required
 
+if TYPE_CHECKING:
+    from types_boto3_sagemaker.literals import ProductionVariantInstanceTypeType, TrafficRoutingConfigTypeType
+    from types_boto3_sagemaker.type_defs import (
+        CapacitySizeTypeDef,
+        DataCaptureConfigTypeDef,
+        DeploymentConfigTypeDef,
+        ProductionVariantTypeDef,
+        TrafficRoutingConfigTypeDef,
+    )
+
 STRATEGIES = ("AllAtOnce", "Canary", "Linear")
+_ROUTING: dict[str, TrafficRoutingConfigTypeType] = {"AllAtOnce": "ALL_AT_ONCE", "Canary": "CANARY", "Linear": "LINEAR"}
 VARIANT_NAME = "AllTraffic"
 NAME_MAX_LENGTH = 63  # SageMaker model, endpoint config and endpoint names
 CSV_CONTENT_TYPES = ("text/csv",)
@@ -106,20 +117,21 @@ class DeploySettings:
         )
 
     # ------------------------------------------------------------------ request shapes
-    def production_variants(self, model_name: str) -> list[dict[str, Any]]:
+    def production_variants(self, model_name: str) -> list[ProductionVariantTypeDef]:
         return [
             {
                 "VariantName": VARIANT_NAME,
                 "ModelName": model_name,
                 "InitialInstanceCount": self.instance_count,
-                "InstanceType": self.instance_type,
+                # ENDPOINT_INSTANCE_TYPE follows the template's AllowedPattern; SageMaker refuses an unknown type
+                "InstanceType": cast("ProductionVariantInstanceTypeType", self.instance_type),
                 "InitialVariantWeight": 1.0,
             }
         ]
 
-    def data_capture_config(self) -> dict[str, Any]:
+    def data_capture_config(self) -> DataCaptureConfigTypeDef:
         """SageMaker writes captures under ``<DATA_CAPTURE_S3_URI>/<endpoint>/<variant>/yyyy/mm/dd/hh/``."""
-        config: dict[str, Any] = {
+        config: DataCaptureConfigTypeDef = {
             "EnableCapture": self.data_capture_enabled,
             "InitialSamplingPercentage": self.data_capture_sampling_percentage,
             "DestinationS3Uri": self.data_capture_s3_uri,
@@ -133,18 +145,18 @@ class DeploySettings:
             config["KmsKeyId"] = self.data_capture_kms_key_id
         return config
 
-    def deployment_config(self) -> dict[str, Any]:
+    def deployment_config(self) -> DeploymentConfigTypeDef:
         """Blue/green rollout of this environment, rolled back by SageMaker when an alarm fires while it bakes."""
-        routing: dict[str, Any] = {
-            "Type": {"AllAtOnce": "ALL_AT_ONCE", "Canary": "CANARY", "Linear": "LINEAR"}[self.strategy],
+        routing: TrafficRoutingConfigTypeDef = {
+            "Type": _ROUTING[self.strategy],
             "WaitIntervalInSeconds": self.wait_interval_seconds,
         }
-        step = {"Type": "CAPACITY_PERCENT", "Value": self.traffic_step_percent}
+        step: CapacitySizeTypeDef = {"Type": "CAPACITY_PERCENT", "Value": self.traffic_step_percent}
         if self.strategy == "Canary":
             routing["CanarySize"] = step
         elif self.strategy == "Linear":
             routing["LinearStepSize"] = step
-        config: dict[str, Any] = {
+        config: DeploymentConfigTypeDef = {
             "BlueGreenUpdatePolicy": {
                 "TrafficRoutingConfiguration": routing,
                 "TerminationWaitInSeconds": self.termination_wait_seconds,

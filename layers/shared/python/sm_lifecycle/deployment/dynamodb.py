@@ -20,11 +20,14 @@ config. The item never expires (no ``expiration`` attribute): it is the memory o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from sm_lifecycle.kernel.clients import classify, error_code
+
+if TYPE_CHECKING:
+    from types_boto3_dynamodb.client import DynamoDBClient
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,7 @@ class Claim:
 
 
 class DeploymentLedger:
-    def __init__(self, dynamodb: Any, table_name: str) -> None:
+    def __init__(self, dynamodb: DynamoDBClient, table_name: str) -> None:
         self._db = dynamodb
         self._table = table_name
 
@@ -119,7 +122,8 @@ class DeploymentLedger:
             )
         except ClientError as exc:
             if error_code(exc) == "ConditionalCheckFailedException":
-                return LedgerRecord.from_item(exc.response.get("Item"))
+                item = exc.response.get("Item")  # ReturnValuesOnConditionCheckFailure: the item as it was
+                return LedgerRecord.from_item(item if isinstance(item, dict) else None)
             raise classify(exc, what=f"{what} ({self._table})") from exc
         except BotoCoreError as exc:
             raise classify(exc, what=f"{what} ({self._table})") from exc

@@ -7,7 +7,7 @@ SageMaker reports most request errors as ``ValidationException``; the few cases 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -15,6 +15,15 @@ from sm_lifecycle.deployment.model import APPROVED, ObservedEndpoint, PackageDet
 from sm_lifecycle.kernel.clients import classify, error_code, error_message, is_not_found
 from sm_lifecycle.kernel.errors import ConflictError, InvalidEventError, TransientError
 from sm_lifecycle.kernel.registry import git_sha_of
+
+if TYPE_CHECKING:
+    from types_boto3_sagemaker.client import SageMakerClient
+    from types_boto3_sagemaker.type_defs import (
+        DataCaptureConfigTypeDef,
+        DeploymentConfigTypeDef,
+        ProductionVariantTypeDef,
+        TagTypeDef,
+    )
 
 
 def _already_exists(exc: ClientError) -> bool:
@@ -28,7 +37,7 @@ def _invalid_request(exc: ClientError, what: str) -> Exception:
     return classify(exc, what=what)
 
 
-def tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:
+def tag_list(tags: Mapping[str, str]) -> list[TagTypeDef]:
     return [{"Key": k, "Value": v} for k, v in tags.items()]
 
 
@@ -57,7 +66,7 @@ def package_details(package: Mapping[str, Any]) -> PackageDetails:
 class SageMakerGateway:
     """The registry and the endpoint, as the deployer sees them."""
 
-    def __init__(self, sagemaker: Any, *, mutations: Any | None = None) -> None:
+    def __init__(self, sagemaker: SageMakerClient, *, mutations: SageMakerClient | None = None) -> None:
         self._sm = sagemaker
         self._mutations = mutations or sagemaker  # CreateEndpoint / UpdateEndpoint, tried once
 
@@ -135,8 +144,8 @@ class SageMakerGateway:
         self,
         name: str,
         *,
-        production_variants: list[dict[str, Any]],
-        data_capture_config: dict[str, Any],
+        production_variants: list[ProductionVariantTypeDef],
+        data_capture_config: DataCaptureConfigTypeDef,
         tags: Mapping[str, str],
     ) -> None:
         try:
@@ -162,7 +171,7 @@ class SageMakerGateway:
         except BotoCoreError as exc:
             raise classify(exc, what=f"CreateEndpoint {name}") from exc
 
-    def update_endpoint(self, name: str, *, config_name: str, deployment_config: dict[str, Any]) -> None:
+    def update_endpoint(self, name: str, *, config_name: str, deployment_config: DeploymentConfigTypeDef) -> None:
         try:
             self._mutations.update_endpoint(
                 EndpointName=name, EndpointConfigName=config_name, DeploymentConfig=deployment_config

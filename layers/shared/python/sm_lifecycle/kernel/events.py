@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError
+from pydantic_core import ErrorDetails
 from pydantic.alias_generators import to_camel, to_pascal
 
 from sm_lifecycle.kernel.errors import InvalidEventError
@@ -311,7 +312,7 @@ def _dotted(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in loc) or "(event)"
 
 
-def _describe(error: Any) -> str:
+def _describe(error: ErrorDetails) -> str:
     value = repr(error.get("input"))
     value = value if len(value) <= 80 else value[:77] + "..."
     if error.get("type") == "missing":
@@ -321,7 +322,7 @@ def _describe(error: Any) -> str:
     return f"{_dotted(error['loc'])}: {error['msg']} (got {value})"
 
 
-def parse_event[M: SageMakerEvent](event: Any, model: type[M]) -> M:
+def parse_event[M: SageMakerEvent](event: object, model: type[M]) -> M:
     """Validate ``event`` (the raw Lambda event) as ``model``, or raise ``InvalidEventError(field=<dotted path>)``."""
     if isinstance(event, model):
         return event
@@ -343,10 +344,11 @@ def parse_event[M: SageMakerEvent](event: Any, model: type[M]) -> M:
         ) from None
 
 
-def parse_one_of[M: SageMakerEvent](event: Any, models: Sequence[type[M]]) -> M:
+def parse_one_of[M: SageMakerEvent](event: object, models: Sequence[type[M]]) -> M:
     """Parse ``event`` with the model of its ``detail-type`` among ``models``; any other → InvalidEventError."""
-    if isinstance(event, tuple(models)):
-        return event
+    for candidate in models:
+        if isinstance(event, candidate):
+            return event
     by_type = {model.DETAIL_TYPE: model for model in models}
     detail_type = event.get("detail-type") if isinstance(event, dict) else None
     model = by_type.get(detail_type) if isinstance(detail_type, str) else None
@@ -358,6 +360,6 @@ def parse_one_of[M: SageMakerEvent](event: Any, models: Sequence[type[M]]) -> M:
     return parse_event(event, model)
 
 
-def parse_any(event: Any) -> SageMakerEvent:
+def parse_any(event: object) -> SageMakerEvent:
     """Parse ``event`` with the model of its ``detail-type``, among every model of this module."""
     return parse_one_of(event, tuple(DETAIL_TYPES.values()))

@@ -57,7 +57,7 @@ class _Stored(dict[str, Any]):
     """A stored result handed back by Powertools for a duplicate (marked by the response hook)."""
 
 
-def _mark_stored(response: Any, record: DataRecord) -> _Stored:
+def _mark_stored(response: Any, idempotent_data: DataRecord) -> _Stored:
     return _Stored(response or {})
 
 

@@ -15,11 +15,15 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sm_lifecycle.kernel import clients
 from sm_lifecycle.kernel.errors import ConfigurationError
 from sm_lifecycle.kernel.settings import Settings
+
+if TYPE_CHECKING:
+    from types_boto3_sns.type_defs import MessageAttributeValueTypeDef as SnsAttribute
+    from types_boto3_sqs.type_defs import MessageAttributeValueTypeDef as SqsAttribute
 
 __all__ = ["SUBJECT_MAX", "Severity", "dead_letter", "publish_alert", "subject_line"]
 
@@ -47,13 +51,9 @@ def subject_line(text: str) -> str:
     return line or "SageMaker lifecycle alert"
 
 
-def _string_attributes(values: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+def _strings(values: Mapping[str, Any]) -> dict[str, str]:
     # SNS rejects empty attribute values: leave those out rather than fail the alert.
-    return {
-        name: {"DataType": "String", "StringValue": str(value)}
-        for name, value in values.items()
-        if value is not None and str(value) != ""
-    }
+    return {name: str(value) for name, value in values.items() if value is not None and str(value) != ""}
 
 
 def publish_alert(
@@ -74,11 +74,14 @@ def publish_alert(
     values.update(attributes or {})
     values.update({"severity": str(Severity(severity)), "environment": settings.environment})
     body = message if len(message.encode()) <= _MESSAGE_MAX else message.encode()[:_MESSAGE_MAX].decode(errors="ignore")
+    message_attributes: dict[str, SnsAttribute] = {
+        name: {"DataType": "String", "StringValue": value} for name, value in _strings(values).items()
+    }
     response = clients.client("sns").publish(
         TopicArn=settings.alert_topic_arn,
         Subject=subject_line(subject),
         Message=body,
-        MessageAttributes=_string_attributes(values),
+        MessageAttributes=message_attributes,
     )
     return str(response["MessageId"])
 
@@ -102,9 +105,14 @@ def dead_letter(
         raise ConfigurationError("DEAD_LETTER_QUEUE_URL is not set: cannot dead-letter the event")
     text = f"{type(error).__name__}: {error}".encode()[:_ERROR_MESSAGE_MAX].decode(errors="ignore")
     event_id = event.get("id") if isinstance(event, dict) else None
-    attributes = _string_attributes(
-        {"RequestID": request_id or event_id or "unknown", "ErrorMessage": text, "ErrorType": type(error).__name__}
-    )
+    strings = {
+        "RequestID": request_id or event_id or "unknown",
+        "ErrorMessage": text,
+        "ErrorType": type(error).__name__,
+    }
+    attributes: dict[str, SqsAttribute] = {
+        name: {"DataType": "String", "StringValue": value} for name, value in _strings(strings).items()
+    }
     attributes["ErrorCode"] = {"DataType": "Number", "StringValue": str(error_code)}
     response = clients.client("sqs").send_message(
         QueueUrl=settings.dead_letter_queue_url,

@@ -18,7 +18,7 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import NoReturn
 
 from sm_lifecycle.kernel.errors import LifecycleError
 from sm_lifecycle.promotion.policy import BINARY, METRICS, PROBLEM_TYPES, MetricSpec
@@ -50,7 +50,7 @@ class MetricsReport:
             ) from None
 
 
-def _reject_constant(name: str) -> Any:
+def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"non-standard JSON constant {name}")
 
 
@@ -101,7 +101,7 @@ def parse_report(body: bytes, *, source: str = "") -> MetricsReport:
     return MetricsReport(problem_type, values, frozenset(derived), source)
 
 
-def _metric_value(problem_type: str, spec: MetricSpec, entry: Any, where: str) -> float:
+def _metric_value(problem_type: str, spec: MetricSpec, entry: object, where: str) -> float:
     label, minimum, maximum = f"{problem_type}.{spec.name}", spec.minimum, spec.maximum
     if not isinstance(entry, dict) or "value" not in entry:
         raise MetricsReportError(f"{label} must be an object with a 'value'{where}")
@@ -125,7 +125,7 @@ def _metric_value(problem_type: str, spec: MetricSpec, entry: Any, where: str) -
     return value
 
 
-def _confusion_matrix(problem_type: str, matrix: Any, where: str) -> dict[str, dict[str, int]]:
+def _confusion_matrix(problem_type: str, matrix: object, where: str) -> dict[str, dict[str, int]]:
     label = f"{problem_type}.confusion_matrix"
     if not isinstance(matrix, dict) or not matrix:
         raise MetricsReportError(f"{label} must be a non-empty object{where}")

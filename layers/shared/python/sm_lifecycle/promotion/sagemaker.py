@@ -16,7 +16,6 @@ from sm_lifecycle.promotion.service import Package
 
 if TYPE_CHECKING:
     from types_boto3_sagemaker.client import SageMakerClient
-    from types_boto3_sagemaker.literals import ModelApprovalStatusType
 
 __all__ = ["MODEL_PACKAGE_ARN_TAG", "EndpointChampionLocator", "SageMakerRegistry"]
 
@@ -35,7 +34,7 @@ class SageMakerRegistry:
             response = self.sagemaker.describe_model_package(ModelPackageName=arn)
         except (ClientError, BotoCoreError) as exc:
             raise classify(exc, what=f"DescribeModelPackage {arn}") from exc
-        statistics = ((response.get("ModelMetrics") or {}).get("ModelQuality") or {}).get("Statistics") or {}
+        statistics = response.get("ModelMetrics", {}).get("ModelQuality", {}).get("Statistics", {})
         return Package(
             arn=response["ModelPackageArn"],
             group=response.get("ModelPackageGroupName", ""),
@@ -45,10 +44,12 @@ class SageMakerRegistry:
             approval_description=response.get("ApprovalDescription"),
         )
 
-    def decide(self, arn: str, status: ModelApprovalStatusType, description: str) -> None:
+    def decide(self, arn: str, status: ModelApprovalStatus, description: str) -> None:
         try:
             self.sagemaker.update_model_package(
-                ModelPackageArn=arn, ModelApprovalStatus=status, ApprovalDescription=description
+                ModelPackageArn=arn,
+                ModelApprovalStatus=ModelApprovalStatus(status).value,
+                ApprovalDescription=description,
             )
         except (ClientError, BotoCoreError) as exc:
             raise classify(exc, what=f"UpdateModelPackage {arn}") from exc

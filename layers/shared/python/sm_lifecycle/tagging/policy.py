@@ -112,7 +112,14 @@ class Execution:
     display_name: str | None = None
 
     @classmethod
-    def from_arn(cls, arn: str, **fields: Any) -> Execution:
+    def from_arn(
+        cls,
+        arn: str,
+        *,
+        start_time: datetime | None = None,
+        description: str | None = None,
+        display_name: str | None = None,
+    ) -> Execution:
         match = _EXECUTION_ARN.match(arn or "")
         if not match:
             raise InvalidEventError(f"not a pipeline execution ARN: {arn!r}", field="detail.pipelineExecutionArn")
@@ -122,7 +129,9 @@ class Execution:
             execution_id=match["execution"],
             region=match["region"],
             account=match["account"],
-            **fields,
+            start_time=start_time,
+            description=description,
+            display_name=display_name,
         )
 
 

@@ -83,12 +83,12 @@ class SucceededExecution:
     pipeline_arn: str
     execution_arn: str
     status: str
-    start_time: Any = None
+    start_time: object = None
     description: str | None = None
     display_name: str | None = None
 
     @classmethod
-    def from_detail(cls, detail: Any) -> SucceededExecution:
+    def from_detail(cls, detail: object) -> SucceededExecution:
         """From the parsed event detail (``sm_lifecycle.kernel.events``) or a raw camelCase ``detail`` dict."""
 
         def read(snake: str, camel: str) -> Any:
