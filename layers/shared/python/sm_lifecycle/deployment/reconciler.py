@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from aws_lambda_powertools import Logger
@@ -43,7 +42,6 @@ from sm_lifecycle.kernel.tags import tag_value
 from sm_lifecycle.kernel.timestamps import optional_utc_datetime
 
 logger = Logger(child=True)
-_READS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="deploy-read")  # one per process, like the clients
 
 Alert = Callable[[str, str, str], None]  # (subject, message, severity)
 
@@ -82,10 +80,8 @@ class Reconciler:
     def reconcile(self, trigger: Trigger, *, request_id: str | None = None) -> Outcome:
         """One pass. ``request_id``: the invocation's (Lambda keeps it across the retries of one invocation, so a
         retry recognises the claim its failed attempt made; duplicate deliveries have their own)."""
-        # The two reads are independent: made side by side, a pass costs one round trip less.
-        desired_read = _READS.submit(self.gateway.newest_approved, self.settings.common.model_package_group_name)
+        desired = self.gateway.newest_approved(self.settings.common.model_package_group_name)
         observed = self.gateway.describe_endpoint(self.endpoint_name)
-        desired = desired_read.result()
         self._note_stale_trigger(trigger, desired)
 
         if desired is None:

@@ -17,15 +17,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError
-from pydantic_core import ErrorDetails
 from pydantic.alias_generators import to_camel, to_pascal
 
 from sm_lifecycle.kernel.errors import InvalidEventError
 from sm_lifecycle.kernel.registry import ModelApprovalStatus
 from sm_lifecycle.kernel.timestamps import to_utc_datetime
+
+if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
 
 __all__ = [
     "DETAIL_TYPES",

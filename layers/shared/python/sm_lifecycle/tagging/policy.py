@@ -17,7 +17,6 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from sm_lifecycle.kernel import tags
 from sm_lifecycle.kernel.errors import ConfigurationError, InvalidEventError
