@@ -5,7 +5,8 @@
    benchmark run (the interruption strikes halfway, after half of the checkpoints; the restarted job resumes from
    the newest checkpoint). Target: <= 1.2.
 
-``python bench/pipeline.py [--rounds 3000] [--depth 6] [--frequency 100]``
+``python bench/local_pipeline.py [--rounds 3000] [--depth 6] [--frequency 100]`` (not ``pipeline.py``: the script's own
+folder comes first on ``sys.path``, and a ``pipeline`` module there would hide the ``pipeline`` package)
 """
 
 from __future__ import annotations
