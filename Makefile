@@ -41,12 +41,15 @@ $(CHECKOV_VENV)/.installed:
 venv: $(VENV)/.installed ## create the development virtualenv
 
 # ---------------------------------------------------------------- checks
-.PHONY: test lint validate pytest
-test: lint validate pytest ## every check: ruff, sam validate --lint, cfn-lint, checkov, pytest
+.PHONY: test lint typecheck validate pytest
+test: lint typecheck validate pytest ## every check: ruff, mypy, sam validate --lint, cfn-lint, checkov, pytest
 
 lint: $(VENV)/.installed ## ruff lint and format check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.installed ## mypy --strict on the layer and the functions (configured in pyproject.toml)
+	$(VENV)/bin/mypy
 
 validate: $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed ## template checks
 	$(SAM_VENV)/bin/sam validate --lint --template template.yaml --region us-east-1

@@ -26,7 +26,7 @@ from typing import Any
 
 from local.aws import EmbeddedAWS, Timings
 from local.stack import LocalStack
-from sm_lifecycle import clients
+from sm_lifecycle.kernel import clients
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -23,7 +23,8 @@ from typing import Any
 
 from local.aws import EmbeddedAWS, Timings
 from local.stack import LocalStack
-from sm_lifecycle import clients
+from sm_lifecycle.kernel import clients
+from sm_lifecycle.promotion.sagemaker import MODEL_PACKAGE_ARN_TAG
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -96,8 +97,6 @@ class Bench:
 
     def serve(self, package_arn: str) -> None:
         """The endpoint runs ``package_arn`` (config tagged as the deployer tags it)."""
-        from sm_lifecycle.promotion_aws import MODEL_PACKAGE_ARN_TAG  # noqa: PLC0415
-
         name = f"{self.endpoint}-{uuid.uuid4().hex[:8]}"
         self.sm.create_model(ModelName=name, ExecutionRoleArn=ROLE, PrimaryContainer={"ModelPackageName": package_arn})
         variant = {

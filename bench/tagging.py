@@ -3,7 +3,8 @@
 For N = 10, 100, 1000 objects (one processing job writing N objects, plus a training job and a model package),
 runs the tagging twice: first on untagged objects, then again (a re-delivery, everything already tagged). Prints the
 calls split into discovery (steps, Describe*, parameters, listings), per-object reads and writes, and how the time
-grows with N. HTTP requests are counted on the wire (retries included), API calls by the tagger.
+grows with N. Both are counted from outside the product code, with botocore's event hooks on the clients the tagging
+runs with: API calls on ``before-call``, HTTP requests on the wire (``before-send``, retries included).
 
     .venv/bin/python bench/tagging.py
 """
@@ -12,12 +13,17 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from botocore.config import Config
 
 from local.aws import EmbeddedAWS, Timings
-from sm_lifecycle.tagging import SucceededExecution, TaggingConfig, tag_succeeded_execution
+from sm_lifecycle.tagging.policy import TaggingConfig
+from sm_lifecycle.tagging.s3 import S3Tagger
+from sm_lifecycle.tagging.sagemaker import SageMakerArtifacts
+from sm_lifecycle.tagging.service import SucceededExecution, tag_succeeded_execution
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,15 +32,35 @@ BUCKET, PIPELINE, GROUP = "bench-artifacts", "bench-pipeline", "bench-models"
 ROLE = "arn:aws:iam::123456789012:role/sagemaker"
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/img:1"
 DISCOVERY = {
-    "describe_pipeline_execution",
-    "list_pipeline_parameters_for_execution",
-    "list_pipeline_execution_steps",
-    "describe_processing_job",
-    "describe_training_job",
-    "describe_model_package",
-    "list_objects_v2",
+    "DescribePipelineExecution",
+    "ListPipelineParametersForExecution",
+    "ListPipelineExecutionSteps",
+    "DescribeProcessingJob",
+    "DescribeTrainingJob",
+    "DescribeModelPackage",
+    "ListObjectsV2",
 }
-PER_OBJECT = {"get_object_tagging", "put_object_tagging"}
+
+
+class Calls:
+    """AWS API calls (``before-call``) and HTTP requests (``before-send``) of the clients it watches."""
+
+    def __init__(self, *clients: Any) -> None:
+        self.api: Counter[str] = Counter()
+        self.http = 0
+        for client in clients:
+            client.meta.events.register("before-call.*.*", self._call)
+            client.meta.events.register("before-send.*.*", self._send)
+
+    def _call(self, model: Any, **_: Any) -> None:
+        self.api[model.name] += 1
+
+    def _send(self, **_: Any) -> None:
+        self.http += 1
+
+    def clear(self) -> None:
+        self.api.clear()
+        self.http = 0
 
 
 def setup(aws: EmbeddedAWS, sm, s3, n: int) -> str:
@@ -96,8 +122,8 @@ def setup(aws: EmbeddedAWS, sm, s3, n: int) -> str:
     return arn
 
 
-def run(sm, s3, arn: str, wire: dict[str, int]):
-    wire.clear()
+def run(sm, s3, arn: str, calls: Calls):
+    calls.clear()
     event = SucceededExecution(
         pipeline_arn=arn.split("/execution/", maxsplit=1)[0],
         execution_arn=arn,
@@ -111,12 +137,12 @@ def run(sm, s3, arn: str, wire: dict[str, int]):
         team="ml-platform",
         pipeline_name=PIPELINE,
         config=TaggingConfig(artifact_bucket=BUCKET, artifact_prefix=f"{PIPELINE}/", max_workers=8),
-        sagemaker=sm,
-        s3=s3,
+        sagemaker=SageMakerArtifacts(sm),
+        s3=S3Tagger(s3),
     )
     elapsed = time.perf_counter() - started
     assert report.status == "tagged", report.to_dict()
-    return report, elapsed, sum(wire.values())
+    return elapsed, dict(calls.api), calls.http
 
 
 def main() -> None:
@@ -124,13 +150,6 @@ def main() -> None:
     try:
         config = Config(max_pool_connections=16, retries={"max_attempts": 5, "mode": "standard"})
         sm, s3 = aws.client("sagemaker", config=config), aws.client("s3", config=config)
-        wire: dict[str, int] = {}
-
-        def count(**kwargs) -> None:
-            wire[kwargs["event_name"]] = wire.get(kwargs["event_name"], 0) + 1
-
-        for client in (sm, s3):
-            client.meta.events.register("before-send", count)
         s3.create_bucket(Bucket=BUCKET)
         s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
         definition = '{"Version":"2020-12-01","Steps":[]}'
@@ -144,15 +163,15 @@ def main() -> None:
         print(header)
         print("-" * len(header))
         per_object_ms: dict[str, list[float]] = {"first": [], "re-run": []}
+        watched = Calls(sm, s3)  # cleared as each run starts: only the tagging's own calls are counted
         for n in SIZES:
             arn = setup(aws, sm, s3, n)
             for label in ("first", "re-run"):
-                report, elapsed, http = run(sm, s3, arn, wire)
-                calls = report.calls
+                elapsed, calls, http = run(sm, s3, arn, watched)
                 total = sum(calls.values())
                 discovery = sum(v for k, v in calls.items() if k in DISCOVERY)
-                reads = calls.get("get_object_tagging", 0) / n
-                writes = calls.get("put_object_tagging", 0) / n
+                reads = calls.get("GetObjectTagging", 0) / n
+                writes = calls.get("PutObjectTagging", 0) / n
                 beyond = (total - discovery) / n
                 per_object_ms[label].append(elapsed * 1000 / n)
                 print(

@@ -13,6 +13,7 @@ import boto3
 from pipeline.config import PipelineParams, Target, git_sha
 from pipeline.data import upload_raw_data
 from pipeline.definition import build_pipeline, data_uri, session_for
+from sm_lifecycle.kernel.registry import GIT_SHA
 
 TERMINAL = ("Succeeded", "Failed", "Stopped")
 # Building under a PipelineSession is the point; the SDK warns about it on every job step.
@@ -46,11 +47,12 @@ def start(
     parameters: dict[str, Any] | None = None,
     boto_session: boto3.session.Session | None = None,
 ) -> str:
-    """Start an execution tagged with the git SHA (parameter ``GitSha``, display name, description)."""
+    """Start an execution tagged with the git SHA (parameter ``GitSha``, which tagging and deployment read; the
+    display name and description carry it for people)."""
     sha = sha or git_sha()
     session = boto_session or boto3.session.Session(region_name=target.region)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    values = {"GitSha": sha, **(parameters or {})}
+    values = {GIT_SHA: sha, **(parameters or {})}
     response = session.client("sagemaker").start_pipeline_execution(
         PipelineName=target.pipeline_name,
         PipelineExecutionDisplayName=f"git-{sha}-{stamp}"[:82],

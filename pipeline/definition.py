@@ -35,6 +35,7 @@ from sagemaker.xgboost.estimator import XGBoost
 
 from pipeline import STEPS_DIR
 from pipeline.config import PipelineParams, Target
+from sm_lifecycle.kernel.registry import GIT_SHA, UNKNOWN_GIT_SHA
 
 APPROVAL_STATUS = "PendingManualApproval"
 AUC_JSON_PATH = "binary_classification_metrics.auc.value"
@@ -62,7 +63,7 @@ def build_pipeline(target: Target, params: PipelineParams, session: PipelineSess
     """The pipeline object (``.definition()`` uploads the step code to the artifact bucket)."""
     defaults = params.parameters
     input_data = ParameterString("InputDataUri", default_value=data_uri(target.bucket))
-    git_sha = ParameterString("GitSha", default_value="unknown")
+    git_sha = ParameterString(GIT_SHA, default_value=UNKNOWN_GIT_SHA)
     processing_instance = ParameterString("ProcessingInstanceType", default_value=params.processing_instance_type)
     training_instance = ParameterString("TrainingInstanceType", default_value=params.training_instance_type)
     num_round = ParameterInteger("NumRound", default_value=int(defaults["NumRound"]))
@@ -215,7 +216,7 @@ def build_pipeline(target: Target, params: PipelineParams, session: PipelineSess
                     s3_uri=Join(on="/", values=[evaluation_uri, "evaluation.json"]), content_type="application/json"
                 )
             ),
-            customer_metadata_properties={"GitSha": git_sha, "Environment": params.environment},
+            customer_metadata_properties={GIT_SHA: git_sha, "Environment": params.environment},
             description=Join(on=" ", values=["Trained by", target.pipeline_name, "at git", git_sha]),
         ),
     )

@@ -10,7 +10,7 @@ import pytest
 from moto import mock_aws
 
 from local.aws import sagemaker_ext
-from sm_lifecycle import clients
+from sm_lifecycle.kernel import clients
 from tools import stackinfo
 
 REGION = "us-east-1"

@@ -22,10 +22,10 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from local.template import parse_parameter_overrides, read_samconfig, read_yaml, resolve_parameters
-from sm_lifecycle.clients import RETRY_CONFIG
-from sm_lifecycle.errors import LifecycleError
-from sm_lifecycle.tagging import TAG_KEYS, Execution
-from sm_lifecycle.tagging_inventory import Row, inventory
+from sm_lifecycle.kernel.clients import RETRY_CONFIG
+from sm_lifecycle.kernel.errors import LifecycleError
+from sm_lifecycle.tagging.policy import TAG_KEYS, Execution
+from tools.inventory import Row, inventory
 from tools.stackinfo import served_stack
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,25 +1,28 @@
 """Deployment of approved model packages to the environment's endpoint, as a reconcile loop.
 
-    outcome = deploy(event, DeploySettings.from_env())    # Outcome; .as_dict() is the handler's result
+    deploy(event, context)   # the deploy function's entry point (functions/deploy/app.py)
 
 Modules: ``config`` (settings, deterministic names, request shapes), ``model`` (value objects), ``triggers`` (events →
-wake-ups), ``sagemaker`` and ``ledger`` (adapters), ``reconciler`` (the decisions).
+wake-ups), ``reconciler`` (the decisions), and the adapters ``sagemaker`` (registry and endpoint) and ``dynamodb``
+(the deployment ledger).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sm_lifecycle import clients
 from sm_lifecycle.deployment.config import DeploySettings
-from sm_lifecycle.deployment.ledger import DeploymentLedger
-from sm_lifecycle.deployment.model import Outcome, Trigger
+from sm_lifecycle.deployment.dynamodb import DeploymentLedger
 from sm_lifecycle.deployment.reconciler import Reconciler
 from sm_lifecycle.deployment.sagemaker import SageMakerGateway
-from sm_lifecycle.deployment.triggers import trigger_from_event
-from sm_lifecycle.notify import publish_alert
+from sm_lifecycle.deployment.triggers import DEPLOY_EVENTS, DeployEvent, trigger_from_event
+from sm_lifecycle.kernel import clients
+from sm_lifecycle.kernel.notify import publish_alert
 
-__all__ = ["DeploySettings", "Outcome", "Reconciler", "Trigger", "deploy", "reconciler_for", "trigger_from_event"]
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+__all__ = ["DEPLOY_EVENTS", "DeploySettings", "Reconciler", "deploy", "reconciler_for", "trigger_from_event"]
 
 
 def reconciler_for(settings: DeploySettings) -> Reconciler:
@@ -38,7 +41,11 @@ def reconciler_for(settings: DeploySettings) -> Reconciler:
     )
 
 
-def deploy(event: Any, settings: DeploySettings, *, request_id: str | None = None) -> Outcome:
-    """Reconcile the endpoint once, woken by ``event`` (raises ``InvalidEventError`` for an event not ours)."""
+def deploy(event: DeployEvent, context: LambdaContext) -> dict[str, Any]:
+    """Reconcile the endpoint once, woken by ``event`` (``InvalidEventError`` for an event not ours).
+
+    The invocation's request id is the claim token: Lambda keeps it across the retries of one invocation.
+    """
+    settings = DeploySettings.from_env()
     trigger = trigger_from_event(event, settings)
-    return reconciler_for(settings).reconcile(trigger, request_id=request_id)
+    return reconciler_for(settings).reconcile(trigger, request_id=context.aws_request_id).as_dict()

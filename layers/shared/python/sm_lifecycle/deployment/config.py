@@ -12,38 +12,27 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sm_lifecycle.errors import ConfigurationError
-from sm_lifecycle.settings import Settings, required
+from sm_lifecycle.kernel.errors import ConfigurationError
+from sm_lifecycle.kernel.settings import Settings, boolean, integer, required
+
+if TYPE_CHECKING:
+    from types_boto3_sagemaker.literals import ProductionVariantInstanceTypeType, TrafficRoutingConfigTypeType
+    from types_boto3_sagemaker.type_defs import (
+        CapacitySizeTypeDef,
+        DataCaptureConfigTypeDef,
+        DeploymentConfigTypeDef,
+        ProductionVariantTypeDef,
+        TrafficRoutingConfigTypeDef,
+    )
 
 STRATEGIES = ("AllAtOnce", "Canary", "Linear")
+_ROUTING: dict[str, TrafficRoutingConfigTypeType] = {"AllAtOnce": "ALL_AT_ONCE", "Canary": "CANARY", "Linear": "LINEAR"}
 VARIANT_NAME = "AllTraffic"
 NAME_MAX_LENGTH = 63  # SageMaker model, endpoint config and endpoint names
 CSV_CONTENT_TYPES = ("text/csv",)
 JSON_CONTENT_TYPES = ("application/json",)
-
-
-def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = env.get(name, "").strip()
-    try:
-        value = int(raw) if raw else default
-    except ValueError as exc:
-        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from exc
-    if not low <= value <= high:
-        raise ConfigurationError(f"{name} must be between {low} and {high}, got {value}")
-    return value
-
-
-def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name, "").strip().lower()
-    if not raw:
-        return default
-    if raw in {"true", "1", "yes"}:
-        return True
-    if raw in {"false", "0", "no"}:
-        return False
-    raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
 
 
 @dataclass(frozen=True)
@@ -81,18 +70,18 @@ class DeploySettings:
             execution_role_arn=required(env, "SAGEMAKER_EXECUTION_ROLE_ARN"),
             state_table_name=required(env, "DEPLOYMENT_STATE_TABLE_NAME"),
             instance_type=required(env, "ENDPOINT_INSTANCE_TYPE"),
-            instance_count=_int(env, "ENDPOINT_INSTANCE_COUNT", 1, 1, 100),
-            data_capture_enabled=_bool(env, "DATA_CAPTURE_ENABLED", True),
-            data_capture_sampling_percentage=_int(env, "DATA_CAPTURE_SAMPLING_PERCENTAGE", 20, 0, 100),
+            instance_count=integer(env, "ENDPOINT_INSTANCE_COUNT", 1, 1, 100),
+            data_capture_enabled=boolean(env, "DATA_CAPTURE_ENABLED", True),
+            data_capture_sampling_percentage=integer(env, "DATA_CAPTURE_SAMPLING_PERCENTAGE", 20, 0, 100),
             data_capture_s3_uri=required(env, "DATA_CAPTURE_S3_URI").rstrip("/"),
             data_capture_kms_key_id=env.get("DATA_CAPTURE_KMS_KEY_ID", "").strip() or None,
             strategy=strategy,
-            traffic_step_percent=_int(env, "DEPLOYMENT_TRAFFIC_STEP_PERCENT", 10, 1, 100),
-            wait_interval_seconds=_int(env, "DEPLOYMENT_WAIT_INTERVAL_SECONDS", 300, 0, 3600),
-            termination_wait_seconds=_int(env, "DEPLOYMENT_TERMINATION_WAIT_SECONDS", 300, 0, 3600),
-            max_execution_timeout_seconds=_int(env, "DEPLOYMENT_MAX_EXECUTION_TIMEOUT_SECONDS", 3600, 600, 28800),
+            traffic_step_percent=integer(env, "DEPLOYMENT_TRAFFIC_STEP_PERCENT", 10, 1, 100),
+            wait_interval_seconds=integer(env, "DEPLOYMENT_WAIT_INTERVAL_SECONDS", 300, 0, 3600),
+            termination_wait_seconds=integer(env, "DEPLOYMENT_TERMINATION_WAIT_SECONDS", 300, 0, 3600),
+            max_execution_timeout_seconds=integer(env, "DEPLOYMENT_MAX_EXECUTION_TIMEOUT_SECONDS", 3600, 600, 28800),
             rollback_alarm_names=alarms,
-            claim_lease_seconds=_int(env, "DEPLOYMENT_CLAIM_LEASE_SECONDS", 180, 0, 86400),
+            claim_lease_seconds=integer(env, "DEPLOYMENT_CLAIM_LEASE_SECONDS", 180, 0, 86400),
         )
         # Fail at the first invocation, not at the first deployment, if the names cannot fit.
         settings.resource_name(version=99999, digest_of={})
@@ -128,20 +117,21 @@ class DeploySettings:
         )
 
     # ------------------------------------------------------------------ request shapes
-    def production_variants(self, model_name: str) -> list[dict[str, Any]]:
+    def production_variants(self, model_name: str) -> list[ProductionVariantTypeDef]:
         return [
             {
                 "VariantName": VARIANT_NAME,
                 "ModelName": model_name,
                 "InitialInstanceCount": self.instance_count,
-                "InstanceType": self.instance_type,
+                # ENDPOINT_INSTANCE_TYPE follows the template's AllowedPattern; SageMaker refuses an unknown type
+                "InstanceType": cast("ProductionVariantInstanceTypeType", self.instance_type),
                 "InitialVariantWeight": 1.0,
             }
         ]
 
-    def data_capture_config(self) -> dict[str, Any]:
+    def data_capture_config(self) -> DataCaptureConfigTypeDef:
         """SageMaker writes captures under ``<DATA_CAPTURE_S3_URI>/<endpoint>/<variant>/yyyy/mm/dd/hh/``."""
-        config: dict[str, Any] = {
+        config: DataCaptureConfigTypeDef = {
             "EnableCapture": self.data_capture_enabled,
             "InitialSamplingPercentage": self.data_capture_sampling_percentage,
             "DestinationS3Uri": self.data_capture_s3_uri,
@@ -155,18 +145,18 @@ class DeploySettings:
             config["KmsKeyId"] = self.data_capture_kms_key_id
         return config
 
-    def deployment_config(self) -> dict[str, Any]:
+    def deployment_config(self) -> DeploymentConfigTypeDef:
         """Blue/green rollout of this environment, rolled back by SageMaker when an alarm fires while it bakes."""
-        routing: dict[str, Any] = {
-            "Type": {"AllAtOnce": "ALL_AT_ONCE", "Canary": "CANARY", "Linear": "LINEAR"}[self.strategy],
+        routing: TrafficRoutingConfigTypeDef = {
+            "Type": _ROUTING[self.strategy],
             "WaitIntervalInSeconds": self.wait_interval_seconds,
         }
-        step = {"Type": "CAPACITY_PERCENT", "Value": self.traffic_step_percent}
+        step: CapacitySizeTypeDef = {"Type": "CAPACITY_PERCENT", "Value": self.traffic_step_percent}
         if self.strategy == "Canary":
             routing["CanarySize"] = step
         elif self.strategy == "Linear":
             routing["LinearStepSize"] = step
-        config: dict[str, Any] = {
+        config: DeploymentConfigTypeDef = {
             "BlueGreenUpdatePolicy": {
                 "TrafficRoutingConfiguration": routing,
                 "TerminationWaitInSeconds": self.termination_wait_seconds,

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-APPROVED = "Approved"
+from sm_lifecycle.kernel.registry import ModelApprovalStatus
+
+APPROVED = ModelApprovalStatus.APPROVED
 # Endpoint statuses (API spelling) during which SageMaker is already changing the endpoint: its next state change
 # event wakes the deployer again.
 BUSY_STATUSES = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting"})

@@ -19,14 +19,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from aws_lambda_powertools import Logger
 
-from sm_lifecycle import tags
 from sm_lifecycle.deployment.config import DeploySettings
-from sm_lifecycle.deployment.ledger import Claim, DeploymentLedger, LedgerRecord
+from sm_lifecycle.deployment.dynamodb import Claim, DeploymentLedger, LedgerRecord
 from sm_lifecycle.deployment.model import (
     APPROVED,
     BROKEN_STATUSES,
@@ -38,11 +36,12 @@ from sm_lifecycle.deployment.model import (
     Trigger,
 )
 from sm_lifecycle.deployment.sagemaker import SageMakerGateway
-from sm_lifecycle.errors import ConflictError, InvalidEventError
-from sm_lifecycle.tagging import tag_value
+from sm_lifecycle.kernel import tags
+from sm_lifecycle.kernel.errors import ConflictError, InvalidEventError
+from sm_lifecycle.kernel.tags import tag_value
+from sm_lifecycle.kernel.timestamps import optional_utc_datetime
 
 logger = Logger(child=True)
-_READS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="deploy-read")  # one per process, like the clients
 
 Alert = Callable[[str, str, str], None]  # (subject, message, severity)
 
@@ -53,16 +52,6 @@ MANAGED_BY = "sagemaker-lifecycle-deploy"
 # The endpoint outlives versions: it carries the stable tags only. Which version it serves is told by the tags of
 # its current endpoint config, which follow every update and every rollback exactly (endpoint tags would not).
 PER_VERSION_TAG_KEYS = (TAG_PACKAGE_ARN, TAG_PACKAGE_VERSION, TAG_GIT_SHA)
-
-
-def _parse_time(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class Reconciler:
@@ -91,10 +80,8 @@ class Reconciler:
     def reconcile(self, trigger: Trigger, *, request_id: str | None = None) -> Outcome:
         """One pass. ``request_id``: the invocation's (Lambda keeps it across the retries of one invocation, so a
         retry recognises the claim its failed attempt made; duplicate deliveries have their own)."""
-        # The two reads are independent: made side by side, a pass costs one round trip less.
-        desired_read = _READS.submit(self.gateway.newest_approved, self.settings.common.model_package_group_name)
+        desired = self.gateway.newest_approved(self.settings.common.model_package_group_name)
         observed = self.gateway.describe_endpoint(self.endpoint_name)
-        desired = desired_read.result()
         self._note_stale_trigger(trigger, desired)
 
         if desired is None:
@@ -188,7 +175,7 @@ class Reconciler:
     ) -> Outcome | None:
         """The ledger refused our claim: decide between waiting, a rollback, a take-over. ``None`` = proceed."""
         if held.failed_config == claim.target_config:
-            failed_at = _parse_time(held.failed_at)
+            failed_at = optional_utc_datetime(held.failed_at)
             # An approval made after the failure; package events carry whole seconds, and the event that started
             # the failed rollout (re-delivered) is not one.
             reapproved = (
@@ -218,7 +205,7 @@ class Reconciler:
         if held.claim_token == claim.token:
             logger.info("retrying the deployment this invocation claimed", extra={"claimed_at": held.claimed_at})
             return None
-        claimed_at = _parse_time(held.claimed_at)
+        claimed_at = optional_utc_datetime(held.claimed_at)
         lease_expired = claimed_at is None or self.clock() - claimed_at > timedelta(
             seconds=self.settings.claim_lease_seconds
         )

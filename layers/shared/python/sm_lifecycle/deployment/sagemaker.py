@@ -7,15 +7,23 @@ SageMaker reports most request errors as ``ValidationException``; the few cases 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from sm_lifecycle.clients import classify, error_code, error_message, is_not_found
 from sm_lifecycle.deployment.model import APPROVED, ObservedEndpoint, PackageDetails, PackageVersion
-from sm_lifecycle.errors import ConflictError, InvalidEventError, TransientError
+from sm_lifecycle.kernel.clients import classify, error_code, error_message, is_not_found
+from sm_lifecycle.kernel.errors import ConflictError, InvalidEventError, TransientError
+from sm_lifecycle.kernel.registry import git_sha_of
 
-GIT_SHA_KEYS = ("GitSha", "git-sha", "git_sha", "GitCommit")
+if TYPE_CHECKING:
+    from types_boto3_sagemaker.client import SageMakerClient
+    from types_boto3_sagemaker.type_defs import (
+        DataCaptureConfigTypeDef,
+        DeploymentConfigTypeDef,
+        ProductionVariantTypeDef,
+        TagTypeDef,
+    )
 
 
 def _already_exists(exc: ClientError) -> bool:
@@ -29,7 +37,7 @@ def _invalid_request(exc: ClientError, what: str) -> Exception:
     return classify(exc, what=what)
 
 
-def tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:
+def tag_list(tags: Mapping[str, str]) -> list[TagTypeDef]:
     return [{"Key": k, "Value": v} for k, v in tags.items()]
 
 
@@ -39,15 +47,6 @@ def package_version_of(arn: str) -> int:
     if not tail.isdigit():
         raise InvalidEventError(f"{arn!r} is not the ARN of a versioned model package", field="ModelPackageArn")
     return int(tail)
-
-
-def git_sha_of(package: Mapping[str, Any]) -> str:
-    custom = package.get("CustomerMetadataProperties") or {}
-    for key in GIT_SHA_KEYS:
-        if str(custom.get(key, "")).strip():
-            return str(custom[key]).strip()
-    commit = (package.get("MetadataProperties") or {}).get("CommitId")
-    return str(commit).strip() if commit else "unknown"
 
 
 def package_details(package: Mapping[str, Any]) -> PackageDetails:
@@ -60,14 +59,14 @@ def package_details(package: Mapping[str, Any]) -> PackageDetails:
         version=int(package.get("ModelPackageVersion") or package_version_of(arn)),
         approval_status=str(package.get("ModelApprovalStatus") or ""),
         has_inference_specification=bool(containers),
-        git_sha=git_sha_of(package),
+        git_sha=git_sha_of(package.get("CustomerMetadataProperties")),
     )
 
 
 class SageMakerGateway:
     """The registry and the endpoint, as the deployer sees them."""
 
-    def __init__(self, sagemaker: Any, *, mutations: Any | None = None) -> None:
+    def __init__(self, sagemaker: SageMakerClient, *, mutations: SageMakerClient | None = None) -> None:
         self._sm = sagemaker
         self._mutations = mutations or sagemaker  # CreateEndpoint / UpdateEndpoint, tried once
 
@@ -145,8 +144,8 @@ class SageMakerGateway:
         self,
         name: str,
         *,
-        production_variants: list[dict[str, Any]],
-        data_capture_config: dict[str, Any],
+        production_variants: list[ProductionVariantTypeDef],
+        data_capture_config: DataCaptureConfigTypeDef,
         tags: Mapping[str, str],
     ) -> None:
         try:
@@ -172,7 +171,7 @@ class SageMakerGateway:
         except BotoCoreError as exc:
             raise classify(exc, what=f"CreateEndpoint {name}") from exc
 
-    def update_endpoint(self, name: str, *, config_name: str, deployment_config: dict[str, Any]) -> None:
+    def update_endpoint(self, name: str, *, config_name: str, deployment_config: DeploymentConfigTypeDef) -> None:
         try:
             self._mutations.update_endpoint(
                 EndpointName=name, EndpointConfigName=config_name, DeploymentConfig=deployment_config

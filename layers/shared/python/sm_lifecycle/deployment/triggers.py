@@ -2,64 +2,66 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sm_lifecycle.deployment.config import DeploySettings
 from sm_lifecycle.deployment.model import PackageDetails, Trigger
-from sm_lifecycle.deployment.sagemaker import git_sha_of
-from sm_lifecycle.errors import InvalidEventError
-from sm_lifecycle.events import (
+from sm_lifecycle.kernel.errors import InvalidEventError
+from sm_lifecycle.kernel.events import (
     EndpointDeploymentStateChangeEvent,
     EndpointStateChangeEvent,
     ModelPackageStateChangeEvent,
-    parse_any,
 )
+from sm_lifecycle.kernel.registry import git_sha_of
+
+__all__ = ["DEPLOY_EVENTS", "DeployEvent", "trigger_from_event"]
+
+DeployEvent = ModelPackageStateChangeEvent | EndpointStateChangeEvent | EndpointDeploymentStateChangeEvent
+DEPLOY_EVENTS: tuple[type[DeployEvent], ...] = (
+    ModelPackageStateChangeEvent,
+    EndpointStateChangeEvent,
+    EndpointDeploymentStateChangeEvent,
+)
+"""The events the deploy function receives (its rules in template.yaml)."""
 
 
-def trigger_from_event(event: Any, settings: DeploySettings) -> Trigger:
-    """Parse ``event``; ``InvalidEventError`` if it is malformed or about another group or endpoint."""
-    parsed = parse_any(event)
-    if isinstance(parsed, ModelPackageStateChangeEvent):
-        detail = parsed.detail
-        group = settings.common.model_package_group_name
-        if detail.model_package_group_name != group:
-            raise InvalidEventError(
-                f"model package {detail.model_package_arn} belongs to group {detail.model_package_group_name!r}, "
-                f"not to this environment's group {group!r}",
-                field="detail.ModelPackageGroupName",
-            )
-        package = PackageDetails(
-            arn=detail.model_package_arn,
-            group=detail.model_package_group_name,
-            version=detail.model_package_version,
-            approval_status=str(detail.model_approval_status),
-            has_inference_specification=bool((detail.inference_specification or {}).get("Containers")),
-            git_sha=git_sha_of(
-                {
-                    "CustomerMetadataProperties": detail.customer_metadata_properties,
-                    "MetadataProperties": detail.metadata_properties,
-                }
-            ),
+def _package_trigger(event: ModelPackageStateChangeEvent, settings: DeploySettings) -> Trigger:
+    detail = event.detail
+    group = settings.common.model_package_group_name
+    if detail.model_package_group_name != group:
+        raise InvalidEventError(
+            f"model package {detail.model_package_arn} belongs to group {detail.model_package_group_name!r}, "
+            f"not to this environment's group {group!r}",
+            field="detail.ModelPackageGroupName",
         )
-        return Trigger(
-            event_id=parsed.id,
-            kind="model-package",
-            package_arn=package.arn,
-            package_version=package.version,
-            approval_status=package.approval_status,
-            # A creation event (no UpdatedModelPackageFields) sets the status too.
-            approval_changed=(
-                "ModelApprovalStatus" in detail.updated_model_package_fields or not detail.updated_model_package_fields
-            ),
-            changed_at=detail.last_modified_time or parsed.time,
-            package=package,
+    package = PackageDetails(
+        arn=detail.model_package_arn,
+        group=detail.model_package_group_name,
+        version=detail.model_package_version,
+        approval_status=str(detail.model_approval_status),
+        has_inference_specification=bool((detail.inference_specification or {}).get("Containers")),
+        git_sha=git_sha_of(detail.customer_metadata_properties),
+    )
+    return Trigger(
+        event_id=event.id,
+        kind="model-package",
+        package_arn=package.arn,
+        package_version=package.version,
+        approval_status=package.approval_status,
+        # A creation event (no UpdatedModelPackageFields) sets the status too.
+        approval_changed=(
+            "ModelApprovalStatus" in detail.updated_model_package_fields or not detail.updated_model_package_fields
+        ),
+        changed_at=detail.last_modified_time or event.time,
+        package=package,
+    )
+
+
+def trigger_from_event(event: DeployEvent, settings: DeploySettings) -> Trigger:
+    """The wake-up ``event`` is; ``InvalidEventError`` if it is about another group or endpoint."""
+    if isinstance(event, ModelPackageStateChangeEvent):
+        return _package_trigger(event, settings)
+    if event.detail.endpoint_name != settings.endpoint_name:
+        raise InvalidEventError(
+            f"endpoint {event.detail.endpoint_name!r} is not this environment's endpoint {settings.endpoint_name!r}",
+            field="detail.EndpointName",
         )
-    if isinstance(parsed, EndpointStateChangeEvent | EndpointDeploymentStateChangeEvent):
-        if parsed.detail.endpoint_name != settings.endpoint_name:
-            raise InvalidEventError(
-                f"endpoint {parsed.detail.endpoint_name!r} is not this environment's endpoint "
-                f"{settings.endpoint_name!r}",
-                field="detail.EndpointName",
-            )
-        return Trigger(event_id=parsed.id, kind="endpoint", endpoint_status=parsed.detail.api_status)
-    raise InvalidEventError(f"the deploy function does not handle {type(parsed).__name__} events", field="detail-type")
+    return Trigger(event_id=event.id, kind="endpoint", endpoint_status=event.detail.api_status)

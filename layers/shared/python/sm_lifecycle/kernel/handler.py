@@ -1,0 +1,181 @@
+"""The Lambda handler factory: every function's ``app.py`` names its domain entry point, its events and its metrics.
+
+    lambda_handler = make_handler(deploy, events=DEPLOY_EVENTS, metrics={"updated": "EndpointUpdates"})
+
+The handler it makes does, once for every function:
+
+- Powertools Logger (the correlation id is the EventBridge event ``id``), Metrics (flushed by ``log_metrics``) and
+  Tracer (patching botocore only: every AWS call is a subsegment, and nothing else is imported for tracing);
+- parsing: the raw event becomes one of ``events`` (by ``detail-type``), else ``InvalidEventError``;
+- the error policy, below, around the entry point ``entry(event, context) -> dict``;
+- one log line with the outcome, and one ``Count`` on the metric that ``metrics`` maps the outcome's ``status`` to.
+
+The error policy (see ``sm_lifecycle.kernel.errors``):
+
+- ``InvalidEventError`` (never succeeds on retry): logs an error naming the field, sends the event to the function's
+  ``DEAD_LETTER_QUEUE_URL`` with Lambda's dead-letter attributes (``RequestID``, ``ErrorCode``, ``ErrorMessage``),
+  publishes an alert with the reason, and RETURNS ``{"status": "invalid", "error": ..., "field": ...}`` so that Lambda
+  does not retry. ``ConfigurationError`` (the stack's settings are wrong) is handled the same way, as
+  ``{"status": "misconfigured", ...}``: the event waits in the queue to be redriven once the stack is fixed. If the
+  dead-letter send itself fails, that error is re-raised (Lambda retries, then its own dead-letter queue keeps the
+  event): nothing is lost silently. A failed alert is logged, not raised (the event is already in the queue, whose
+  depth alarm alerts too).
+- ``ConflictError`` (someone else is already doing it): logged, returns ``{"status": "conflict", "reason": ...}``.
+- ``TransientError`` and anything unexpected: logged and RE-RAISED, so Lambda retries (2 retries, then the function's
+  dead-letter queue).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+
+from sm_lifecycle.kernel.errors import ConfigurationError, ConflictError, InvalidEventError, TransientError
+from sm_lifecycle.kernel.events import SageMakerEvent, parse_one_of
+from sm_lifecycle.kernel.notify import Severity, dead_letter, publish_alert
+from sm_lifecycle.kernel.settings import Settings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+__all__ = ["POLICY_METRICS", "Handler", "count_outcome", "make_handler", "with_error_policy"]
+
+logger = Logger()
+
+Outcome = dict[str, Any]
+Handler = Callable[[dict[str, Any], "LambdaContext"], Outcome]
+
+POLICY_METRICS: Mapping[str, str] = {"invalid": "InvalidEvents", "misconfigured": "Misconfigured"}
+"""Metrics of the error policy's own outcomes; a function's ``metrics`` may rename them."""
+
+
+class MetricSink(Protocol):
+    def add_metric(self, name: str, unit: MetricUnit, value: float) -> None: ...
+
+
+def make_handler[E: SageMakerEvent](
+    entry: Callable[[E, LambdaContext], Outcome],
+    *,
+    events: Sequence[type[E]],
+    metrics: Mapping[str, str],
+) -> Handler:
+    """The Lambda handler of a function whose domain entry point is ``entry`` (see the module docstring)."""
+    sink = Metrics()
+    tracer = Tracer(patch_modules=("botocore",))
+    names = {**POLICY_METRICS, **metrics}
+
+    @with_error_policy
+    def handle(event: dict[str, Any], context: LambdaContext) -> Outcome:
+        return entry(parse_one_of(event, events), context)
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE)
+    @tracer.capture_lambda_handler
+    @sink.log_metrics
+    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Outcome:
+        outcome = handle(event, context)
+        logger.info(f"handled: {outcome.get('status')}", extra={"outcome": outcome})
+        return count_outcome(sink, outcome, names)
+
+    return lambda_handler
+
+
+def with_error_policy(handler: Handler) -> Handler:
+    """Wrap ``handler(event, context) -> dict`` with the package's error policy (see the module docstring)."""
+
+    @functools.wraps(handler)
+    def wrapper(event: dict[str, Any], context: LambdaContext) -> Outcome:
+        try:
+            return handler(event, context)
+        except InvalidEventError as exc:
+            return reject(event, context, exc, status="invalid", field=exc.field)
+        except ConfigurationError as exc:
+            return reject(event, context, exc, status="misconfigured", field=None)
+        except ConflictError as exc:
+            logger.info("conflict: another actor holds the resource", extra={"reason": str(exc)})
+            return {"status": "conflict", "reason": str(exc)}
+        except TransientError as exc:
+            logger.warning("transient error: Lambda will retry", extra={"error": str(exc)})
+            raise
+        except Exception:
+            logger.exception("unexpected error: Lambda will retry")
+            raise
+
+    return wrapper
+
+
+def count_outcome(metrics: MetricSink, outcome: Outcome, names: Mapping[str, str]) -> Outcome:
+    """Add one ``Count`` to the metric that ``names`` maps the outcome's ``status`` to (if any); returns the outcome."""
+    if name := names.get(str(outcome.get("status", ""))):
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+    return outcome
+
+
+@dataclass(frozen=True)
+class _Rejection:
+    kind: str  # the alert's ``kind`` attribute
+    subject: str
+    problem: str
+    remedy: str
+
+
+_REJECTIONS = {
+    "invalid": _Rejection(
+        "invalid-event",
+        "invalid event dead-lettered",
+        "received an event it cannot process",
+        "Fix the event source or the function",
+    ),
+    "misconfigured": _Rejection(
+        "misconfigured",
+        "misconfigured, event dead-lettered",
+        "is misconfigured and cannot process events",
+        "Fix the stack's parameters",
+    ),
+}
+
+
+def reject(event: object, context: LambdaContext, error: Exception, *, status: str, field: str | None) -> Outcome:
+    """Log, dead-letter and alert an event that cannot succeed; the result tells Lambda it is done (no retry)."""
+    detail_type = event.get("detail-type") if isinstance(event, dict) else None
+    event_id = event.get("id") if isinstance(event, dict) else None
+    what = _REJECTIONS[status]
+    logger.error(
+        f"{status}: dead-lettered, not retried",
+        extra={"field": field, "error": str(error), "detail_type": detail_type, "event_id": event_id},
+    )
+    settings = Settings.from_env()
+    function = _function_name(context)
+    message_id = dead_letter(settings, event, error, request_id=getattr(context, "aws_request_id", None))
+    lines = [
+        f"{function} {what.problem}; the event was sent to its dead-letter queue and will not be retried.",
+        "",
+        f"Environment: {settings.environment}",
+        f"Event: {detail_type or '?'} (id {event_id or '?'})",
+        f"Field: {field or '?'}",
+        f"Reason: {error}",
+        f"Dead-letter queue: {settings.dead_letter_queue_url}",
+        "",
+        f"{what.remedy}, then redrive the message from the dead-letter queue.",
+    ]
+    try:
+        publish_alert(
+            settings,
+            subject=f"[{settings.environment}] {function}: {what.subject}",
+            message="\n".join(lines),
+            severity=Severity.ERROR,
+            attributes={"kind": what.kind, "function": function},
+        )
+    except Exception:
+        logger.exception(f"could not publish the {what.kind} alert (the event is in the dead-letter queue)")
+    return {"status": status, "error": str(error), "field": field, "dead_letter_message_id": message_id}
+
+
+def _function_name(context: object) -> str:
+    return getattr(context, "function_name", None) or os.environ.get("AWS_LAMBDA_FUNCTION_NAME") or "function"

@@ -1,0 +1,147 @@
+"""The alert flow through the local stack: template.yaml's rules on the embedded EventBridge, the alert function in
+a worker process with the template's environment, the alert topic read by an SQS subscriber."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local.stack import LocalStack
+
+ROOT = Path(__file__).resolve().parents[3]
+
+pytestmark = pytest.mark.slow
+
+
+def sample(name: str) -> dict[str, Any]:
+    return json.loads((ROOT / "events" / f"{name}.json").read_text())
+
+
+def alert_records(stack: LocalStack, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [record for record in records if record["function"] == "AlertFunction"]
+
+
+def test_training_job_failure_reaches_the_topic_once(
+    local_stack: LocalStack, stack_outputs: dict[str, Any], sns_inbox: Callable[[str], Any]
+) -> None:
+    # GIVEN the dev stack and a subscriber of its alert topic
+    inbox = sns_inbox(stack_outputs["AlertTopicArn"])
+    # AND a failed training job of the stack's role, delivered twice by SageMaker (two events, one change)
+    event = sample("training-job-failed")
+    event["detail"]["RoleArn"] = stack_outputs["SageMakerExecutionRoleArn"]
+    # WHEN both go through EventBridge
+    records = alert_records(local_stack, local_stack.replay([event, event]))
+    # THEN the rule matched both, both invocations succeeded, and one alert went out
+    assert [r["outcome"] for r in records] == ["ok", "ok"]
+    # (the second is either after the first, or concurrent with it and leaves the publishing to it)
+    statuses = sorted(r["result"]["status"] for r in records)
+    assert statuses in (["duplicate", "published"], ["conflict", "published"])
+    [message] = inbox.messages()
+    assert message.subject == "[dev] Training job pipelines-7k2m9q4x1b3c-training-gx7q2rtz1a Failed"
+    assert message.attributes["environment"] == "dev"
+    assert message.attributes["pipeline"] == "fraud-pipeline-dev"
+    assert message.attributes["kind"] == "training-job"
+
+
+def test_training_job_of_another_role_is_not_alerted(
+    local_stack: LocalStack, stack_outputs: dict[str, Any], sns_inbox: Callable[[str], Any]
+) -> None:
+    inbox = sns_inbox(stack_outputs["AlertTopicArn"])
+    event = sample("training-job-failed")
+    event["detail"]["RoleArn"] = "arn:aws:iam::123456789012:role/someone-else"
+    assert alert_records(local_stack, local_stack.replay([event])) == []
+    assert inbox.messages() == []
+
+
+def test_failed_step_and_failed_execution_make_one_alert(
+    local_stack: LocalStack, embedded_aws: Any, stack_outputs: dict[str, Any], sns_inbox: Callable[[str], Any]
+) -> None:
+    # GIVEN SageMaker knows the failed step (whichever of the two events is handled first reports it)
+    inbox = sns_inbox(stack_outputs["AlertTopicArn"])
+    step = sample("pipeline-step-failed")["detail"]
+    embedded_aws.sagemaker_store.record_step(
+        step["pipelineExecutionArn"],
+        {
+            "StepName": step["stepName"],
+            "StepStatus": "Failed",
+            "StartTime": step["stepStartTime"],
+            "FailureReason": step["failureReason"],
+        },
+    )
+    # WHEN the step's and the execution's Failed events are delivered  THEN one alert, naming step and reason
+    records = alert_records(
+        local_stack, local_stack.replay([sample("pipeline-step-failed"), sample("pipeline-execution-failed")])
+    )
+    assert sorted(r["result"]["status"] for r in records) in (["duplicate", "published"], ["conflict", "published"])
+    [message] = inbox.messages()
+    assert message.subject == "[dev] Pipeline fraud-pipeline-dev execution 7k2m9q4x1b3c Failed at step Training"
+    assert "XGBoostError" in message.message
+
+
+def test_spot_stop_is_called_out(
+    local_stack: LocalStack, stack_outputs: dict[str, Any], sns_inbox: Callable[[str], Any]
+) -> None:
+    inbox = sns_inbox(stack_outputs["AlertTopicArn"])
+    event = sample("training-job-stopped-spot")
+    event["detail"]["RoleArn"] = stack_outputs["SageMakerExecutionRoleArn"]
+    local_stack.replay([event])
+    [message] = inbox.messages()
+    assert message.subject.endswith("(Spot capacity)")
+    assert message.attributes["cause"] == "spot"
+    assert message.attributes["severity"] == "warning"
+
+
+def test_invalid_event_is_dead_lettered_not_retried_and_alerted(
+    local_stack: LocalStack, stack_outputs: dict[str, Any], sns_inbox: Callable[[str], Any]
+) -> None:
+    # GIVEN a step event that matches the rule but lacks its step name
+    inbox = sns_inbox(stack_outputs["AlertTopicArn"])
+    event = sample("pipeline-step-failed")
+    del event["detail"]["stepName"]
+    # WHEN delivered
+    [record] = alert_records(local_stack, local_stack.replay([event]))
+    # THEN one attempt, handled as invalid (no Lambda retry), dead-lettered by the function, alert sent
+    assert record["outcome"] == "ok"
+    assert record["attempts"] == 1
+    assert record["result"]["status"] == "invalid"
+    assert record["result"]["field"] == "detail.stepName"
+    sqs = local_stack.client("sqs")
+    [message] = sqs.receive_message(
+        QueueUrl=stack_outputs["AlertDeadLetterQueueUrl"], MessageAttributeNames=["All"], MaxNumberOfMessages=10
+    )["Messages"]
+    assert "stepName" not in json.loads(message["Body"])["detail"]
+    assert message["MessageAttributes"]["RequestID"]["StringValue"] == record["request_id"]
+    [alert] = [m for m in inbox.messages() if m.attributes.get("kind") == "invalid-event"]
+    assert "Field: detail.stepName" in alert.message
+    # AND the dead-letter queue's alarm reaches the same topic
+    assert any(m.subject and "ALARM" in m.subject for m in inbox.messages()), [m.subject for m in inbox.messages()]
+
+
+def test_execution_failure_reason_comes_from_the_embedded_list_pipeline_execution_steps(
+    local_stack: LocalStack, embedded_aws: Any, stack_outputs: dict[str, Any], sns_inbox: Callable[[str], Any]
+) -> None:
+    # GIVEN SageMaker's record of the execution: its Training step failed on Spot capacity
+    inbox = sns_inbox(stack_outputs["AlertTopicArn"])
+    event = sample("pipeline-execution-failed")
+    embedded_aws.sagemaker_store.record_step(
+        event["detail"]["pipelineExecutionArn"],
+        {
+            "StepName": "Training",
+            "StepStatus": "Failed",
+            "StartTime": "2025-11-20T10:09:30Z",
+            "FailureReason": "ClientError: Spot capacity not available after MaxWaitTimeInSeconds",
+        },
+    )
+    # WHEN only the execution's Failed event arrives (it carries no reason)
+    local_stack.replay([event])
+    # THEN the alert names the step, its reason, and calls out Spot
+    [message] = inbox.messages()
+    assert message.subject == (
+        "[dev] Pipeline fraud-pipeline-dev execution 7k2m9q4x1b3c Failed at step Training (Spot capacity)"
+    )
+    assert "Spot capacity not available after MaxWaitTimeInSeconds" in message.message
+    assert message.attributes["step"] == "Training"

@@ -1,0 +1,247 @@
+"""The promote function in the stack of template.yaml on the embedded AWS.
+
+Packages are registered through the SageMaker API; the embedded AWS emits the creation event, the template's rule
+routes it to the function, which runs as Lambda would (worker process, retries, dead-letter queue).
+
+Policies (samconfig.toml): dev ``auto``, ``auc>=0.80``, margin 0, tolerance 0.02; prod ``recommend``,
+``auc>=0.90,false_positive_rate<=0.05``, margin 0.01, tolerance 0.005.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.stack.promotion.conftest import promote_records
+from tests.worlds.promotion import binary_report
+
+APPROVED, REJECTED, PENDING = "Approved", "Rejected", "PendingManualApproval"
+BAD = sorted((Path(__file__).parents[2] / "fixtures" / "metrics" / "bad").iterdir())
+
+
+def test_better_challenger_is_approved_with_the_comparison_as_audit_text(promote_stack):
+    # GIVEN an approved champion at auc 0.85 in dev (auto)
+    stack, scene = promote_stack("dev", start=False, PromotionMargin="0.01")
+    champion = scene.register(binary_report(0.85, 0.04), status=APPROVED)
+    stack.start()
+
+    # WHEN a challenger at auc 0.90 is registered
+    challenger = scene.register(binary_report(0.90, 0.03))
+    stack.wait_idle()
+
+    # THEN it is approved; the description names metric, both values, the threshold and the policy
+    package = scene.package(challenger)
+    assert package["ModelApprovalStatus"] == APPROVED
+    description = package["ApprovalDescription"]
+    assert "auc 0.9 vs champion 0.85" in description
+    assert "auc>=0.8 ok" in description
+    assert f"champion v{champion.rsplit('/', 1)[-1]}" in description
+    assert "Policy: mode=auto" in description
+    [record] = promote_records(stack)
+    assert record["outcome"] == "ok"
+    assert record["result"]["champion_arn"] == champion
+    assert [n["decision"] for n in scene.promotion_notices(challenger)] == [APPROVED]
+
+
+def test_worse_challenger_is_rejected(promote_stack):
+    stack, scene = promote_stack("dev", start=False)
+    scene.register(binary_report(0.92, 0.03), status=APPROVED)
+    stack.start()
+
+    challenger = scene.register(binary_report(0.88, 0.03))  # above the threshold, below the champion
+    stack.wait_idle()
+
+    package = scene.package(challenger)
+    assert package["ModelApprovalStatus"] == REJECTED
+    assert "beats champion by >=0 (by -0.04) FAIL" in package["ApprovalDescription"]
+
+
+def test_threshold_miss_is_rejected_even_without_champion(promote_stack):
+    stack, scene = promote_stack("dev")
+
+    first = scene.register(binary_report(0.75, 0.03))  # auc below 0.80
+    stack.wait_idle()
+
+    package = scene.package(first)
+    assert package["ModelApprovalStatus"] == REJECTED
+    assert "auc>=0.8 FAIL" in package["ApprovalDescription"]
+    assert promote_records(stack)[0]["result"]["champion_arn"] is None
+
+
+def test_prod_recommends_leaves_pending_and_notifies_approvers(promote_stack):
+    # GIVEN prod (recommend by default in samconfig.toml)
+    stack, scene = promote_stack("prod")
+
+    # WHEN a package meeting the policy is registered
+    challenger = scene.register(binary_report(0.95, 0.02))
+    stack.wait_idle()
+
+    # THEN no decision is written and the approvers get the comparison and a console link
+    package = scene.package(challenger)
+    assert package["ModelApprovalStatus"] == PENDING
+    assert "ApprovalDescription" not in package or not package["ApprovalDescription"]
+    [notice] = scene.promotion_notices(challenger)
+    assert notice["decision"] == "recommend-approve"
+    assert notice["severity"] == "info"
+    assert notice["environment"] == "prod"
+    assert "auc>=0.9 ok" in notice["message"]
+    assert "false_positive_rate<=0.05 ok" in notice["message"]
+    assert "console.aws.amazon.com/sagemaker" in notice["message"]
+
+
+def test_off_mode_neither_decides_nor_notifies(promote_stack):
+    stack, scene = promote_stack("dev", PromotionMode="off")
+    package = scene.register(binary_report(0.99, 0.01))
+    stack.wait_idle()
+    assert scene.status(package) == PENDING
+    assert scene.promotion_notices() == []
+    assert promote_records(stack)[0]["result"]["status"] == "skipped"
+
+
+def test_decision_a_human_made_first_is_not_overridden(promote_stack):
+    # GIVEN the creation event still queued when a human rejects the package
+    stack, scene = promote_stack("dev", start=False)
+    package = scene.register(binary_report(0.99, 0.01))
+    scene.sagemaker.update_model_package(
+        ModelPackageArn=package, ModelApprovalStatus=REJECTED, ApprovalDescription="rejected by ML lead: data leak"
+    )
+
+    # WHEN the promote function gets the creation event
+    stack.start()
+    stack.wait_idle()
+
+    # THEN the human's decision and text stand
+    assert scene.status(package) == REJECTED
+    assert scene.package(package)["ApprovalDescription"] == "rejected by ML lead: data leak"
+    assert promote_records(stack)[0]["result"]["status"] == "skipped"
+
+
+def test_packages_registered_together_are_each_judged_on_their_own_metrics(promote_stack):
+    # GIVEN two registrations queued at once (no champion yet)
+    stack, scene = promote_stack("dev", start=False)
+    good = scene.register(binary_report(0.93, 0.02))
+    poor = scene.register(binary_report(0.70, 0.02))
+
+    # WHEN the function handles both concurrently
+    stack.start()
+    stack.wait_idle()
+
+    # THEN each gets its own verdict, described with its own auc
+    assert (scene.status(good), scene.status(poor)) == (APPROVED, REJECTED)
+    assert "auc 0.93" in scene.package(good)["ApprovalDescription"]
+    assert re.search(r"\bauc 0\.7\b", scene.package(poor)["ApprovalDescription"])
+    assert sorted(r["result"]["package_arn"] for r in promote_records(stack)) == sorted([good, poor])
+
+
+def test_duplicate_creation_event_is_judged_once(promote_stack):
+    stack, scene = promote_stack("dev")
+    package = scene.register(binary_report(0.93, 0.02))
+    stack.wait_idle()
+    creation = next(
+        e
+        for e in stack.aws.emitted_events
+        if package in e["resources"] and "UpdatedModelPackageFields" not in e["detail"]
+    )
+
+    # WHEN EventBridge delivers the same event again, after a human changed their mind
+    scene.sagemaker.update_model_package(ModelPackageArn=package, ModelApprovalStatus=REJECTED)
+    stack.replay([creation])
+
+    # THEN the stored result is returned, marked as a duplicate: no second decision, no second notice
+    assert scene.status(package) == REJECTED
+    records = promote_records(stack)
+    assert len(records) == 2
+    assert records[0]["result"]["status"] == "approved"
+    assert records[1]["result"] == {**records[0]["result"], "status": "duplicate", "judged": "approved"}
+    assert len(scene.promotion_notices(package)) == 1
+
+
+def test_package_without_model_metrics_is_left_pending_with_an_alert(promote_stack):
+    stack, scene = promote_stack("dev")
+    package = scene.register(None, metrics=False)
+    missing_object = scene.register(None)  # declared report never written
+    stack.wait_idle()
+    for arn in (package, missing_object):
+        assert scene.status(arn) == PENDING
+        [notice] = scene.promotion_notices(arn)
+        assert notice["decision"] == "undecided"
+    assert "NoSuchKey" in scene.promotion_notices(missing_object)[0]["message"]
+
+
+def test_champion_without_readable_metrics_never_approves(promote_stack):
+    stack, scene = promote_stack("dev", start=False)
+    scene.register(b"{not json", status=APPROVED)
+    stack.start()
+    challenger = scene.register(binary_report(0.99, 0.01))
+    stack.wait_idle()
+    assert scene.status(challenger) == PENDING
+    [notice] = scene.promotion_notices(challenger)
+    assert "champion" in notice["message"]
+
+
+def test_unknown_metric_in_the_policy_leaves_pending_alerts_and_keeps_the_event(promote_stack, embedded_aws):
+    # GIVEN a policy naming a metric no report has (the template's pattern lets it through)
+    stack, scene = promote_stack("dev", PromotionThresholds="auc>=0.8,gini>=0.5")
+
+    package = scene.register(binary_report(0.99, 0.01))
+    stack.wait_idle()
+
+    # THEN nothing is decided, the alert names the setting, and the event waits in the dead-letter queue
+    assert scene.status(package) == PENDING
+    [notice] = [n for n in scene.notices() if "misconfigured" in n["subject"]]
+    assert "PROMOTION_THRESHOLDS" in notice["message"]
+    assert "gini" in notice["message"]
+    queue = stack.outputs["PromoteDeadLetterQueueUrl"]
+    [message] = embedded_aws.client("sqs").receive_message(QueueUrl=queue, MessageAttributeNames=["All"])["Messages"]
+    assert json.loads(message["Body"])["detail"]["ModelPackageArn"] == package
+
+
+@pytest.mark.slow
+def test_no_malformed_report_of_the_corpus_is_ever_approved(promote_stack):
+    # GIVEN every malformed report of the corpus, plus an oversized one, registered in dev (auto)
+    stack, scene = promote_stack("dev")
+    reports = {path.name: path.read_bytes() for path in BAD}
+    reports["oversized.json"] = binary_report(0.99, 0.01) + b" " * (1024 * 1024)
+    packages = {name: scene.register(body) for name, body in reports.items()}
+    stack.wait_idle(timeout=120)
+
+    # THEN every package is still pending, each with one "undecided" notice
+    statuses = {name: scene.status(arn) for name, arn in packages.items()}
+    assert statuses == dict.fromkeys(packages, PENDING)
+    notices = scene.promotion_notices()
+    for name, arn in packages.items():
+        decisions = [n["decision"] for n in notices if n["package"] == arn]
+        assert decisions == ["undecided"], name
+
+
+def test_events_that_are_not_registrations_are_ignored_and_malformed_ones_dead_lettered(promote_stack, embedded_aws):
+    # GIVEN a running dev stack and a pending package
+    stack, scene = promote_stack("dev", PromotionMode="recommend")
+    package = scene.register(binary_report(0.95, 0.02))
+    stack.wait_idle()
+    creation = next(
+        e
+        for e in embedded_aws.emitted_events
+        if package in e["resources"] and "UpdatedModelPackageFields" not in e["detail"]
+    )
+    update = {**creation, "id": "re-emit", "detail": {**creation["detail"], "UpdatedModelPackageFields": ["Tags"]}}
+    broken = {
+        **creation,
+        "id": "broken",
+        "detail": {k: v for k, v in creation["detail"].items() if k != "ModelPackageArn"},
+    }
+
+    # WHEN a re-emit and a malformed event are handed to the function directly (bypassing the rule)
+    stack.invoke_async("PromoteFunction", update)
+    stack.invoke_async("PromoteFunction", broken)
+    stack.wait_idle()
+
+    # THEN the re-emit is skipped, the malformed event dead-lettered; still one notice for the package
+    results = {r["event_id"]: r["result"] for r in promote_records(stack)}
+    assert results["re-emit"]["status"] == "skipped"
+    assert results["broken"]["status"] == "invalid"
+    assert results["broken"]["field"] == "detail.ModelPackageArn"
+    assert len(scene.promotion_notices(package)) == 1

@@ -1,0 +1,84 @@
+"""What AWS errors mean: one transient classifier, and the taxonomy adapters map errors to."""
+
+from __future__ import annotations
+
+import pytest
+from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+
+from sm_lifecycle.kernel.clients import TRANSIENT_CODES, classify, is_not_found, is_transient
+from sm_lifecycle.kernel.errors import ConflictError, InvalidEventError, TransientError
+
+
+def error(code: str, message: str = "", status: int = 400) -> ClientError:
+    return ClientError(
+        {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}, "Operation"
+    )
+
+
+@pytest.mark.parametrize("code", sorted(TRANSIENT_CODES))
+def test_every_transient_code_is_transient_whatever_the_status(code: str) -> None:
+    assert is_transient(error(code, status=400))
+    assert isinstance(classify(error(code), what="call"), TransientError)
+
+
+@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
+def test_throttling_and_server_statuses_are_transient_whatever_the_code(status: int) -> None:
+    assert is_transient(error("SomethingNew", status=status))
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        EndpointConnectionError(endpoint_url="https://sagemaker.us-east-1.amazonaws.com"),
+        ConnectTimeoutError(endpoint_url="https://s3.amazonaws.com"),
+        ReadTimeoutError(endpoint_url="https://sns.amazonaws.com"),
+    ],
+    ids=type,
+)
+def test_network_errors_are_transient(exc: Exception) -> None:
+    assert is_transient(exc)
+    assert isinstance(classify(exc, what="call"), TransientError)
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        error("AccessDenied", status=403),
+        error("ValidationException", "bad request"),
+        error("InvalidTag", status=400),
+        error("NoSuchKey", status=404),
+        RuntimeError("bug"),
+    ],
+    ids=repr,
+)
+def test_client_errors_and_bugs_are_not_transient(exc: Exception) -> None:
+    assert not is_transient(exc)
+
+
+def test_not_found_is_an_invalid_event_and_sagemaker_says_it_with_a_validation_exception() -> None:
+    gone = error("ValidationException", "Model package arn:...:model-package/g/9 does not exist.")
+    assert is_not_found(gone) and is_not_found(error("NoSuchKey", status=404))
+    assert not is_not_found(error("ValidationException", "bad request"))
+    classified = classify(gone, what="DescribeModelPackage")
+    assert isinstance(classified, InvalidEventError)
+    assert str(classified).startswith("DescribeModelPackage: not found:")
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        error("ValidationException", "Cannot update in-progress endpoint"),
+        error("ConditionalCheckFailedException"),
+        error("ResourceInUse"),
+        error("ConflictException", status=409),
+    ],
+    ids=repr,
+)
+def test_someone_else_holding_the_resource_is_a_conflict(exc: ClientError) -> None:
+    assert isinstance(classify(exc, what="call"), ConflictError)
+
+
+def test_anything_unknown_is_retried() -> None:
+    classified = classify(error("AccessDenied", "no", status=403), what="PutObjectTagging")
+    assert isinstance(classified, TransientError)
+    assert str(classified) == "PutObjectTagging: AccessDenied: no"
