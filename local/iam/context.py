@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 ContextValue = str | bool | int | float | Iterable[str]
-# A resolver answers every key that starts with its prefix: ``{"aws:resourcetag/": lambda: {"team": "ml"}}``
-# gives ``aws:ResourceTag/team``. Its keys are matched case-insensitively.
+# A resolver answers the keys under its prefixes (e.g. ``aws:ResourceTag/``) with a mapping of full key names to
+# values: ``{"aws:ResourceTag/team": "ml"}``. It is called the first time a policy asks for one of them.
 Resolver = Callable[[], Mapping[str, str]]
 
 
@@ -30,16 +30,12 @@ class RequestContext:
     """Condition-key values: ``context.get("aws:SourceAccount") -> ("123456789012",)`` or ``None`` if absent."""
 
     _values: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    _resolvers: dict[str, Resolver] = field(default_factory=dict)
-    _resolved: dict[str, dict[str, str]] = field(default_factory=dict)
+    _resolvers: list[tuple[tuple[str, ...], Resolver]] = field(default_factory=list)
+    _resolved: dict[int, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, values: Mapping[str, ContextValue] | None = None, **resolvers: Resolver) -> RequestContext:
-        context = cls()
-        context.update(values or {})
-        for prefix, resolver in resolvers.items():
-            context.resolve(prefix, resolver)
-        return context
+    def of(cls, values: Mapping[str, ContextValue] | None = None) -> RequestContext:
+        return cls().update(values or {})
 
     def update(self, values: Mapping[str, ContextValue]) -> RequestContext:
         for key, value in values.items():
@@ -47,24 +43,25 @@ class RequestContext:
                 self._values[key.lower()] = _as_strings(value)
         return self
 
-    def resolve(self, prefix: str, resolver: Resolver) -> RequestContext:
-        """Keys starting with ``prefix`` (e.g. ``aws:ResourceTag/``) come from ``resolver()``, called at most once."""
-        self._resolvers[prefix.lower()] = resolver
+    def resolve(self, prefixes: Iterable[str], resolver: Resolver) -> RequestContext:
+        """Keys under these prefixes come from ``resolver()``, called at most once, when first asked for."""
+        self._resolvers.append((tuple(p.lower() for p in prefixes), resolver))
         return self
 
     def copy(self) -> RequestContext:
-        return RequestContext(dict(self._values), dict(self._resolvers), dict(self._resolved))
+        return RequestContext(dict(self._values), list(self._resolvers), dict(self._resolved))
 
     def get(self, key: str) -> tuple[str, ...] | None:
         lowered = key.lower()
         if lowered in self._values:
             return self._values[lowered]
-        for prefix, resolver in self._resolvers.items():
-            if lowered.startswith(prefix):
-                if prefix not in self._resolved:
-                    self._resolved[prefix] = {k.lower(): v for k, v in resolver().items()}
-                value = self._resolved[prefix].get(lowered[len(prefix) :])
-                return None if value is None else (value,)
+        for index, (prefixes, resolver) in enumerate(self._resolvers):
+            if lowered.startswith(prefixes):
+                if index not in self._resolved:
+                    self._resolved[index] = {k.lower(): v for k, v in resolver().items()}
+                value = self._resolved[index].get(lowered)
+                if value is not None:
+                    return (value,)
         return None
 
     def keys(self) -> list[str]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Literal
 
 from local.iam.conditions import conditions_hold
@@ -65,6 +66,7 @@ class Decision:
     reason: str
     statement: StatementRef | None = None
     denial: str | None = None  # AWS's wording: "because no identity-based policy allows" / "with an explicit deny…"
+    resource_account: str | None = None
 
     def message(self, action_display: str | None = None) -> str:
         """AWS's denial text: ``User: <arn> is not authorized to perform: <action> on resource: <arn> because …``."""
@@ -195,17 +197,21 @@ def _decide(request: Request, policies: Policies, found: _Found) -> tuple[Statem
 
 def evaluate(request: Request, policies: Policies) -> Decision:
     """Evaluate one (principal, action, resource, context) against the policies that apply to it."""
-    principal = request.principal.arn
+    decided = partial(
+        Decision,
+        principal=request.principal.arn,
+        action=request.action,
+        resource=request.resource,
+        resource_account=policies.resource_account,
+    )
     if not request.principal.evaluated:
-        return Decision(True, principal, request.action, request.resource, "administrator credentials: not evaluated")
+        return decided(allowed=True, reason="administrator credentials: not evaluated")
     found = _find(request, policies)
     deny = found.first_deny()
     if deny is not None:
-        return Decision(
-            False, principal, request.action, request.resource, f"denied by {deny}", deny, _KIND_WORDING[deny.kind][0]
-        )
+        return decided(allowed=False, reason=f"denied by {deny}", statement=deny, denial=_KIND_WORDING[deny.kind][0])
     allow, missing = _decide(request, policies, found)
     if allow is not None:
-        return Decision(True, principal, request.action, request.resource, f"allowed by {allow}", allow)
+        return decided(allowed=True, reason=f"allowed by {allow}", statement=allow)
     wording = _KIND_WORDING[missing][1]
-    return Decision(False, principal, request.action, request.resource, f"implicit deny: {wording}", None, wording)
+    return decided(allowed=False, reason=f"implicit deny: {wording}", denial=wording)
