@@ -39,6 +39,9 @@ def arn_matches(pattern: str, arn: str) -> bool:
         return True
     pattern_parts = pattern.split(":", ARN_PARTS - 1)
     arn_parts = arn.split(":", ARN_PARTS - 1)
-    if len(pattern_parts) != ARN_PARTS or len(arn_parts) != ARN_PARTS:
-        return glob_match(pattern, arn)
+    if len(arn_parts) != ARN_PARTS:
+        return glob_match(pattern, arn)  # not an ARN (an action without a resource type is on "*")
+    if len(pattern_parts) != ARN_PARTS:
+        return False  # a pattern of fewer parts names no ARN
+
     return all(glob_match(p, a) for p, a in zip(pattern_parts, arn_parts, strict=True))
