@@ -103,6 +103,27 @@ def resource_arn(call: ApiCall, resource_type: ResourceType) -> str | None:
     return re.sub(r"\$\{([^}]+)\}", lambda m: values[m.group(1)] or "", resource_type.arn)
 
 
+def _resource_arns(call: ApiCall, resource_type: ResourceType) -> list[str]:
+    """The resources of this type the request names: one, or one per value of a plural list parameter.
+
+    (``DescribeAlarms`` names its alarms in ``AlarmNames``: each is authorized as ``alarm:${AlarmName}``.)
+    """
+    single = resource_arn(call, resource_type)
+    if single:
+        return [single]
+    for name in resource_type.placeholders:
+        values = _param(call.params, f"{name}s")
+        if _placeholder(call, name) is None and isinstance(values, list) and values:
+            calls = (
+                ApiCall(
+                    call.service, call.operation, {**call.params, name: v}, call.account, call.region, call.partition
+                )
+                for v in values
+            )
+            return [arn for one in calls if (arn := resource_arn(one, resource_type))]
+    return []
+
+
 def _action_name(call: ApiCall) -> str:
     key = (call.service, call.operation)
     if key in VERSIONED_ACTION and _param(call.params, "VersionId"):
@@ -121,10 +142,10 @@ def _targets(call: ApiCall, privilege: Privilege) -> list[tuple[ResourceRequirem
     if required:
         targets = []
         for row in required:
-            arn = resource_arn(call, row.resource_type)  # type: ignore[arg-type]
-            if arn is None:
+            arns = _resource_arns(call, row.resource_type)  # type: ignore[arg-type]
+            if not arns:
                 raise UnmappedRequest(f"{privilege.action}: the request names no {row.resource_type.name}")  # type: ignore[union-attr]
-            targets.append((row, arn))
+            targets.extend((row, arn) for arn in arns)
         return targets
     named = [(row, resource_arn(call, row.resource_type)) for row in rows]  # type: ignore[arg-type]
     candidates = [(row, arn) for row, arn in named if arn is not None]
