@@ -44,7 +44,9 @@ def sagemaker_tags(arn: str) -> Mapping[str, str]:
     backend = _existing(sagemaker_backends, parsed) if parsed else None
     try:
         tags = backend.list_tags(arn) if backend else []
-    except (ServiceException, HTTPException, KeyError, ValueError):  # moto's not-found errors: no tags
+        if isinstance(tags, tuple):  # moto's paginated form: (tags, next token)
+            tags = tags[0]
+    except (ServiceException, HTTPException, KeyError, ValueError, AttributeError):  # moto's ways of not finding it
         tags = []
     return _tag_keys(("aws", "sagemaker"), _pairs(tags))
 
