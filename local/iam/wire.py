@@ -57,12 +57,21 @@ class ParsedRequest:
     model: ServiceModel
 
 
-def credentials(request: HttpRequest) -> Credentials | None:
-    """The SigV4 credential scope of the request, or None if it is not signed."""
+def credentials(request: HttpRequest, default_region: str = "us-east-1") -> Credentials | None:
+    """Who signed the request: the SigV4 credential scope, or S3's Signature Version 2; None if it is not signed.
+
+    Signature Version 2 (``Authorization: AWS <key>:<signature>``, presigned ``?AWSAccessKeyId=``, what boto3 still
+    presigns S3 URLs with) names no region: the default region is assumed.
+    """
     authorization = request.header("authorization") or ""
     scope = authorization.partition("Credential=")[2] or request.query.get("X-Amz-Credential", "")
     match = _CREDENTIAL.match(scope)
-    return Credentials(match.group(1), match.group(3), match.group(4)) if match else None
+    if match:
+        return Credentials(match.group(1), match.group(3), match.group(4))
+    version_2 = (
+        authorization[4:].partition(":")[0] if authorization.startswith("AWS ") else request.query.get("AWSAccessKeyId")
+    )
+    return Credentials(version_2, default_region, "s3") if version_2 else None
 
 
 @lru_cache(maxsize=64)
