@@ -227,6 +227,15 @@ FUNCTION_CALLS: list[tuple[str, str, dict[str, Any], list[tuple[str, str]]]] = [
     ("xray", "put_trace_segments", {"TraceSegmentDocuments": ["{}"]}, [("xray:PutTraceSegments", "*")]),
 ]
 
+SERVING_CALLS: list[tuple[str, str, dict[str, Any], list[tuple[str, str]]]] = [
+    (
+        "sagemaker-runtime",
+        "invoke_endpoint",
+        {"EndpointName": "Churn", "Body": b"1,2"},
+        [("sagemaker:InvokeEndpoint", f"{SM}:endpoint/churn")],
+    ),
+]
+
 JOB_CALLS: list[tuple[str, str, dict[str, Any], list[tuple[str, str]]]] = [
     (
         "s3",
