@@ -352,9 +352,11 @@ def _checks_from_the_wire(
 
 
 @pytest.mark.parametrize(
-    ("service", "method", "params", "expected"), FUNCTION_CALLS, ids=lambda v: v if isinstance(v, str) else ""
+    ("service", "method", "params", "expected"),
+    FUNCTION_CALLS + SERVING_CALLS,
+    ids=lambda v: v if isinstance(v, str) else "",
 )
-def test_the_functions_calls(
+def test_the_functions_and_serving_calls(
     botocore_request: Any, service: str, method: str, params: dict[str, Any], expected: list[tuple[str, str]]
 ) -> None:
     assert _checks_from_the_wire(botocore_request, service, method, params) == expected
