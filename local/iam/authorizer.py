@@ -26,7 +26,7 @@ from local.iam.credentials import Principals
 from local.iam.encryption import key_uses
 from local.iam.evaluation import Decision, Policies, Request, evaluate
 from local.iam.identity import IdentityPolicies, identity_policies
-from local.iam.principals import AccountRoot, IamUser, Principal, RoleSession, ServicePrincipal
+from local.iam.principals import IamUser, Principal, RoleSession, ServicePrincipal
 from local.iam.resource_keys import ResourceKeys
 from local.iam.resource_policies import ResourcePolicies
 
@@ -58,10 +58,8 @@ def _principal_keys(principal: Principal) -> dict[str, ContextValue | None]:
         arn, kind = principal.role_arn, "AssumedRole"
     elif isinstance(principal, IamUser):
         arn, kind = principal.arn, "User"
-    elif isinstance(principal, AccountRoot):
-        arn, kind = principal.arn, "Account"
     else:
-        return {"aws:PrincipalType": "Anonymous"}
+        arn, kind = principal.arn, "Account"
     keys: dict[str, ContextValue | None] = {"aws:PrincipalArn": arn, "aws:PrincipalAccount": principal.account}
     keys["aws:PrincipalType"] = kind
     if isinstance(principal, IamUser):

@@ -5,25 +5,25 @@
 Each request is parsed (``local.iam.wire``), its caller resolved from its access key (``authorizer.principals``),
 and authorized (``local.iam.authorizer``) before moto sees it; a denial is answered here, in AWS's shape for the
 service (``local.iam.errors``), and moto never runs the call. The embedded AWS's own endpoints (moto's
-``/moto-api/``, the emulator's ``/_local/``) pass through. Every decision lands in the ``DecisionLog``: counters,
-and the denials with principal, action, resource and reason, for tests and the stack runtime to read and reset.
+``/moto-api/``, the emulator's ``/_local/``) pass through, and so do administrators' requests (unknown
+credentials), unparsed. Every decision lands in the ``DecisionLog`` (``local.iam.decision_log``), and so do the
+decisions of ``Enforcer.authorize_service``, which the emulator's own flows call when a service acts.
 """
 
 from __future__ import annotations
 
 import io
 import logging
-import threading
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from local.iam.actions import ApiCall
 from local.iam.authorizer import Authorizer, Outcome
+from local.iam.decision_log import UNEVALUATED, DecisionLog
 from local.iam.errors import Wire, denial_response
 from local.iam.errors import message as errors_message
 from local.iam.operations import IAM_PREFIX_OF_SIGNING_NAME
-from local.iam.principals import Principal
+from local.iam.principals import Principal, ServicePrincipal
 from local.iam.wire import (
     SERVICES_OF_SIGNING_NAME,
     Credentials,
@@ -39,46 +39,6 @@ logger = logging.getLogger(__name__)
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 PASS_THROUGH_PATHS = ("/moto-api", "/_local/")
-
-
-@dataclass(frozen=True)
-class Denial:
-    principal: str
-    action: str
-    resource: str
-    reason: str
-    message: str
-
-
-class DecisionLog:
-    """Counters of decisions (``allowed``, ``denied``, ``unevaluated``, ``unmapped``) and the denials, thread-safe."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.reset()
-
-    def reset(self) -> None:
-        with self.lock:
-            self.counts = {"allowed": 0, "denied": 0, "unevaluated": 0, "unmapped": 0}
-            self._denials: list[Denial] = []
-
-    def record(self, principal: Principal, outcome: Outcome, text: str, operation: str) -> None:
-        with self.lock:
-            if not outcome.evaluated:
-                self.counts["unevaluated"] += 1
-            elif outcome.allowed:
-                self.counts["allowed"] += 1
-            else:
-                self.counts["unmapped" if outcome.unmapped else "denied"] += 1
-                denial = outcome.denial
-                action = denial.action if denial else operation
-                reason = denial.reason if denial else f"unmapped: {outcome.unmapped}"
-                self._denials.append(Denial(principal.arn, action, denial.resource if denial else "*", reason, text))
-
-    @property
-    def denials(self) -> list[Denial]:
-        with self.lock:
-            return list(self._denials)
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:
@@ -118,8 +78,7 @@ class Enforcer:
         signed = credentials(request)
         principal = self.authorizer.principals.resolve(signed.access_key_id if signed else None)
         if not principal.evaluated:
-            with self.log.lock:
-                self.log.counts["unevaluated"] += 1
+            self.log.record(principal, UNEVALUATED)
             return self.app(environ, start_response)
         try:
             parsed = parse_request(request, str(environ.get("HTTP_HOST", "")))
@@ -131,7 +90,7 @@ class Enforcer:
         call = ApiCall(parsed.iam_prefix, parsed.operation, parsed.params, account, region, self.authorizer.partition)
         outcome = self.authorizer.authorize_call(principal, call, environ.get("REMOTE_ADDR"))
         if outcome.allowed:
-            self.log.record(principal, outcome, "", parsed.operation)
+            self.log.record(principal, outcome)
             return self.app(environ, start_response)
         return self._deny(_wire(parsed), principal, outcome, start_response, f"{parsed.iam_prefix}:{parsed.operation}")
 
@@ -145,6 +104,15 @@ class Enforcer:
         logger.warning("denied: %s", errors_message(denial, outcome.unmapped))
         start_response(f"{response.status} {_REASONS.get(response.status, 'Error')}", response.headers)
         return iter([response.body])
+
+    def authorize_service(self, service: str, action: str, resource: str, **where: Any) -> Outcome:
+        """``Authorizer.authorize_service``, recorded in the log (for the emulator's own flows: alarms, rules…)."""
+        principal = ServicePrincipal(service, where.get("source_account"), where.get("source_arn"))
+        outcome = self.authorizer.authorize_service(service, action, resource, **where)
+        self.log.record(principal, outcome, errors_message(outcome.denial, outcome.unmapped), action)
+        if not outcome.allowed:
+            logger.warning("denied: %s", errors_message(outcome.denial, outcome.unmapped))
+        return outcome
 
 
 _REASONS = {400: "Bad Request", 403: "Forbidden"}

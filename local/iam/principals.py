@@ -1,13 +1,12 @@
 """Who makes a request: the principals the embedded AWS knows, each with the forms a policy can name it by.
 
-- ``AccountRoot``: the account's root user, and what unknown credentials act as (operators and tests are
-  administrators there: their requests are not evaluated).
+- ``AccountRoot``: the account's root user, and what unknown credentials and unsigned requests act as (operators
+  and tests are administrators of the embedded AWS: their requests are not evaluated).
 - ``RoleSession``: temporary credentials of an IAM role (``arn:aws:sts::<account>:assumed-role/<role>/<session>``),
   acting as the role ``arn:aws:iam::<account>:role/<path><role>``, optionally narrowed by a session policy.
 - ``IamUser``: long-term credentials of an IAM user.
 - ``ServicePrincipal``: an AWS service acting for a resource of some account (``cloudwatch.amazonaws.com`` for an
   alarm), as when CloudWatch publishes to a topic or EventBridge sends to a queue.
-- ``Anonymous``: an unsigned request.
 
 ``forms()`` lists how a resource policy's ``Principal`` can name the principal: the session ARN (``session``),
 the role ARN (``role``), the user ARN (``user``), the account (``account``: ``123456789012`` or
@@ -93,20 +92,7 @@ class ServicePrincipal:
         return (("service", self.service),)
 
 
-@dataclass(frozen=True)
-class Anonymous:
-    evaluated: bool = True
-    account: None = None
-
-    @property
-    def arn(self) -> str:
-        return "anonymous"
-
-    def forms(self) -> tuple[Form, ...]:
-        return ()
-
-
-Principal = AccountRoot | RoleSession | IamUser | ServicePrincipal | Anonymous
+Principal = AccountRoot | RoleSession | IamUser | ServicePrincipal
 
 
 def role_session_from_arn(role_arn: str, session_name: str, session_policy: str | None = None) -> RoleSession:

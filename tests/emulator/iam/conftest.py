@@ -4,7 +4,7 @@
 - ``botocore_request``: ``botocore_request("s3", "get_object", Bucket=..., Key=...)`` -> ``(environ, body)`` of the
   HTTP request botocore sends (captured before sending: no server involved).
 - ``enforced_server``: moto's own WSGI app behind ``enforce`` on a werkzeug server thread; ``.client(service,
-  credentials=None)``, ``.authorizer``, ``.log``.
+  credentials=None)``, ``.authorizer``, ``.log``, ``.app`` (the ``Enforcer``).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.test import EnvironBuilder
 
-from local.iam import Authorizer, DecisionLog, enforce
+from local.iam import Authorizer, DecisionLog, Enforcer, enforce
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -108,6 +108,7 @@ class EnforcedServer:
     url: str
     authorizer: Authorizer
     log: DecisionLog
+    app: Enforcer
 
     def client(self, service: str, credentials: dict[str, str] | None = None) -> Any:
         keys = credentials or {"AccessKeyId": "testing", "SecretAccessKey": "testing"}
@@ -142,7 +143,7 @@ def enforced_server() -> Iterator[EnforcedServer]:
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
-        yield EnforcedServer(f"http://127.0.0.1:{server.server_address[1]}", authorizer, app.log)
+        yield EnforcedServer(f"http://127.0.0.1:{server.server_address[1]}", authorizer, app.log, app)
     finally:
         server.shutdown()
         server.server_close()

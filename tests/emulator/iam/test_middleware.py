@@ -148,3 +148,22 @@ def test_unmapped_requests_of_evaluated_principals_are_refused_and_counted(enfor
 def test_the_emulators_own_endpoints_pass_through(enforced_server: Any) -> None:
     with urllib.request.urlopen(f"{enforced_server.url}/moto-api/") as response:  # noqa: S310
         assert response.status == 200
+
+
+def test_services_acting_for_the_emulator_are_checked_and_recorded(enforced_server: Any) -> None:
+    enforcer = enforced_server.app
+    topic = enforced_server.client("sns").create_topic(Name="alerts", Attributes={"KmsMasterKeyId": "alias/aws/sns"})[
+        "TopicArn"
+    ]
+    alarm = f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:dlq-depth"
+    enforced_server.log.reset()
+    outcome = enforcer.authorize_service(
+        "cloudwatch.amazonaws.com", "sns:Publish", topic, source_arn=alarm, source_account=ACCOUNT, region="us-east-1"
+    )
+    assert not outcome.allowed
+    (denial,) = enforced_server.log.denials
+    assert (denial.principal, denial.action) == ("cloudwatch.amazonaws.com", "kms:GenerateDataKey")
+    assert denial.message.startswith(
+        "User: cloudwatch.amazonaws.com is not authorized to perform: kms:GenerateDataKey on resource: arn:aws:kms:"
+    )
+    assert enforced_server.log.counts["denied"] == 1
