@@ -18,12 +18,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from moto.s3.models import s3_backends
 from moto.sns.models import sns_backends
 from moto.sqs.models import sqs_backends
 
 from local.iam.kms_keys import resolve_key
-from local.iam.resource_policies import Arn
+from local.iam.moto_state import Arn, bucket, existing_backend
 
 WRITE_AND_READ = ("kms:GenerateDataKey", "kms:Decrypt")
 
@@ -42,12 +41,6 @@ class KeyUse:
         return f"{self.service}.{self.region}.amazonaws.com"
 
 
-def _existing(backends: Any, account: str, region: str) -> Any:
-    if account not in backends or region not in backends[account]:
-        return None
-    return backends[account][region]
-
-
 def _key_use(reference: str | None, arn: Arn, service: str, actions: tuple[str, ...]) -> list[KeyUse]:
     if not reference:
         return []
@@ -56,47 +49,38 @@ def _key_use(reference: str | None, arn: Arn, service: str, actions: tuple[str, 
 
 
 def _topic(arn: Arn, raw: str) -> list[KeyUse]:
-    backend = _existing(sns_backends, arn.account, arn.region)
+    backend = existing_backend(sns_backends, arn.account, arn.region)
     topic = backend.topics.get(raw) if backend else None
     return _key_use(topic.kms_master_key_id if topic else None, arn, "sns", WRITE_AND_READ)
 
 
 def _queue(arn: Arn) -> list[KeyUse]:
-    backend = _existing(sqs_backends, arn.account, arn.region)
+    backend = existing_backend(sqs_backends, arn.account, arn.region)
     queue = backend.queues.get(arn.resource) if backend else None
     return _key_use(queue.kms_master_key_id if queue else None, arn, "sqs", WRITE_AND_READ)
 
 
-def _bucket(name: str) -> Any:
-    located = s3_backends.bucket_accounts.get(name)
-    if located is None:
-        return None
-    partition, account = located
-    return s3_backends[account][partition].buckets.get(name)
-
-
 def _object_read(arn: Arn) -> list[KeyUse]:
     name, _, key_name = arn.resource.partition("/")
-    bucket = _bucket(name)
-    stored = bucket.keys.get(key_name) if bucket else None
-    if stored is None or stored.encryption != "aws:kms":
+    found = bucket(name)
+    stored = found[1].keys.get(key_name) if found else None
+    if found is None or stored is None or stored.encryption != "aws:kms":
         return []
-    where = Arn(arn.partition, "s3", bucket.region_name, s3_backends.bucket_accounts[name][1], "")
+    where = Arn(arn.partition, "s3", found[1].region_name, found[0], "")
     return _key_use(stored.kms_key_id or "alias/aws/s3", where, "s3", ("kms:Decrypt",))
 
 
 def _object_write(arn: Arn, params: Mapping[str, Any]) -> list[KeyUse]:
-    name = arn.resource.partition("/")[0]
-    bucket = _bucket(name)
-    if bucket is None:
+    found = bucket(arn.resource.partition("/")[0])
+    if found is None:
         return []
-    default = ((bucket.encryption or {}).get("Rule") or {}).get("ApplyServerSideEncryptionByDefault") or {}
+    owner, fake_bucket = found
+    default = ((fake_bucket.encryption or {}).get("Rule") or {}).get("ApplyServerSideEncryptionByDefault") or {}
     algorithm = params.get("ServerSideEncryption") or default.get("SSEAlgorithm")
     if algorithm not in ("aws:kms", "aws:kms:dsse"):
         return []
     reference = params.get("SSEKMSKeyId") or default.get("KMSMasterKeyID") or "alias/aws/s3"
-    owner = s3_backends.bucket_accounts[name][1]
-    where = Arn(arn.partition, "s3", bucket.region_name, owner, "")
+    where = Arn(arn.partition, "s3", fake_bucket.region_name, owner, "")
     return _key_use(reference, where, "s3", ("kms:GenerateDataKey",))
 
 

@@ -16,15 +16,18 @@ policy failed to allow, in AWS's wording (``because no identity-based policy all
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Literal
+from typing import Any, Literal
 
 from local.iam.conditions import conditions_hold
 from local.iam.context import RequestContext
-from local.iam.documents import PolicyDocument, PrincipalMatch, Statement
+from local.iam.documents import PolicyDocument, PrincipalMatch, Statement, parse_policy
 from local.iam.principals import Principal, ServicePrincipal
+
+logger = logging.getLogger(__name__)
 
 PolicyKind = Literal["identity", "resource", "boundary", "session"]
 _KIND_WORDING: dict[PolicyKind, tuple[str, str]] = {
@@ -42,6 +45,17 @@ class NamedPolicy:
 
     name: str
     document: PolicyDocument
+
+    @classmethod
+    def parse(cls, name: str, document: str | bytes | Mapping[str, Any] | None) -> NamedPolicy | None:
+        """The named policy, or None if there is no document or it does not parse (IAM would have refused it)."""
+        if not document:
+            return None
+        try:
+            return cls(name, parse_policy(document))
+        except (ValueError, TypeError, KeyError) as error:
+            logger.warning("policy %s does not parse (%s): left out", name, error)
+            return None
 
 
 @dataclass(frozen=True)

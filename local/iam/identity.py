@@ -8,18 +8,15 @@ IAM would have refused it.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from moto.iam.models import IAMBackend, iam_backends
 
-from local.iam.documents import parse_policy
 from local.iam.evaluation import NamedPolicy
+from local.iam.moto_state import role as moto_role
 from local.iam.principals import IamUser, Principal, RoleSession
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -28,16 +25,6 @@ class IdentityPolicies:
     boundary: NamedPolicy | None = None
     session: NamedPolicy | None = None
     found: bool = field(default=True)  # False: the role or user does not exist (any more)
-
-
-def _named(name: str, document: str | None) -> NamedPolicy | None:
-    if not document:
-        return None
-    try:
-        return NamedPolicy(name, parse_policy(document))
-    except (ValueError, TypeError, KeyError) as error:
-        logger.warning("policy %s does not parse (%s): left out", name, error)
-        return None
 
 
 def _default_version(policy: Any) -> str | None:
@@ -50,16 +37,15 @@ def _managed(backend: IAMBackend, arn: str | None) -> NamedPolicy | None:
         return None
     policy = backend.managed_policies.get(arn)
     if policy is None:
-        logger.warning("managed policy %s is unknown to the embedded IAM", arn)
-        return None
-    return _named(arn, _default_version(policy))
+        return None  # not attachable either: IAM refuses unknown policies
+    return NamedPolicy.parse(arn, _default_version(policy))
 
 
 def _owned(owner: str, entity: Any) -> Iterable[NamedPolicy | None]:
     for name, document in entity.policies.items():
-        yield _named(f"{owner}/inline/{name}", document)
+        yield NamedPolicy.parse(f"{owner}/inline/{name}", document)
     for policy in entity.managed_policies.values():
-        yield _named(policy.arn, _default_version(policy))
+        yield NamedPolicy.parse(policy.arn, _default_version(policy))
 
 
 def _backend(principal: RoleSession | IamUser) -> IAMBackend:
@@ -68,8 +54,8 @@ def _backend(principal: RoleSession | IamUser) -> IAMBackend:
 
 def _role_policies(session: RoleSession) -> IdentityPolicies:
     backend = _backend(session)
-    role = next((r for r in backend.roles.values() if r.arn == session.role_arn), None)
-    session_policy = _named(f"session {session.arn}", session.session_policy)
+    role = moto_role(session.role_arn)
+    session_policy = NamedPolicy.parse(f"session {session.arn}", session.session_policy)
     if role is None:
         return IdentityPolicies(session=session_policy, found=False)
     identity = tuple(p for p in _owned(f"role/{role.name}", role) if p)

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 from moto.kms.models import Key, kms_backends
 
+from local.iam.moto_state import existing_backend
+
 AWS_MANAGED_ALIAS = "alias/aws/"
 
 
@@ -79,9 +81,8 @@ def _managed_key_id(account: str, region: str, alias: str) -> str:
 
 
 def _moto_keys(account: str, region: str) -> list[Key]:
-    if account not in kms_backends or region not in kms_backends[account]:
-        return []
-    return list(kms_backends[account][region].keys.values())
+    backend = existing_backend(kms_backends, account, region)
+    return list(backend.keys.values()) if backend else []
 
 
 def _aws_managed(alias: str, account: str, region: str, partition: str) -> KmsKey:

@@ -12,13 +12,12 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from moto.core.exceptions import ServiceException
-from moto.iam.models import iam_backends
 from moto.sagemaker.models import sagemaker_backends
 from moto.sns.models import sns_backends
 from moto.sqs.models import sqs_backends
 from werkzeug.exceptions import HTTPException
 
-from local.iam.resource_policies import Arn
+from local.iam.moto_state import Arn, existing_backend, role
 
 KeyProvider = Callable[[str], Mapping[str, str]]
 
@@ -33,15 +32,9 @@ def _pairs(tags: Any) -> dict[str, str]:
     return {str(t["Key"]): str(t.get("Value", "")) for t in tags or []}
 
 
-def _existing(backends: Any, parsed: Arn) -> Any:
-    if parsed.account not in backends or parsed.region not in backends[parsed.account]:
-        return None
-    return backends[parsed.account][parsed.region]
-
-
 def sagemaker_tags(arn: str) -> Mapping[str, str]:
     parsed = Arn.parse(arn)
-    backend = _existing(sagemaker_backends, parsed) if parsed else None
+    backend = existing_backend(sagemaker_backends, parsed.account, parsed.region) if parsed else None
     try:
         tags = backend.list_tags(arn) if backend else []
         if isinstance(tags, tuple):  # moto's paginated form: (tags, next token)
@@ -53,24 +46,21 @@ def sagemaker_tags(arn: str) -> Mapping[str, str]:
 
 def sns_tags(arn: str) -> Mapping[str, str]:
     parsed = Arn.parse(arn)
-    backend = _existing(sns_backends, parsed) if parsed else None
+    backend = existing_backend(sns_backends, parsed.account, parsed.region) if parsed else None
     topic = backend.topics.get(arn) if backend else None
     return _tag_keys(("aws",), dict(topic._tags) if topic else {})
 
 
 def sqs_tags(arn: str) -> Mapping[str, str]:
     parsed = Arn.parse(arn)
-    backend = _existing(sqs_backends, parsed) if parsed else None
+    backend = existing_backend(sqs_backends, parsed.account, parsed.region) if parsed else None
     queue = backend.queues.get(parsed.resource) if backend and parsed else None
     return _tag_keys(("aws",), dict(queue.tags) if queue else {})
 
 
 def iam_role_tags(arn: str) -> Mapping[str, str]:
-    parsed = Arn.parse(arn)
-    if parsed is None or parsed.account not in iam_backends:
-        return {}
-    role = next((r for r in iam_backends[parsed.account][parsed.partition].roles.values() if r.arn == arn), None)
-    return _tag_keys(("aws", "iam"), _pairs(role.tags) if role else {})
+    found = role(arn)
+    return _tag_keys(("aws", "iam"), _pairs(found.tags) if found else {})
 
 
 class ResourceKeys:
