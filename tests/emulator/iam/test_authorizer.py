@@ -322,3 +322,69 @@ def test_unmapped_calls_and_administrators(moto_aws: Any, authorizer: Authorizer
     admin = authorizer.authorize_call(authorizer.principals.default, call("DescribeEndpoint"))
     assert admin.allowed and not admin.evaluated
     assert authorizer.authorize_call(session, call("GetCallerIdentity", "sts")).decisions == ()
+
+
+def test_assuming_a_role_takes_its_trust_policy(moto_aws: Any, authorizer: Authorizer) -> None:
+    caller = role(moto_aws, "pipeline", {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"})
+    iam = moto_aws.client("iam")
+
+    def trusting(name: str, principal: str) -> str:
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}],
+        }
+        return str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
+
+    named = trusting("jobs", caller.role_arn)
+    account_wide = trusting("account-wide", ACCOUNT)
+
+    def assume(arn: str) -> ApiCall:
+        return call("AssumeRole", "sts", RoleArn=arn, RoleSessionName="s1")
+
+    assert authorizer.authorize_call(caller, assume(named)).allowed  # the trust policy names the caller's role
+    delegated = authorizer.authorize_call(caller, assume(account_wide))
+    assert not delegated.allowed and delegated.denial.denial == "because no identity-based policy allows"  # type: ignore[union-attr]
+    iam.put_role_policy(
+        RoleName="pipeline",
+        PolicyName="assume",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": account_wide}],
+            }
+        ),
+    )
+    assert authorizer.authorize_call(caller, assume(account_wide)).allowed
+    untrusting = trusting("other", f"arn:aws:iam::{ACCOUNT}:role/someone-else")
+    refused = authorizer.authorize_call(caller, assume(untrusting))
+    assert not refused.allowed and refused.denial.denial == "because no resource-based policy allows"  # type: ignore[union-attr]
+
+
+def test_model_lifecycle_keys_from_the_request(moto_aws: Any, authorizer: Authorizer) -> None:
+    gate = role(
+        moto_aws,
+        "gate",
+        {
+            "Effect": "Allow",
+            "Action": "sagemaker:UpdateModelPackage",
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {
+                    "sagemaker:ModelLifeCycle:stage": "Staging",
+                    "sagemaker:ModelLifeCycle:stageStatus": "Approved",
+                }
+            },
+        },
+    )
+    package = f"{SM}:model-package/churn/4"
+    staging = {"Stage": "Staging", "StageStatus": "Approved"}
+    assert authorizer.authorize_call(
+        gate, call("UpdateModelPackage", ModelPackageArn=package, ModelLifeCycle=staging)
+    ).allowed
+    production = {"Stage": "Production", "StageStatus": "Approved"}
+    assert not authorizer.authorize_call(
+        gate, call("UpdateModelPackage", ModelPackageArn=package, ModelLifeCycle=production)
+    ).allowed
+    assert not authorizer.authorize_call(
+        gate, call("UpdateModelPackage", ModelPackageArn=package, ModelApprovalStatus="Approved")
+    ).allowed
