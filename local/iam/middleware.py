@@ -74,12 +74,12 @@ class Enforcer:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if str(environ.get("PATH_INFO", "")).startswith(PASS_THROUGH_PATHS):
             return self.app(environ, start_response)
-        request = http_request(environ, _read_body(environ))
-        signed = credentials(request)
+        signed = credentials(http_request(environ, b""))  # the headers and the query say who signed
         principal = self.authorizer.principals.resolve(signed.access_key_id if signed else None)
         if not principal.evaluated:
             self.log.record(principal, UNEVALUATED)
-            return self.app(environ, start_response)
+            return self.app(environ, start_response)  # an administrator's body is never read here
+        request = http_request(environ, _read_body(environ))
         try:
             parsed = parse_request(request, str(environ.get("HTTP_HOST", "")))
         except UnparsedRequest as unparsed:
