@@ -50,9 +50,10 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from moto.sagemaker.models import SageMakerModelBackend, sagemaker_backends
+from moto.sagemaker.models import sagemaker_backends
 
-from local.aws import sagemaker_events as events
+from local.aws.sagemaker.events import models as events
+from local.aws.sagemaker.pipelines import executors
 from local.pipelines.containers import (
     OPT_ML,
     CheckpointSync,
@@ -218,33 +219,10 @@ class Execution:
     done: threading.Event = field(default_factory=threading.Event)
 
 
-# ---------------------------------------------------------------------------------------------- moto hook
-_ACTIVE: PipelineRunner | None = None
-_HOOK_LOCK = threading.Lock()
-_HOOKED = False
-
-
-def _install_hooks() -> None:
-    global _HOOKED  # noqa: PLW0603
-    with _HOOK_LOCK:
-        if _HOOKED:
-            return
-        original_start = SageMakerModelBackend.start_pipeline_execution
-
-        def start_pipeline_execution(self: Any, pipeline_name: str, *args: Any, **kwargs: Any) -> dict[str, str]:
-            result = original_start(self, pipeline_name, *args, **kwargs)
-            runner = _ACTIVE
-            if runner is not None:
-                runner._launch(self, pipeline_name, result["PipelineExecutionArn"])
-            return result
-
-        SageMakerModelBackend.start_pipeline_execution = start_pipeline_execution  # type: ignore[method-assign]
-        _HOOKED = True
-
-
 def active_runner() -> PipelineRunner | None:
-    """The installed runner, if any (for controls reached from another process, e.g. an HTTP control route)."""
-    return _ACTIVE
+    """The installed runner, if any."""
+    attached = executors.attached()
+    return attached if isinstance(attached, PipelineRunner) else None
 
 
 # ---------------------------------------------------------------------------------------------- runner
@@ -294,15 +272,11 @@ class PipelineRunner:
     # -------------------------------------------------------------------------------- public API
     def install(self) -> PipelineRunner:
         """Make this runner execute every pipeline started on the embedded AWS from now on."""
-        global _ACTIVE  # noqa: PLW0603
-        _install_hooks()
-        _ACTIVE = self
+        executors.attach(self)
         return self
 
     def uninstall(self, timeout: float = 60.0) -> None:
-        global _ACTIVE  # noqa: PLW0603
-        if _ACTIVE is self:
-            _ACTIVE = None
+        executors.detach(self)
         for thread in list(self._threads):
             thread.join(timeout)
         if self._tmp is not None and not self.keep_work:
@@ -374,7 +348,7 @@ class PipelineRunner:
         return result
 
     # -------------------------------------------------------------------------------- launch
-    def _launch(self, backend: Any, pipeline_name: str, execution_arn: str) -> None:
+    def launch(self, backend: Any, pipeline_name: str, execution_arn: str) -> None:
         pipeline = backend.pipelines[pipeline_name]
         fake = pipeline.pipeline_executions[execution_arn]
         fake.pipeline_execution_status = EXECUTING

@@ -37,12 +37,11 @@ import threading
 import uuid
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import unquote, urlparse
+from urllib.parse import urlparse
 
 from moto.core.common_types import TYPE_RESPONSE
 from moto.s3.models import s3_backends
 from moto.sagemaker.models import sagemaker_backends
-from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +49,6 @@ MODEL_FILE = "xgboost-model"
 SERVING_STATUSES = ("InService", "Updating", "SystemUpdating", "RollingBack")
 CSV_RESPONSE_TYPE = "text/csv; charset=utf-8"
 
-_original_invoke = SageMakerRuntimeResponse.invoke_endpoint
 _models: dict[tuple[str, str], Any] = {}  # (model data url, etag) -> loaded booster
 _models_lock = threading.Lock()
 
@@ -242,30 +240,3 @@ def invoke(
         inference_id=inference_id,
     )
     return variant["VariantName"], CSV_RESPONSE_TYPE, output
-
-
-def _invoke_endpoint(self: SageMakerRuntimeResponse) -> TYPE_RESPONSE:
-    endpoint_name = unquote(urlparse(self.uri).path.split("/")[2])
-    body = self.body if isinstance(self.body, bytes) else str(self.body or "").encode()
-    try:
-        variant, content_type, output = invoke(
-            self.current_account,
-            self.region,
-            endpoint_name,
-            body,
-            content_type=self.headers.get("Content-Type") or "application/octet-stream",
-            target_variant=self.headers.get("X-Amzn-SageMaker-Target-Variant"),
-            inference_id=self.headers.get("X-Amzn-SageMaker-Inference-Id"),
-        )
-    except InvocationError as exc:
-        return exc.response()
-    return 200, {"Content-Type": content_type, "x-Amzn-Invoked-Production-Variant": variant}, output
-
-
-def install() -> None:
-    """Answer ``InvokeEndpoint`` with the endpoint's model (idempotent)."""
-    SageMakerRuntimeResponse.invoke_endpoint = _invoke_endpoint  # type: ignore[method-assign]
-
-
-def uninstall() -> None:
-    SageMakerRuntimeResponse.invoke_endpoint = _original_invoke  # type: ignore[method-assign]
