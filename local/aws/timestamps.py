@@ -8,7 +8,9 @@ carry (ISO-8601 seconds, epoch milliseconds as a number or as a string).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 Moment = datetime | float | str | None
 
@@ -51,3 +53,14 @@ def epoch_ms(value: Moment = None) -> float:
 def epoch_ms_str(value: Moment = None) -> str:
     """Milliseconds since the epoch as a string (training job events: ``"1774342800000"``)."""
     return str(int(epoch_ms(value)))
+
+
+def with_iso_times(value: Any) -> Any:
+    """``value`` (dicts and lists of them) with every datetime written as :func:`iso` (what JSON can carry)."""
+    if isinstance(value, Mapping):
+        return {k: with_iso_times(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [with_iso_times(v) for v in value]
+    if isinstance(value, datetime):
+        return iso(value)
+    return value

@@ -93,13 +93,13 @@ def test_script_mode_arguments_are_json_decoded_and_exclude_container_settings()
     [("P30D", 30 * 86400), ("PT1H", 3600), ("30dT5h", 30 * 86400 + 5 * 3600), ("T16m", 960), (None, float("inf"))],
 )
 def test_cache_expiry_reads_iso_8601_durations(value, seconds):
-    from local.pipelines.executor import expire_after_seconds  # noqa: PLC0415
+    from local.pipelines.cache import expire_after_seconds  # noqa: PLC0415
 
     assert expire_after_seconds(value) == seconds
 
 
 def test_cache_expiry_refuses_what_is_not_a_duration():
-    from local.pipelines.executor import ExpressionError, expire_after_seconds  # noqa: PLC0415
+    from local.pipelines.cache import ExpressionError, expire_after_seconds  # noqa: PLC0415
 
     with pytest.raises(ExpressionError, match="not an ISO 8601 duration"):
         expire_after_seconds("soon")
