@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from local.lambda_runtime import FunctionRunner, Invocation
 from local.stack import LocalStack
+from local.stack.invoker import FunctionRunner, Invocation
 
 PROBE = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "stack" / "template.yaml"
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from local.stack import LocalStack
-from local.template import TemplateError, UnsupportedResourceError, load_template
+from local.stack.template import TemplateError, UnsupportedResourceError, load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = ROOT / "tests" / "fixtures" / "stack" / "template.yaml"

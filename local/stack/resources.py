@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from local.template import UnsupportedResourceError
+from local.stack.template import UnsupportedResourceError
 
 logger = logging.getLogger(__name__)
 

@@ -1,8 +1,8 @@
 """A warm Lambda execution environment for one function: a subprocess that imports the handler once and serves invokes.
 
-Started by the local stack as ``python -S -P local/lambda_worker.py MODULE.FUNCTION`` with the function's environment
-(``PYTHONPATH`` = the function's code folder, its layers, then the interpreter's site-packages; cwd = the code
-folder; no ``.pth`` file runs, so the development install of this repository is invisible), so that nothing of this
+Started by the local stack as ``python -S -P local/stack/lambda_worker.py MODULE.FUNCTION`` with the function's
+environment (``PYTHONPATH`` = the function's code folder, its layers, then the interpreter's site-packages; cwd = the
+code folder; no ``.pth`` file runs, so the development install of this repository is invisible), so that nothing of this
 repository but the function and its layers is importable, as in Lambda. Standard library only.
 
 Protocol (JSON lines): the worker writes ``{"type": "ready"}`` or ``{"type": "init_error", "error": {...}}`` after
