@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from local.pipelines.execution import Execution, StepRecord
+from local.pipelines.execution import Execution, StepRecord, now
 from local.pipelines.expressions import Context
 from local.pipelines.jobs import StepServices, job_name
 
@@ -31,6 +31,19 @@ class StepCall:
         name = job_name(self.execution, self.name)
         self.execution.jobs.setdefault(self.name, []).append(name)
         return name
+
+
+class StepJob:
+    """The SageMaker job one attempt of a step runs: its name, and moto's object of it once created."""
+
+    def __init__(self, call: StepCall) -> None:
+        self.call = call
+        self.services = call.services
+        self.arguments = call.arguments
+        self.name = call.new_job_name()
+        self.arn = ""
+        self.job: Any = None  # moto's job object, moved through its statuses by the runner
+        self.started = now()
 
 
 StepKind = Callable[[StepCall], dict[str, Any]]  # runs a step; returns its properties (``Steps.X...``)

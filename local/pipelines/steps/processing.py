@@ -12,20 +12,11 @@ from typing import Any
 from local.pipelines.containers import Container
 from local.pipelines.execution import StepFailed, now
 from local.pipelines.jobs import CAPACITY_FAILURE, tail_reason
-from local.pipelines.steps.call import StepCall
+from local.pipelines.steps.call import StepCall, StepJob
 
 
-class ProcessingJob:
+class ProcessingJob(StepJob):
     """The processing job of one attempt of a Processing step."""
-
-    def __init__(self, call: StepCall) -> None:
-        self.call = call
-        self.services = call.services
-        self.arguments = call.arguments
-        self.name = call.new_job_name()
-        self.arn = ""
-        self.job: Any = None  # moto's processing job, moved through its statuses here
-        self.started = now()
 
     def run(self) -> dict[str, Any]:
         self._create()

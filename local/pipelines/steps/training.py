@@ -21,7 +21,7 @@ from local.pipelines.containers import OPT_ML, CheckpointSync, Container, Proces
 from local.pipelines.execution import StepFailed, now
 from local.pipelines.injections import SpotInterruption
 from local.pipelines.jobs import CAPACITY_FAILURE, final_metrics, tail_reason
-from local.pipelines.steps.call import StepCall
+from local.pipelines.steps.call import StepCall, StepJob
 
 Outcome = tuple[str, str, str | None]  # (TrainingJobStatus, SecondaryStatus, FailureReason)
 INTERRUPTED = "interrupted"
@@ -35,16 +35,8 @@ def _files(folder: Path) -> list[str]:
         return []
 
 
-class TrainingJob:
+class TrainingJob(StepJob):
     """The training job of one attempt of a Training step, across the instances it runs on."""
-
-    def __init__(self, call: StepCall) -> None:
-        self.call = call
-        self.services = call.services
-        self.arguments = call.arguments
-        self.name = call.new_job_name()
-        self.arn = ""
-        self.job: Any = None  # moto's training job, moved through its statuses here
 
     def run(self) -> dict[str, Any]:
         self._create()

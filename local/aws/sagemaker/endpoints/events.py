@@ -53,29 +53,27 @@ def _pending_for_event(pending: dict[str, Any]) -> dict[str, Any]:
 
 
 def emit_endpoint_state(backend: SageMakerModelBackend, endpoint: FakeEndpoint) -> None:
-    ev.publish(
-        ev.envelope(
-            ev.ENDPOINT_STATE_CHANGE,
-            _detail(endpoint),
-            [endpoint.arn],
-            account=backend.account_id,
-            region=backend.region_name,
-            time=epoch_ms_str(),
-        )
+    ev.emit(
+        ev.ENDPOINT_STATE_CHANGE,
+        _detail(endpoint),
+        [endpoint.arn],
+        account=backend.account_id,
+        region=backend.region_name,
+        time=epoch_ms_str(),
+        wait=False,
     )
 
 
 def emit_deployment_state(backend: SageMakerModelBackend, endpoint: FakeEndpoint) -> None:
     pending = extras(endpoint).pending
     detail = _detail(endpoint, pending=_pending_for_event(pending) if pending else None)
-    ev.publish(
-        ev.envelope(
-            ev.ENDPOINT_DEPLOYMENT_STATE_CHANGE,
-            detail,
-            [endpoint.arn],
-            account=backend.account_id,
-            region=backend.region_name,
-        )
+    ev.emit(
+        ev.ENDPOINT_DEPLOYMENT_STATE_CHANGE,
+        detail,
+        [endpoint.arn],
+        account=backend.account_id,
+        region=backend.region_name,
+        wait=False,
     )
 
 

@@ -67,15 +67,14 @@ def package_response(self: ModelPackage) -> dict[str, Any]:
 
 def emit_package_state(backend: SageMakerModelBackend, package: ModelPackage, updated: list[str] | None) -> None:
     detail = ev.model_package_detail(package.gen_response_object(), updated)
-    ev.publish(
-        ev.envelope(
-            ev.MODEL_PACKAGE_STATE_CHANGE,
-            detail,
-            [package.arn],
-            account=backend.account_id,
-            region=backend.region_name,
-            time=iso(package.last_modified_time or package.creation_time),
-        )
+    ev.emit(
+        ev.MODEL_PACKAGE_STATE_CHANGE,
+        detail,
+        [package.arn],
+        account=backend.account_id,
+        region=backend.region_name,
+        time=iso(package.last_modified_time or package.creation_time),
+        wait=False,
     )
 
 
