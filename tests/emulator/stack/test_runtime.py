@@ -20,7 +20,7 @@ import pytest
 from local.stack import LocalStack
 from local.stack.invoker import FunctionRunner, Invocation
 
-PROBE = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "stack" / "template.yaml"
+PROBE = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "stack" / "template.yaml"
 
 
 def probe_event(**detail: Any) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PROBE = ROOT / "tests" / "fixtures" / "stack" / "template.yaml"
 
 

@@ -1,11 +1,13 @@
-"""Fixtures for the pipeline tests: one embedded AWS for the package with the pipeline upserted from the SDK definition.
+"""The pipeline's world: an embedded AWS with the pipeline upserted from the SDK definition and a runner installed.
 
-Building the definition imports the SageMaker SDK and uploads the step code (seconds), so it is done once per
-module; each test starts its own execution (executions are isolated by their execution id prefix).
+Building the definition imports the SageMaker SDK and uploads the step code (seconds), so a test package opens one
+world for all its tests (``world`` fixtures of package scope); each test starts its own execution (executions are
+isolated by their execution id prefix).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -76,8 +78,8 @@ class PipelineWorld:
         return boto3.session.Session(region_name=self.aws.region)
 
 
-@pytest.fixture(scope="package")
-def world() -> Iterator[PipelineWorld]:
+@contextlib.contextmanager
+def pipeline_world() -> Iterator[PipelineWorld]:
     aws = EmbeddedAWS(timings=Timings(endpoint_create=0.0, endpoint_update=0.0, endpoint_delete=0.0)).start()
     try:
         with pytest.MonkeyPatch.context() as patch:

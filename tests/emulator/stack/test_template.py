@@ -12,7 +12,7 @@ import pytest
 from local.stack import LocalStack
 from local.stack.template import TemplateError, UnsupportedResourceError, load_template
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PROBE = ROOT / "tests" / "fixtures" / "stack" / "template.yaml"
 
 

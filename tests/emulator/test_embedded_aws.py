@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from moto.sagemaker.models import SageMakerModelBackend
 
-from local.aws import EmbeddedAWS, Timings, sagemaker_events, sagemaker_ext
+from local.aws import EmbeddedAWS, Timings, extensions
+from local.aws.sagemaker.events import models as sagemaker_events
 
 PIPELINE = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/fraud-pipeline"
 EXECUTION = f"{PIPELINE}/execution/p4jn9xou8a8s"
@@ -44,10 +45,10 @@ def test_installing_the_extensions_twice_changes_nothing(embedded_aws):
     before = dict(vars(SageMakerModelBackend))
 
     # WHEN installed again
-    sagemaker_ext.install()
+    extensions.install()
 
     # THEN the backend is untouched (no double wrapping)
-    assert sagemaker_ext.installed()
+    assert extensions.installed()
     assert dict(vars(SageMakerModelBackend)) == before
 
 
