@@ -35,6 +35,11 @@ WORSE_MODEL = {"NumRound": "10", "MaxDepth": "1"}  # AUC about 0.86, against abo
 BAD_ROWS = b"default,student,balance,income\nNo,No,729.52,44361.62\nYes,No,lots,12000\n"
 
 
+def _print(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
 def _short(arn: str) -> str:
     return arn.rsplit("/", 1)[-1] if "/" in arn else arn.rsplit(":", 1)[-1]
 
@@ -128,7 +133,7 @@ class Demo:
         self.runs: list[str] = []
         self.measured: dict[str, float] = {}
         self.alerts: list[dict[str, Any]] = []
-        self.write = write or (lambda line: (sys.stdout.write(line + "\n"), sys.stdout.flush()))
+        self.write = write or _print
 
     # ------------------------------------------------------------------------------------------------ helpers
     def _package(self, version: int) -> dict[str, Any]:

@@ -37,6 +37,11 @@ _COMPARISONS: dict[str, tuple[str, Callable[[float, float], bool]]] = {
 }
 
 
+def _alarm_time(moment: datetime) -> str:
+    """``2026-03-24T17:00:14.123+0000``, as CloudWatch writes times in alarm notifications."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
+
+
 def region_description(region: str) -> str:
     """``us-east-1`` -> ``US East (N. Virginia)``, as alarm notifications name regions."""
     endpoints = botocore.session.get_session().get_data("endpoints")
@@ -158,7 +163,7 @@ class AlarmEmulator:
         )
         reason_data = {
             "version": "1.0",
-            "queryDate": now.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000",
+            "queryDate": _alarm_time(now),
             "statistic": alarm.props.get("Statistic", "Sum"),
             "period": int(alarm.props.get("Period", 60)),
             "recentDatapoints": [value],
@@ -191,10 +196,10 @@ class AlarmEmulator:
             "AlarmName": alarm.name,
             "AlarmDescription": props.get("AlarmDescription"),
             "AWSAccountId": self._account_id,
-            "AlarmConfigurationUpdatedTimestamp": alarm.updated.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000",
+            "AlarmConfigurationUpdatedTimestamp": _alarm_time(alarm.updated),
             "NewStateValue": new,
             "NewStateReason": reason,
-            "StateChangeTime": now.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000",
+            "StateChangeTime": _alarm_time(now),
             "Region": self._region_text,
             "AlarmArn": alarm.arn,
             "OldStateValue": old,

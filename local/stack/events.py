@@ -10,8 +10,9 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
 from typing import Any
+
+from local.aws.timestamps import as_datetime
 
 PUT_EVENTS_BATCH = 10
 
@@ -28,7 +29,7 @@ def entry(event: Mapping[str, Any]) -> dict[str, Any]:
     }
     if event.get("time"):
         with contextlib.suppress(ValueError):
-            result["Time"] = datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00"))
+            result["Time"] = as_datetime(event["time"])
     return result
 
 

@@ -39,14 +39,15 @@ class ProcessingJob(StepJob):
         created = self.services.sagemaker.create_processing_job(ProcessingJobName=self.name, **self.arguments)
         self.arn = created["ProcessingJobArn"]
         self.call.record.metadata = {"ProcessingJob": {"Arn": self.arn}}
-        self.job = self.services.backend().processing_jobs[self.name]
-        self.started = now()
-        self.job.processing_job_status = "InProgress"
-        self.job.processing_start_time = self.started
-        self.job.processing_end_time = None
-        self.job.processing_resources = self.arguments.get("ProcessingResources")
-        self.job.environment = self.arguments.get("Environment")
-        self.job.last_modified_time = self.started
+        # moto describes a job with every attribute it holds: set what SageMaker reports of a job in progress
+        job: Any = self.services.backend().processing_jobs[self.name]
+        self.job, self.started = job, now()
+        job.processing_job_status = "InProgress"
+        job.processing_start_time = self.started
+        job.processing_end_time = None
+        job.processing_resources = self.arguments.get("ProcessingResources")
+        job.environment = self.arguments.get("Environment")
+        job.last_modified_time = self.started
         self.services.reporter.processing_job(self.arn, self._describe())
 
     def _run_in(self, container: Container) -> None:

@@ -58,7 +58,8 @@ class TrainingJob(StepJob):
         created = self.services.sagemaker.create_training_job(TrainingJobName=self.name, **self.arguments)
         self.arn = created["TrainingJobArn"]
         self.call.record.metadata = {"TrainingJob": {"Arn": self.arn}}
-        job = self.job = self.services.backend().training_jobs[self.name]
+        job: Any = self.services.backend().training_jobs[self.name]
+        self.job = job
         job.algorithm_specification = dict(self.arguments["AlgorithmSpecification"])  # moto drops MetricDefinitions
         job.training_job_status = "InProgress"
         job.secondary_status = "Starting"

@@ -82,6 +82,6 @@ def set_status(
 ) -> None:
     """Move the endpoint to ``status`` now, and say so with an endpoint state change event."""
     endpoint.endpoint_status = status
-    endpoint.failure_reason = failure_reason
+    endpoint.failure_reason = failure_reason  # type: ignore[assignment]  # moto declares it None
     endpoint.last_modified_time = utcnow()
     emit_endpoint_state(backend, endpoint)

@@ -39,7 +39,7 @@ _moto_create_endpoint_config = SageMakerModelBackend.create_endpoint_config
 class EndpointBackend(SageMakerModelBackend):
     """The endpoint operations of the embedded SageMaker (installed on ``SageMakerModelBackend``)."""
 
-    def create_model(self, model_name: str, **kwargs: Any) -> Any:
+    def create_model(self, model_name: str, **kwargs: Any) -> Any:  # type: ignore[override]
         with RUNTIME.lock:
             if model_name in self._models:
                 arn = arn_formatter("model", model_name, self.account_id, self.region_name)
@@ -50,13 +50,15 @@ class EndpointBackend(SageMakerModelBackend):
                     self.describe_model_package(package)
             return _moto_create_model(self, model_name=model_name, **kwargs)
 
-    def create_endpoint_config(self, endpoint_config_name: str, **kwargs: Any) -> FakeEndpointConfig:
+    def create_endpoint_config(  # type: ignore[override]
+        self, endpoint_config_name: str, **kwargs: Any
+    ) -> FakeEndpointConfig:
         with RUNTIME.lock:
             if endpoint_config_name in self.endpoint_configs:
                 arn = config_arn(self, endpoint_config_name)
                 raise ValidationError(f'Cannot create already existing endpoint configuration "{arn}".')
             config = _moto_create_endpoint_config(self, endpoint_config_name=endpoint_config_name, **kwargs)
-            config.arn = config.endpoint_config_arn  # moto stores a 1-tuple, which breaks the tagging API
+            config.arn = config.endpoint_config_arn  # type: ignore[assignment]  # moto's 1-tuple breaks tagging
             return config
 
     def create_endpoint(  # type: ignore[override]
@@ -70,7 +72,7 @@ class EndpointBackend(SageMakerModelBackend):
             if endpoint_name in self.endpoints:
                 raise ValidationError(f'Cannot create already existing endpoint "{endpoint_arn(self, endpoint_name)}".')
             config = config_or_error(self, endpoint_config_name)
-            endpoint = FakeEndpoint(
+            endpoint = FakeEndpoint(  # type: ignore[abstract]  # as moto creates it
                 account_id=self.account_id,
                 region_name=self.region_name,
                 endpoint_name=endpoint_name,

@@ -6,6 +6,8 @@ backend methods patched here.
 
 from __future__ import annotations
 
+from typing import cast
+
 from moto.core.responses import ActionResult
 from moto.sagemaker.models import FakeEndpointConfig, SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
@@ -15,11 +17,16 @@ from local.aws.sagemaker.endpoints.models import EndpointBackend
 from local.aws.sagemaker.endpoints.state import validate_instance_type
 
 
+def _backend(response: SageMakerResponse) -> EndpointBackend:
+    """moto\'s backend of the request, with the methods of :class:`EndpointBackend` installed on it."""
+    return cast(EndpointBackend, response.sagemaker_backend)
+
+
 class EndpointResponses(SageMakerResponse):
     """Endpoint actions of the SageMaker API (installed on ``SageMakerResponse``)."""
 
     def create_endpoint(self) -> ActionResult:
-        endpoint = self.sagemaker_backend.create_endpoint(
+        endpoint = _backend(self).create_endpoint(
             endpoint_name=self._get_param("EndpointName"),
             endpoint_config_name=self._get_param("EndpointConfigName"),
             tags=self._get_param("Tags"),
@@ -28,7 +35,7 @@ class EndpointResponses(SageMakerResponse):
         return ActionResult({"EndpointArn": endpoint.arn})
 
     def update_endpoint(self) -> ActionResult:
-        arn = self.sagemaker_backend.update_endpoint(
+        arn = _backend(self).update_endpoint(
             endpoint_name=self._get_param("EndpointName"),
             endpoint_config_name=self._get_param("EndpointConfigName"),
             retain_all_variant_properties=bool(self._get_param("RetainAllVariantProperties", False)),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any
+from typing import Any, cast
 
 from moto.events.models import Rule, events_backends
 from moto.events.utils import EventTemplateParser
@@ -27,7 +27,7 @@ def deliver(event: dict[str, Any]) -> None:
     if bus is None:
         return
     for rule in list(bus.rules.values()):
-        if getattr(rule, "state", "ENABLED") != "ENABLED" or not rule.event_pattern.matches_event(event):
+        if getattr(rule, "state", "ENABLED") != "ENABLED" or not rule.event_pattern.matches_event(cast(Any, event)):
             continue
         for target in list(rule.targets):
             # moto's default input template drops ``account`` and cannot hold ISO times: pass the event whole
@@ -35,7 +35,7 @@ def deliver(event: dict[str, Any]) -> None:
             single = copy.copy(rule)
             single.targets = [target]
             single.send_to_targets(
-                {**copy.deepcopy(event), "ingestion-time": iso()},
+                cast(Any, {**copy.deepcopy(event), "ingestion-time": iso()}),  # moto types it as its own PutEvents
                 transform_input=bool(target.get("InputTransformer")),
             )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from moto.core.responses import ActionResult
 from moto.sagemaker.models import SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
@@ -10,12 +12,17 @@ from local.aws.patches import methods
 from local.aws.sagemaker.pipelines.models import PipelineBackend
 
 
+def _backend(response: SageMakerResponse) -> PipelineBackend:
+    """moto\'s backend of the request, with the methods of :class:`PipelineBackend` installed on it."""
+    return cast(PipelineBackend, response.sagemaker_backend)
+
+
 class PipelineResponses(SageMakerResponse):
     """Pipeline execution actions of the SageMaker API (installed on ``SageMakerResponse``)."""
 
     def list_pipeline_executions(self) -> ActionResult:
         return ActionResult(
-            self.sagemaker_backend.list_pipeline_executions(
+            _backend(self).list_pipeline_executions(
                 pipeline_name=self._get_param("PipelineName"),
                 sort_by=self._get_param("SortBy"),
                 sort_order=self._get_param("SortOrder"),
@@ -25,7 +32,7 @@ class PipelineResponses(SageMakerResponse):
         )
 
     def list_pipeline_execution_steps(self) -> ActionResult:
-        steps, next_token = self.sagemaker_backend.list_pipeline_execution_steps(
+        steps, next_token = _backend(self).list_pipeline_execution_steps(
             pipeline_execution_arn=self._get_param("PipelineExecutionArn"),
             next_token=self._get_param("NextToken"),
             max_results=self._get_param("MaxResults"),

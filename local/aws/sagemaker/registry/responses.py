@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from moto.core.responses import ActionResult, EmptyResult
 from moto.sagemaker.models import ModelPackage, SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
@@ -10,11 +12,16 @@ from local.aws.patches import Patch, methods
 from local.aws.sagemaker.registry.models import ModelPackageBackend, package_response
 
 
+def _backend(response: SageMakerResponse) -> ModelPackageBackend:
+    """moto\'s backend of the request, with the methods of :class:`ModelPackageBackend` installed on it."""
+    return cast(ModelPackageBackend, response.sagemaker_backend)
+
+
 class ModelPackageResponses(SageMakerResponse):
     """Model registry actions of the SageMaker API (installed on ``SageMakerResponse``)."""
 
     def update_model_package(self) -> ActionResult:
-        arn = self.sagemaker_backend.update_model_package(
+        arn = _backend(self).update_model_package(
             model_package_arn=self._get_param("ModelPackageArn"),
             model_approval_status=self._get_param("ModelApprovalStatus"),
             approval_description=self._get_param("ApprovalDescription"),
@@ -29,7 +36,7 @@ class ModelPackageResponses(SageMakerResponse):
         return ActionResult({"ModelPackageArn": arn})
 
     def delete_model_package(self) -> ActionResult:
-        self.sagemaker_backend.delete_model_package(self._get_param("ModelPackageName"))
+        _backend(self).delete_model_package(self._get_param("ModelPackageName"))
         return EmptyResult()
 
 

@@ -43,6 +43,8 @@ from moto.core.common_types import TYPE_RESPONSE
 from moto.s3.models import s3_backends
 from moto.sagemaker.models import sagemaker_backends
 
+from local.aws.timestamps import iso
+
 logger = logging.getLogger(__name__)
 
 MODEL_FILE = "xgboost-model"
@@ -99,6 +101,8 @@ def _load_booster(account: str, url: str) -> Any:
         obj = s3_backends[account]["aws"].get_object(bucket, key)
     except Exception as exc:
         raise InvocationError(424, "ModelError", f"Could not download model data {url}: {exc}") from exc
+    if obj is None:
+        raise InvocationError(424, "ModelError", f"Could not download model data {url}: no such object")
     cache_key = (url, str(obj.etag))
     with _models_lock:
         if cache_key in _models:
@@ -179,7 +183,7 @@ def _capture(
         capture["endpointOutput"] = _captured("OUTPUT", response[0], response[1], header)
     now = datetime.now(UTC)
     event_id = str(uuid.uuid4())
-    metadata = {"eventId": event_id, "inferenceTime": now.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    metadata = {"eventId": event_id, "inferenceTime": iso(now)}
     if inference_id:
         metadata["inferenceId"] = inference_id
     record = {"captureData": capture, "eventMetadata": metadata, "eventVersion": "0"}
