@@ -62,7 +62,7 @@ def _start(args: argparse.Namespace, delays: str) -> tuple[Any, Any, Any]:
 
 def _git_sha_parameter(template: str, git_sha: Any) -> dict[str, str]:
     """``GitSha`` = the working tree's commit, as ``make deploy`` would pass it, when the template declares it."""
-    from local.template import PROJECT_ROOT, read_yaml  # noqa: PLC0415
+    from local.stack.template import PROJECT_ROOT, read_yaml  # noqa: PLC0415
 
     path = Path(template) if Path(template).is_absolute() else PROJECT_ROOT / template
     return {"GitSha": git_sha()} if "GitSha" in read_yaml(path).get("Parameters", {}) else {}

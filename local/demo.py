@@ -35,6 +35,11 @@ WORSE_MODEL = {"NumRound": "10", "MaxDepth": "1"}  # AUC about 0.86, against abo
 BAD_ROWS = b"default,student,balance,income\nNo,No,729.52,44361.62\nYes,No,lots,12000\n"
 
 
+def _print(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
 def _short(arn: str) -> str:
     return arn.rsplit("/", 1)[-1] if "/" in arn else arn.rsplit(":", 1)[-1]
 
@@ -128,7 +133,7 @@ class Demo:
         self.runs: list[str] = []
         self.measured: dict[str, float] = {}
         self.alerts: list[dict[str, Any]] = []
-        self.write = write or (lambda line: (sys.stdout.write(line + "\n"), sys.stdout.flush()))
+        self.write = write or _print
 
     # ------------------------------------------------------------------------------------------------ helpers
     def _package(self, version: int) -> dict[str, Any]:
@@ -220,16 +225,24 @@ class Demo:
         from pipeline import commands  # noqa: PLC0415
         from pipeline.config import Target  # noqa: PLC0415
 
-        t, say = self.timeline, self.write
+        t = self.timeline
         self.target = Target.from_outputs(outputs, self.aws.region)
         uri = commands.upload_data(self.target, boto_session=self.session)
         t.say(f"2. raw data (ISLR Default, 10,000 credit-card customers) uploaded to {uri}")
         arn = commands.upsert(self.target, self.env, boto_session=self.session)
         t.say(f"   pipeline {_short(arn)} upserted from its SageMaker SDK v2 definition")
+        v1 = self._first_model()
+        v2, package = self._weaker_model()
+        self._by_hand(package, v1, v2)
+        self._bad_data(outputs["ArtifactBucketName"], alerts)
+        self._summary(outputs, v1, v2)
 
-        say("")
+    def _first_model(self) -> int:
+        """Chapters 3 to 5: a Spot-interrupted run, its model approved by the gate, deployed, serving."""
+        t = self.timeline
+        self.write("")
         t.say("3. a pipeline run; its Spot training job will be interrupted once and resume from its checkpoints")
-        _, described = self._run("run 1 (Spot-interrupted)", {}, interrupt=True)
+        self._run("run 1 (Spot-interrupted)", {}, interrupt=True)
         v1 = self._newest_version()
         registered = time.monotonic()
         t.until("the deployer to serve v1", lambda: self._serving(v1), timeout=120)
@@ -238,8 +251,12 @@ class Demo:
         t.say(f"4. v{v1} is {package['ModelApprovalStatus']}: {package.get('ApprovalDescription', '')[:160]}")
         t.say(f"5. endpoint {self.endpoint} serves v{v1}")
         self._predict()
+        return v1
 
-        say("")
+    def _weaker_model(self) -> tuple[int, dict[str, Any]]:
+        """Chapter 6: a weaker model, rejected by the gate."""
+        t = self.timeline
+        self.write("")
         t.say("6. a second run with a weaker model")
         self._run("run 2 (weaker model)", WORSE_MODEL)
         v2 = self._newest_version()
@@ -248,8 +265,12 @@ class Demo:
         )
         package = self._package(v2)
         t.say(f"   v{v2} is {package['ModelApprovalStatus']}: {package.get('ApprovalDescription', '')[:200]}")
+        return v2, package
 
-        say("")
+    def _by_hand(self, package: dict[str, Any], v1: int, v2: int) -> None:
+        """Chapter 7: the weaker model approved in the console (the endpoint follows), then rejected (it rolls back)."""
+        t = self.timeline
+        self.write("")
         t.say(f"7. a data scientist presses Approve on v{v2} in the console (UpdateModelPackage)")
         self.sm.update_model_package(
             ModelPackageArn=package["ModelPackageArn"],
@@ -276,9 +297,11 @@ class Demo:
         self.measured[f"Reject pressed → rolled back, v{v1} serving"] = time.monotonic() - pressed
         t.say(f"   rolled back: the endpoint serves v{v1} again")
 
+    def _bad_data(self, bucket: str, alerts: Any) -> None:
+        """Chapter 8: a run on bad data fails, and ops get the alert."""
+        t, say = self.timeline, self.write
         say("")
         t.say("8. a run on bad data (a non-numeric balance)")
-        bucket = outputs["ArtifactBucketName"]
         self.s3.put_object(Bucket=bucket, Key="datasets/bad/raw.csv", Body=BAD_ROWS)
         _, described = self._run("run 3 (bad data)", {"InputDataUri": f"s3://{bucket}/datasets/bad/raw.csv"})
         t.say(f"   execution {described['PipelineExecutionStatus']}: {described.get('FailureReason', '')}")
@@ -292,7 +315,6 @@ class Demo:
             for line in lines[:12] if "Failed" in message["Subject"] else lines[:2]:
                 say(f"     | {line}")
         self.alerts = messages
-        self._summary(outputs, v1, v2)
 
     def _summary(self, outputs: dict[str, str], v1: int, v2: int) -> None:
         say = self.write

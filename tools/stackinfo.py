@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import json
 import os
-import tomllib
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import boto3
 
-ROOT = Path(__file__).resolve().parent.parent
+from tools.samconfig import ROOT, parameter_overrides, stack_name
+
 LOCAL_STATE = ROOT / ".local"
 
 
@@ -35,7 +36,7 @@ class StackInfo:
     def is_local(self) -> bool:
         return self.endpoint_url is not None
 
-    def client(self, service: str):
+    def client(self, service: str) -> Any:
         if self.endpoint_url:
             return boto3.client(
                 service,
@@ -63,11 +64,6 @@ def _alive(url: str) -> bool:
         return False
 
 
-def stack_name(env: str) -> str:
-    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
-    return config[env]["deploy"]["parameters"]["stack_name"]
-
-
 def served_stack(env: str = "dev", state_dir: Path | None = None) -> StackInfo | None:
     """The local stack of ``env`` that ``make serve`` is serving now, if any."""
     path = serve_file(env, state_dir)
@@ -83,18 +79,21 @@ def resolve(env: str = "dev", state_dir: Path | None = None) -> StackInfo:
     if (served := served_stack(env, state_dir)) is not None:
         return served
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-    stacks = boto3.client("cloudformation", region_name=region).describe_stacks(StackName=stack_name(env))
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks["Stacks"][0].get("Outputs", [])}
-    return StackInfo(env, region, outputs, None)
+    return StackInfo(env, region, cloudformation_outputs(env, boto3.session.Session(region_name=region)), None)
+
+
+def cloudformation_outputs(env: str, session: Any) -> dict[str, str]:
+    """The Outputs of the environment's deployed stack (named in samconfig.toml), read with ``session``'s
+    credentials: the one CloudFormation lookup of the project."""
+    stacks = session.client("cloudformation").describe_stacks(StackName=stack_name(env))
+    return {o["OutputKey"]: o["OutputValue"] for o in stacks["Stacks"][0].get("Outputs", [])}
 
 
 def deploy_parameter_overrides(env: str, git_sha: str) -> list[str]:
     """samconfig.toml's ``parameter_overrides`` of ``env`` plus ``GitSha`` (a command-line ``--parameter-overrides``
     replaces samconfig's list as a whole, so ``make deploy`` passes the whole list)."""
-    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
-    overrides = config[env]["deploy"]["parameters"].get("parameter_overrides", [])
-    overrides = overrides.split() if isinstance(overrides, str) else list(overrides)
-    return [item for item in overrides if not item.startswith("GitSha=")] + [f"GitSha={git_sha}"]
+    kept = [f"{name}={value}" for name, value in parameter_overrides(env).items() if name != "GitSha"]
+    return [*kept, f"GitSha={git_sha}"]
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
-"""Embedded AWS: moto's server plus the SageMaker behaviour moto lacks (see :mod:`local.aws.sagemaker_ext`)."""
+"""Embedded AWS: moto's server plus the SageMaker behaviour moto lacks (see :mod:`local.aws.sagemaker`)."""
 
-from local.aws.runtime import Timings
 from local.aws.server import EmbeddedAWS
+from local.aws.timings import Timings
 
 __all__ = ["EmbeddedAWS", "Timings"]

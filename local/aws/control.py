@@ -1,32 +1,32 @@
 """Controls of the embedded AWS that real AWS does not offer: failure injection, timings, pausing transitions.
 
-Usable in-process (``aws.control``) and from another process through ``POST {endpoint_url}/_local/control`` with a
-JSON body ``{"action": "<method name>", ...keyword arguments}``; the answer is JSON ``{"ok": true, "result": ...}``
-or ``{"ok": false, "error": "..."}`` with status 400.
+Usable in-process (``aws.control``) and from another process through the HTTP route of
+:mod:`local.aws.control_route`. The pipeline actions reach the pipeline executor attached to the embedded SageMaker
+(:mod:`local.aws.sagemaker.pipelines.executors`), if there is one.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import Any
 
-from local.aws.runtime import RUNTIME, Fault, Timings
+from moto.moto_api._internal.models import moto_api_backend
 
-if TYPE_CHECKING:
-    from local.aws.server import EmbeddedAWS
-
-logger = logging.getLogger(__name__)
-
-CONTROL_PATH = "/_local/control"
+from local.aws.faults import FAULT_OPERATIONS, Fault
+from local.aws.runtime import RUNTIME, Timings
+from local.aws.sagemaker.events import models as events
+from local.aws.sagemaker.pipelines import executors
+from local.aws.sagemaker.pipelines.executors import PipelineExecutor
+from local.aws.sagemaker.pipelines.store import SageMakerStore
 
 
 class Control:
-    """Failure injection and time control for the SageMaker extensions."""
+    """Failure injection and time control for the SageMaker extensions of one account and region."""
 
-    def __init__(self, aws: EmbeddedAWS) -> None:
-        self._aws = aws
+    def __init__(self, account_id: str, region: str) -> None:
+        self.account_id = account_id
+        self.region = region
+        self.store = SageMakerStore()
 
     # -- faults ---------------------------------------------------------------------------------------------------
     def inject_endpoint_failure(self, endpoint_name: str, reason: str | None = None, operation: str = "any") -> None:
@@ -35,9 +35,9 @@ class Control:
         A failed creation leaves the endpoint ``Failed``; a failed update returns it to ``InService`` on its old
         config; both set ``FailureReason`` (``reason`` or SageMaker's health-check message).
         """
-        if operation not in ("create", "update", "any"):
+        if operation not in FAULT_OPERATIONS:
             raise ValueError("operation must be 'create', 'update' or 'any'")
-        RUNTIME.add_fault(endpoint_name, Fault(kind="fail", operation=operation, reason=reason))
+        RUNTIME.faults.add(endpoint_name, Fault(kind="fail", operation=operation, reason=reason))
 
     def inject_guardrail_rollback(
         self, endpoint_name: str, reason: str | None = None, alarm_name: str | None = None
@@ -48,15 +48,15 @@ class Control:
         its old config with a ``FailureReason`` naming the alarm (``alarm_name``, else the update's first
         AutoRollbackConfiguration alarm).
         """
-        RUNTIME.add_fault(
+        RUNTIME.faults.add(
             endpoint_name, Fault(kind="rollback", operation="update", reason=reason, alarm_name=alarm_name)
         )
 
     def clear_faults(self, endpoint_name: str | None = None) -> None:
-        RUNTIME.clear_faults(endpoint_name)
+        RUNTIME.faults.clear(endpoint_name)
 
     def pending_faults(self) -> dict[str, list[dict[str, Any]]]:
-        return RUNTIME.pending_faults()
+        return RUNTIME.faults.pending()
 
     # -- time -----------------------------------------------------------------------------------------------------
     def set_timings(self, timings: Timings | None = None, **changes: float) -> Timings:
@@ -82,106 +82,43 @@ class Control:
     def emit(
         self, detail_type: str, detail: dict[str, Any], resources: Iterable[str], time: str | None = None
     ) -> dict[str, Any]:
-        return self._aws.emit(detail_type, detail, resources, time=time)
+        """Put an ``aws.sagemaker`` event on the default bus (as SageMaker would); returns it once delivered."""
+        return events.emit(
+            detail_type, detail, resources, account=self.account_id, region=self.region, time=time, wait=True
+        )
 
     def emitted_events(self, detail_type: str | None = None) -> list[dict[str, Any]]:
         return [e for e in list(RUNTIME.emitted_events) if detail_type is None or e["detail-type"] == detail_type]
 
     def record_step(self, execution_arn: str, step: dict[str, Any]) -> dict[str, Any]:
-        return self._aws.sagemaker_store.record_step(execution_arn, step)
+        return self.store.record_step(execution_arn, step)
 
     def update_step(self, execution_arn: str, step_name: str, fields: dict[str, Any]) -> dict[str, Any]:
-        return self._aws.sagemaker_store.update_step(execution_arn, step_name, **fields)
+        return self.store.update_step(execution_arn, step_name, **fields)
 
     def set_pipeline_execution_status(self, execution_arn: str, status: str, failure_reason: str | None = None) -> None:
-        self._aws.sagemaker_store.set_pipeline_execution_status(execution_arn, status, failure_reason)
+        self.store.set_pipeline_execution_status(execution_arn, status, failure_reason)
 
     def reset(self) -> None:
         """Forget all AWS state, faults, scheduled transitions and the event log."""
-        self._aws.reset()
+        with RUNTIME.lock:
+            RUNTIME.reset()
+            moto_api_backend.reset()
 
-    # -- pipelines (the local pipeline runner, when one is installed) ---------------------------------------------
+    # -- pipelines (the attached pipeline executor) ---------------------------------------------------------------
     @staticmethod
-    def _runner() -> Any:
-        from local.pipelines import active_runner  # noqa: PLC0415 - the runner is optional and imports the SDK
-
-        runner = active_runner()
-        if runner is None:
+    def _executor() -> PipelineExecutor:
+        executor = executors.attached()
+        if executor is None:
             raise ValueError("no pipeline runner is installed on this embedded AWS")
-        return runner
+        return executor
 
     def interrupt_training(self, after_checkpoints: int = 1, step_name: str | None = None) -> dict[str, Any]:
         """Arm a Spot interruption of the next training job: it stops, restarts and resumes from its checkpoints."""
-        self._runner().interrupt_training(after_checkpoints=after_checkpoints, step_name=step_name)
+        self._executor().interrupt_training(after_checkpoints=after_checkpoints, step_name=step_name)
         return {"armed": True}
 
     def fail_capacity(self, step_name: str, times: int = 1) -> dict[str, Any]:
         """Make the next ``times`` jobs of ``step_name`` fail with a Spot capacity error (exercises retry policies)."""
-        self._runner().fail_capacity(step_name, times)
+        self._executor().fail_capacity(step_name, times)
         return {"armed": True}
-
-    # -- HTTP -----------------------------------------------------------------------------------------------------
-    HTTP_ACTIONS = (
-        "inject_endpoint_failure",
-        "inject_guardrail_rollback",
-        "clear_faults",
-        "pending_faults",
-        "set_timings",
-        "timings",
-        "pause_transitions",
-        "resume_transitions",
-        "wait_idle",
-        "emit",
-        "emitted_events",
-        "record_step",
-        "update_step",
-        "set_pipeline_execution_status",
-        "reset",
-        "interrupt_training",
-        "fail_capacity",
-    )
-
-    def handle(self, payload: dict[str, Any]) -> Any:
-        """Run one control action from a JSON payload."""
-        payload = dict(payload)
-        action = payload.pop("action", None)
-        if action not in self.HTTP_ACTIONS:
-            raise ValueError(f"unknown action {action!r}; one of {', '.join(self.HTTP_ACTIONS)}")
-        method: Callable[..., Any] = getattr(self, action)
-        result = method(**payload)
-        if isinstance(result, Timings):
-            return {
-                "endpoint_create": result.endpoint_create,
-                "endpoint_update": result.endpoint_update,
-                "endpoint_delete": result.endpoint_delete,
-            }
-        return result
-
-
-def control_middleware(app: Callable[..., Any], control: Control) -> Callable[..., Any]:
-    """WSGI middleware answering ``POST /_local/control`` and passing everything else to moto."""
-
-    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        if environ.get("PATH_INFO") != CONTROL_PATH:
-            return app(environ, start_response)
-        if environ.get("REQUEST_METHOD") != "POST":
-            return _json(start_response, 405, {"ok": False, "error": "use POST"})
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-            payload = json.loads(environ["wsgi.input"].read(length) or b"{}")
-            if not isinstance(payload, dict):
-                raise ValueError("the body must be a JSON object")
-            result = control.handle(payload)
-        except Exception as exc:
-            logger.warning("control request failed: %s", exc)
-            return _json(start_response, 400, {"ok": False, "error": f"{type(exc).__name__}: {exc}"})
-        return _json(start_response, 200, {"ok": True, "result": result})
-
-    return wsgi
-
-
-def _json(start_response: Callable[..., Any], status: int, body: Any) -> list[bytes]:
-    data = json.dumps(body, default=str).encode()
-    reason = {200: "OK", 400: "Bad Request", 405: "Method Not Allowed"}[status]
-    start_response(f"{status} {reason}", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
-    return [data]

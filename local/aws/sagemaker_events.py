@@ -1,414 +1,49 @@
-"""Events that SageMaker sends to EventBridge: builders in the documented shapes, and their delivery.
+"""Import point kept for code written against the former single module of SageMaker's events.
 
-Shapes follow "Events that Amazon SageMaker AI sends to Amazon EventBridge" (samples in ``events/`` and the
-shared aws-events directory). Casing and time formats differ per event type, as in AWS:
-
-* model package state change: PascalCase detail, ``CreationTime``/``LastModifiedTime`` ISO-8601 strings;
-* endpoint (deployment) state change: PascalCase, statuses in upper snake case (``IN_SERVICE``), times epoch-ms
-  numbers, ``Tags`` as a map;
-* pipeline execution / step status change: camelCase detail carrying ``pipelineArn``, ISO times;
-* training job state change: PascalCase, times as epoch-ms strings.
-
-Real AWS refuses ``PutEvents`` with an ``aws.*`` source from customers, so events are not put through the API:
-:func:`deliver` matches them against the rules of the default bus inside moto's EventBridge backend, which then
-sends them to the rules' targets (SQS queues, log groups, other buses) as EventBridge would.
+New code imports :mod:`local.aws.sagemaker.events.models` (shapes, publishing) and :mod:`local.aws.timestamps`.
 """
 
-from __future__ import annotations
-
-import copy
-import json
-import re
-import uuid
-from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
-from typing import Any
-
-from moto.events.models import Rule, events_backends
-from moto.events.utils import EventTemplateParser
-from moto.sqs import sqs_backends
-
-from local.aws.runtime import RUNTIME, Dispatcher
-
-SOURCE = "aws.sagemaker"
-
-MODEL_PACKAGE_STATE_CHANGE = "SageMaker Model Package State Change"
-ENDPOINT_STATE_CHANGE = "SageMaker Endpoint State Change"
-ENDPOINT_DEPLOYMENT_STATE_CHANGE = "SageMaker Endpoint Deployment State Change"
-PIPELINE_EXECUTION_STATUS_CHANGE = "SageMaker Model Building Pipeline Execution Status Change"
-PIPELINE_STEP_STATUS_CHANGE = "SageMaker Model Building Pipeline Execution Step Status Change"
-TRAINING_JOB_STATE_CHANGE = "SageMaker Training Job State Change"
-PROCESSING_JOB_STATE_CHANGE = "SageMaker Processing Job State Change"
-
-
-# -- time formats -------------------------------------------------------------------------------------------------
-def as_datetime(value: datetime | float | str | None) -> datetime:
-    if value is None:
-        return datetime.now(UTC)
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, int | float):
-        seconds = value / 1000 if value > 1e11 else value
-        return datetime.fromtimestamp(seconds, UTC)
-    text = str(value)
-    if re.fullmatch(r"\d+(\.\d+)?", text):
-        return as_datetime(float(text))
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def iso(value: datetime | float | str | None = None) -> str:
-    """``2026-03-24T17:00:14Z`` (the envelope ``time`` and most detail times)."""
-    return as_datetime(value).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def epoch_ms(value: datetime | float | str | None = None) -> float:
-    """Milliseconds since the epoch as a number (endpoint events: ``1774342992203.0``)."""
-    return float(round(as_datetime(value).timestamp() * 1000))
-
-
-def epoch_ms_str(value: datetime | float | str | None = None) -> str:
-    """Milliseconds since the epoch as a string (training job events: ``"1774342800000"``)."""
-    return str(int(epoch_ms(value)))
-
-
-def upper_snake(status: str) -> str:
-    """``InService`` -> ``IN_SERVICE`` (how endpoint events spell the API's statuses)."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", status).upper()
-
-
-def _tag_map(tags: Iterable[Mapping[str, str]] | None) -> dict[str, str]:
-    return {t["Key"]: t.get("Value", "") for t in tags or []}
-
-
-def drop_none(d: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in d.items() if v is not None}
-
-
-# -- envelope -----------------------------------------------------------------------------------------------------
-def envelope(
-    detail_type: str,
-    detail: Mapping[str, Any],
-    resources: Iterable[str],
-    *,
-    account: str,
-    region: str,
-    time: str | None = None,
-) -> dict[str, Any]:
-    """An EventBridge event as SageMaker sends it (fresh ``id``; ``time`` defaults to now, ISO-8601)."""
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": detail_type,
-        "source": SOURCE,
-        "account": account,
-        "time": time if time is not None else iso(),
-        "region": region,
-        "resources": list(resources),
-        "detail": copy.deepcopy(dict(detail)),
-    }
-
-
-# -- detail builders ----------------------------------------------------------------------------------------------
-MODEL_PACKAGE_DETAIL_FIELDS = (
-    "ModelPackageGroupName",
-    "ModelPackageVersion",
-    "ModelPackageArn",
-    "ModelPackageName",
-    "ModelPackageDescription",
-    "CreationTime",
-    "InferenceSpecification",
-    "SourceAlgorithmSpecification",
-    "ModelPackageStatus",
-    "ModelPackageStatusDetails",
-    "CertifyForMarketplace",
-    "ModelApprovalStatus",
-    "MetadataProperties",
-    "ModelMetrics",
-    "LastModifiedTime",
-    "ApprovalDescription",
-    "CustomerMetadataProperties",
-    "DriftCheckBaselines",
-    "Domain",
-    "Task",
-    "SamplePayloadUrl",
-    "AdditionalInferenceSpecifications",
-    "SourceUri",
+from local.aws.sagemaker.events.models import (
+    ENDPOINT_DEPLOYMENT_STATE_CHANGE,
+    ENDPOINT_STATE_CHANGE,
+    MODEL_PACKAGE_STATE_CHANGE,
+    PIPELINE_EXECUTION_STATUS_CHANGE,
+    PIPELINE_STEP_STATUS_CHANGE,
+    PROCESSING_JOB_STATE_CHANGE,
+    SOURCE,
+    TRAINING_JOB_STATE_CHANGE,
+    emit,
+    endpoint_detail,
+    envelope,
+    model_package_detail,
+    pipeline_execution_detail,
+    pipeline_step_detail,
+    publish,
+    training_job_detail,
+    upper_snake,
 )
+from local.aws.timestamps import as_datetime, epoch_ms, epoch_ms_str, iso
 
-
-def model_package_detail(description: Mapping[str, Any], updated_fields: list[str] | None = None) -> dict[str, Any]:
-    """Detail of "SageMaker Model Package State Change" from a DescribeModelPackage-like dict.
-
-    ``updated_fields`` is given for updates (``UpdatedModelPackageFields``) and omitted for creation.
-    """
-    detail: dict[str, Any] = {}
-    for key in MODEL_PACKAGE_DETAIL_FIELDS:
-        value = description.get(key)
-        if value is None:
-            continue
-        detail[key] = iso(value) if key in ("CreationTime", "LastModifiedTime") else copy.deepcopy(value)
-    if "LastModifiedTime" not in detail and "CreationTime" in detail:
-        detail["LastModifiedTime"] = detail["CreationTime"]
-    if updated_fields is not None:
-        detail["UpdatedModelPackageFields"] = list(updated_fields)
-    return detail
-
-
-def endpoint_detail(
-    *,
-    endpoint_name: str,
-    endpoint_arn: str,
-    endpoint_config_name: str,
-    endpoint_status: str,
-    production_variants: list[dict[str, Any]],
-    creation_time: datetime | float | str,
-    last_modified_time: datetime | float | str,
-    tags: Iterable[Mapping[str, str]] | Mapping[str, str] | None = None,
-    failure_reason: str | None = None,
-    pending_deployment_summary: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Detail of "SageMaker Endpoint State Change" / "... Endpoint Deployment State Change".
-
-    ``endpoint_status`` may be given as the API spells it (``InService``) or already upper snake.
-    """
-    status = endpoint_status if endpoint_status.isupper() else upper_snake(endpoint_status)
-    tag_map = dict(tags) if isinstance(tags, Mapping) else _tag_map(tags)
-    detail: dict[str, Any] = {
-        "EndpointName": endpoint_name,
-        "EndpointArn": endpoint_arn,
-        "EndpointConfigName": endpoint_config_name,
-        "ProductionVariants": [_variant_for_event(v) for v in production_variants],
-        "EndpointStatus": status,
-        "CreationTime": epoch_ms(creation_time),
-        "LastModifiedTime": epoch_ms(last_modified_time),
-        "Tags": tag_map,
-    }
-    if failure_reason:
-        detail["FailureReason"] = failure_reason
-    if pending_deployment_summary:
-        detail["PendingDeploymentSummary"] = pending_deployment_summary
-    return detail
-
-
-def _variant_for_event(variant: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in variant.items():
-        if key in ("CurrentWeight", "DesiredWeight", "DesiredInstanceCount") and value is not None:
-            out[key] = float(value)
-        elif key == "VariantStatus":
-            out[key] = [drop_none({**s, "StartTime": epoch_ms(s.get("StartTime"))}) for s in value]
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
-
-
-def pipeline_execution_detail(
-    *,
-    pipeline_arn: str,
-    pipeline_execution_arn: str,
-    current_status: str,
-    previous_status: str | None = None,
-    execution_start_time: datetime | float | str | None = None,
-    execution_end_time: datetime | float | str | None = None,
-    display_name: str | None = None,
-    description: str | None = None,
-) -> dict[str, Any]:
-    """Detail of "SageMaker Model Building Pipeline Execution Status Change" (camelCase, no pipeline name)."""
-    return drop_none(
-        {
-            "pipelineExecutionDisplayName": display_name,
-            "currentPipelineExecutionStatus": current_status,
-            "previousPipelineExecutionStatus": previous_status,
-            "executionStartTime": iso(execution_start_time) if execution_start_time is not None else None,
-            "executionEndTime": iso(execution_end_time) if execution_end_time is not None else None,
-            "pipelineExecutionDescription": description,
-            "pipelineArn": pipeline_arn,
-            "pipelineExecutionArn": pipeline_execution_arn,
-        }
-    )
-
-
-_STEP_METADATA_KEYS = {
-    "TrainingJob": "trainingJob",
-    "ProcessingJob": "processingJob",
-    "TransformJob": "transformJob",
-    "TuningJob": "tuningJob",
-    "Model": "model",
-    "RegisterModel": "registerModel",
-    "Condition": "condition",
-    "Fail": "fail",
-    "Lambda": "lambda",
-    "Callback": "callback",
-}
-
-
-def _camel(key: str) -> str:
-    return key[:1].lower() + key[1:]
-
-
-def _camel_tree(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {_camel(str(k)): _camel_tree(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_camel_tree(v) for v in value]
-    return value
-
-
-def pipeline_step_detail(
-    *,
-    pipeline_arn: str,
-    pipeline_execution_arn: str,
-    step_name: str,
-    current_status: str,
-    previous_status: str | None = None,
-    step_type: str | None = None,
-    step_start_time: datetime | float | str | None = None,
-    step_end_time: datetime | float | str | None = None,
-    failure_reason: str | None = None,
-    metadata: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Detail of "SageMaker Model Building Pipeline Execution Step Status Change".
-
-    ``metadata`` may be given in the API's shape (``{"TrainingJob": {"Arn": ...}}``, as ListPipelineExecutionSteps
-    returns it); it is sent camelCased (``{"trainingJob": {"arn": ...}}``) as the event does.
-    """
-    return drop_none(
-        {
-            "metadata": _camel_tree(metadata or {}),
-            "stepStartTime": iso(step_start_time) if step_start_time is not None else None,
-            "stepEndTime": iso(step_end_time) if step_end_time is not None else None,
-            "stepName": step_name,
-            "stepType": step_type,
-            "previousStepStatus": previous_status,
-            "currentStepStatus": current_status,
-            "failureReason": failure_reason,
-            "pipelineArn": pipeline_arn,
-            "pipelineExecutionArn": pipeline_execution_arn,
-        }
-    )
-
-
-def training_job_detail(description: Mapping[str, Any]) -> dict[str, Any]:
-    """Detail of "SageMaker Training Job State Change" from a DescribeTrainingJob-like dict.
-
-    Times become epoch-ms strings and ``Tags`` a map, as in the event.
-    """
-    time_keys = ("CreationTime", "TrainingStartTime", "TrainingEndTime", "LastModifiedTime")
-    detail: dict[str, Any] = {}
-    for key, value in description.items():
-        if value is None or key == "ResponseMetadata":
-            continue
-        if key in time_keys:
-            detail[key] = epoch_ms_str(value)
-        elif key == "Tags":
-            detail[key] = dict(value) if isinstance(value, Mapping) else _tag_map(value)
-        elif key == "SecondaryStatusTransitions":
-            detail[key] = [
-                {k: (epoch_ms_str(v) if k in ("StartTime", "EndTime") else v) for k, v in t.items()} for t in value
-            ]
-        else:
-            detail[key] = copy.deepcopy(value)
-    detail.setdefault("Tags", {})
-    return detail
-
-
-# -- delivery -----------------------------------------------------------------------------------------------------
-def deliver(event: dict[str, Any]) -> None:
-    """Match ``event`` against the enabled rules of the default bus and send it to their targets (moto)."""
-    backend = events_backends[event["account"]][event["region"]]
-    bus = backend.event_buses.get("default")
-    if bus is None:
-        return
-    for rule in list(bus.rules.values()):
-        if getattr(rule, "state", "ENABLED") != "ENABLED" or not rule.event_pattern.matches_event(event):
-            continue
-        for target in list(rule.targets):
-            # moto's default input template drops ``account`` and cannot hold ISO times: pass the event whole
-            # unless the target has its own InputTransformer (which needs the ingestion time)
-            single = copy.copy(rule)
-            single.targets = [target]
-            single.send_to_targets(
-                {**copy.deepcopy(event), "ingestion-time": iso()},
-                transform_input=bool(target.get("InputTransformer")),
-            )
-
-
-def publish(event: dict[str, Any], *, wait: bool = False) -> dict[str, Any]:
-    """Log ``event`` and queue it for delivery after every event queued before it (``wait``: until delivered)."""
-    install()
-    with RUNTIME.lock:
-        RUNTIME.emitted_events.append(event)
-    assert RUNTIME.dispatcher is not None
-    RUNTIME.dispatcher.put(event, wait=wait)
-    return event
-
-
-def emit(
-    detail_type: str,
-    detail: Mapping[str, Any],
-    resources: Iterable[str],
-    *,
-    account: str,
-    region: str,
-    time: str | None = None,
-    wait: bool = True,
-) -> dict[str, Any]:
-    """Build an ``aws.sagemaker`` event and deliver it through EventBridge; returns the event."""
-    return publish(envelope(detail_type, detail, resources, account=account, region=region, time=time), wait=wait)
-
-
-_INSTALLED = False
-
-
-def _patch_sqs_time() -> None:
-    """Keep the ``time`` of SageMaker's events as sent.
-
-    moto's SQS target rewrites ``time`` assuming the epoch seconds its own PutEvents records; SageMaker's events
-    carry ISO-8601 or epoch-millisecond strings that EventBridge passes through untouched.
-    """
-    original = Rule._send_to_sqs_queue
-    if getattr(original, "_keeps_string_time", False):
-        return
-
-    def _send_to_sqs_queue(self: Rule, resource_id: str, event: dict[str, Any], group_id: str | None = None) -> None:
-        if isinstance(event, dict) and isinstance(event.get("time"), str):
-            sqs = sqs_backends[self.account_id][self.region_name]
-            if group_id:
-                attrs = sqs.get_queue_attributes(queue_name=resource_id, attribute_names=["ContentBasedDeduplication"])
-                if attrs["ContentBasedDeduplication"] == "false":
-                    return
-            body = {k: v for k, v in event.items() if k != "ingestion-time"}
-            sqs.send_message(queue_name=resource_id, message_body=json.dumps(body), group_id=group_id)
-            return
-        original(self, resource_id, event, group_id)
-
-    _send_to_sqs_queue._keeps_string_time = True  # type: ignore[attr-defined]
-    Rule._send_to_sqs_queue = _send_to_sqs_queue  # type: ignore[method-assign]
-
-
-def _patch_default_input_template() -> None:
-    """Deliver the whole event to targets without an InputTransformer, as EventBridge does.
-
-    moto's default input template leaves ``account`` out of what PutEvents delivers.
-    """
-    template = EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE
-    if '"account"' not in template:
-        EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE = template.replace(
-            '"version": "0", ', '"version": "0", "account": "<account>", '
-        )
-
-
-def install() -> None:
-    """Set up delivery (idempotent)."""
-    global _INSTALLED  # noqa: PLW0603
-    if _INSTALLED:
-        return
-    with RUNTIME.lock:
-        if _INSTALLED:
-            return
-        _patch_sqs_time()
-        _patch_default_input_template()
-        if RUNTIME.dispatcher is None:
-            RUNTIME.dispatcher = Dispatcher(deliver)
-        RUNTIME.dispatcher.start()
-        _INSTALLED = True
+__all__ = [
+    "ENDPOINT_DEPLOYMENT_STATE_CHANGE",
+    "ENDPOINT_STATE_CHANGE",
+    "MODEL_PACKAGE_STATE_CHANGE",
+    "PIPELINE_EXECUTION_STATUS_CHANGE",
+    "PIPELINE_STEP_STATUS_CHANGE",
+    "PROCESSING_JOB_STATE_CHANGE",
+    "SOURCE",
+    "TRAINING_JOB_STATE_CHANGE",
+    "as_datetime",
+    "emit",
+    "endpoint_detail",
+    "envelope",
+    "epoch_ms",
+    "epoch_ms_str",
+    "iso",
+    "model_package_detail",
+    "pipeline_execution_detail",
+    "pipeline_step_detail",
+    "publish",
+    "training_job_detail",
+    "upper_snake",
+]

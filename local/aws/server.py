@@ -1,4 +1,4 @@
-"""The embedded AWS: moto's server, in this process, with our SageMaker extensions installed.
+"""The embedded AWS: moto's server, in this process, with our SageMaker extensions installed (:mod:`.extensions`).
 
 The server runs in a background thread of the current process, so the extensions patched into moto's backends
 apply to it, and tests can reach the same state directly (``aws.control``, ``aws.sagemaker_store``).
@@ -13,13 +13,15 @@ from typing import Any
 
 import boto3
 from moto.core import DEFAULT_ACCOUNT_ID
-from moto.moto_api._internal.models import moto_api_backend
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from local.aws import sagemaker_events, sagemaker_ext, serving
-from local.aws.control import Control, control_middleware
+from local.aws import extensions
+from local.aws.control import Control
+from local.aws.control_route import control_middleware
 from local.aws.runtime import RUNTIME, Timings
+from local.aws.sagemaker.events import models as events
+from local.aws.sagemaker.pipelines.store import SageMakerStore
 
 logger = logging.getLogger(__name__)
 
@@ -55,15 +57,14 @@ class EmbeddedAWS:
         self._initial_timings = timings or Timings()
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
-        self.control = Control(self)
-        self.sagemaker_store = sagemaker_ext.SageMakerStore()
+        self.control = Control(self.account_id, self.region)
+        self.sagemaker_store = SageMakerStore()
 
     # -- lifecycle ------------------------------------------------------------------------------------------------
     def start(self) -> EmbeddedAWS:
         if self._server is not None:
             return self
-        sagemaker_ext.install()
-        serving.install()  # InvokeEndpoint answered by the endpoint's model, with data capture
+        extensions.install()
         self.reset()
         RUNTIME.timings = self._initial_timings
         RUNTIME.start()
@@ -98,9 +99,7 @@ class EmbeddedAWS:
 
     def reset(self) -> None:
         """Forget every resource in every service, scheduled transitions, faults and the event log."""
-        with RUNTIME.lock:
-            RUNTIME.reset()
-            moto_api_backend.reset()
+        self.control.reset()
 
     # -- access ---------------------------------------------------------------------------------------------------
     @property
@@ -152,7 +151,7 @@ class EmbeddedAWS:
         time: str | None = None,
     ) -> dict[str, Any]:
         """Put an ``aws.sagemaker`` event on the default bus (as SageMaker would); returns it once delivered."""
-        return sagemaker_events.emit(
+        return events.emit(
             detail_type, detail, resources, account=self.account_id, region=self.region, time=time, wait=True
         )
 

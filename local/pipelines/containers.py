@@ -68,7 +68,7 @@ class S3Transfer:
     def upload_tree(self, source: Path, uri: str) -> list[str]:
         bucket, prefix = split_s3(uri)
         prefix = prefix.rstrip("/")
-        uploaded = []
+        uploaded: list[str] = []
         if not source.exists():
             return uploaded
         for path in sorted(p for p in source.rglob("*") if p.is_file()):

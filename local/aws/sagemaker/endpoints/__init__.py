@@ -1,0 +1,1 @@
+"""Endpoints, endpoint configs and models (see :mod:`.models`)."""

@@ -1,0 +1,199 @@
+"""``UpdateEndpoint`` over time, as a blue/green deployment goes: new fleet, traffic shift, bake, then done.
+
+An update leaves the endpoint ``Updating`` on its old config, with the new one under ``PendingDeploymentSummary``;
+at 40 % of ``Timings.endpoint_update`` traffic is activated on the new fleet (canary capacity if the deployment
+config says so), at 60 % it bakes (``TerminationWaitInSeconds``), and at 100 % the endpoint is ``InService`` on the
+new config. An injected fault makes the update fail, or a guardrail alarm roll it back: the endpoint returns to
+``InService`` on its old config with ``FailureReason`` set ("the status is InService but update operation fails").
+Each phase sends "SageMaker Endpoint Deployment State Change"; each status change "SageMaker Endpoint State Change".
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from moto.core.utils import utcnow
+from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig, SageMakerModelBackend
+
+from local.aws.faults import Fault
+from local.aws.runtime import RUNTIME
+from local.aws.sagemaker.endpoints.events import emit_deployment_state, emit_endpoint_state, set_status
+from local.aws.sagemaker.endpoints.state import extras, schedule, variant_summaries
+
+DEFAULT_FAILURE_REASON = (
+    "The primary container for production variant {variant} did not pass the ping health check. "
+    "Please check CloudWatch logs for this endpoint."
+)
+DEFAULT_ROLLBACK_REASON = (
+    "Deployment rolled back to endpoint configuration {old_config}: auto-rollback alarm(s) {alarms} "
+    "went into ALARM state during the deployment of {new_config}."
+)
+ACTIVATE_AT, BAKE_AT = 0.4, 0.6  # fractions of Timings.endpoint_update
+
+
+# -- the deployment config ----------------------------------------------------------------------------------------
+def capacity(variant: dict[str, Any]) -> int:
+    return int(variant.get("DesiredInstanceCount") or 1)
+
+
+def canary_instances(deployment_config: dict[str, Any] | None, total: int) -> int | None:
+    """How many instances take the canary traffic (``None``: no canary, all at once)."""
+    routing = ((deployment_config or {}).get("BlueGreenUpdatePolicy") or {}).get("TrafficRoutingConfiguration") or {}
+    size = routing.get("CanarySize") if routing.get("Type") == "CANARY" else None
+    if not size:
+        return None
+    if size.get("Type") == "INSTANCE_COUNT":
+        return max(1, min(total, int(size.get("Value", 1))))
+    return max(1, math.ceil(total * float(size.get("Value", 10)) / 100))
+
+
+def bake_seconds(deployment_config: dict[str, Any] | None) -> int:
+    policy = (deployment_config or {}).get("BlueGreenUpdatePolicy") or {}
+    return int(policy.get("TerminationWaitInSeconds", 0))
+
+
+def alarm_names(deployment_config: dict[str, Any] | None) -> list[str]:
+    alarms = ((deployment_config or {}).get("AutoRollbackConfiguration") or {}).get("Alarms") or []
+    return [a["AlarmName"] for a in alarms if a.get("AlarmName")]
+
+
+# -- the variants -------------------------------------------------------------------------------------------------
+def retain_variant_properties(target: list[dict[str, Any]], running: list[dict[str, Any]], excluded: set[str]) -> None:
+    """``RetainAllVariantProperties``: keep the running capacity and weights, except the ``excluded`` properties."""
+    previous = {v["VariantName"]: v for v in running}
+    for variant in target:
+        before = previous.get(variant["VariantName"])
+        if not before:
+            continue
+        if "DesiredInstanceCount" not in excluded and "DesiredInstanceCount" in before:
+            variant["DesiredInstanceCount"] = variant["CurrentInstanceCount"] = before["DesiredInstanceCount"]
+        if "DesiredWeight" not in excluded and "DesiredWeight" in before:
+            variant["DesiredWeight"] = variant["CurrentWeight"] = before["DesiredWeight"]
+
+
+def pending_summary(config_name: str, target: list[dict[str, Any]], start: datetime) -> dict[str, Any]:
+    """The PendingDeploymentSummary of a new fleet being launched: no capacity, no traffic yet."""
+    variants = []
+    for variant in target:
+        pending = copy.deepcopy(variant)
+        pending["CurrentWeight"] = 0.0
+        if "CurrentInstanceCount" in pending:
+            pending["CurrentInstanceCount"] = 0
+        message = f"Launching {capacity(variant)} instance(s)."
+        pending["VariantStatus"] = [{"Status": "Creating", "StatusMessage": message, "StartTime": start}]
+        variants.append(pending)
+    return {"EndpointConfigName": config_name, "StartTime": start, "ProductionVariants": variants}
+
+
+# -- the update ---------------------------------------------------------------------------------------------------
+@dataclass
+class EndpointUpdate:
+    """One accepted ``UpdateEndpoint`` of an ``InService`` endpoint, from its running config to ``new_config``."""
+
+    backend: SageMakerModelBackend
+    new_config: FakeEndpointConfig
+    old_config_name: str
+    old_variants: list[dict[str, Any]]
+    target_variants: list[dict[str, Any]]
+    deployment_config: dict[str, Any] | None
+    keeps_capture: bool  # RetainAllVariantProperties keeps the running DataCaptureConfig
+    fault: Fault | None = None
+
+    @classmethod
+    def of(
+        cls,
+        backend: SageMakerModelBackend,
+        endpoint: FakeEndpoint,
+        new_config: FakeEndpointConfig,
+        *,
+        retain_all_variant_properties: bool,
+        excluded: set[str],
+        deployment_config: dict[str, Any] | None,
+    ) -> EndpointUpdate:
+        old_variants = copy.deepcopy(endpoint.production_variants)
+        target = variant_summaries(backend, new_config, current=True)
+        if retain_all_variant_properties:
+            retain_variant_properties(target, old_variants, excluded)
+        keeps_capture = bool(
+            retain_all_variant_properties and "DataCaptureConfig" not in excluded and endpoint.data_capture_config
+        )
+        return cls(
+            backend, new_config, endpoint.endpoint_config_name, old_variants, target, deployment_config, keeps_capture
+        )
+
+    @property
+    def new_config_name(self) -> str:
+        return str(self.new_config.endpoint_config_name)
+
+    def start(self, endpoint: FakeEndpoint) -> None:
+        """The endpoint goes ``Updating`` now; the phases and the end are scheduled."""
+        start = utcnow()
+        extras(endpoint).pending = pending_summary(self.new_config_name, self.target_variants, start)
+        self.fault = RUNTIME.faults.take(endpoint.endpoint_name, "update")
+        endpoint.endpoint_status = "Updating"
+        endpoint.failure_reason = None
+        endpoint.last_modified_time = start
+        emit_endpoint_state(self.backend, endpoint)
+        emit_deployment_state(self.backend, endpoint)
+        duration = RUNTIME.timings.endpoint_update
+        schedule(self.backend, endpoint, duration * ACTIVATE_AT, self._phase("ActivatingTraffic"), "activate")
+        schedule(self.backend, endpoint, duration * BAKE_AT, self._phase("Baking"), "bake")
+        schedule(self.backend, endpoint, duration, self._finish, "update")
+
+    # -- phases
+    def _traffic_scope(self, pv: dict[str, Any]) -> str:
+        total = capacity(pv)
+        canary = canary_instances(self.deployment_config, total)
+        return f"canary capacity of {canary}" if canary else f"full capacity of {total}"
+
+    def _message(self, status: str, pv: dict[str, Any]) -> str:
+        if status == "ActivatingTraffic":
+            return f"Activating traffic on {self._traffic_scope(pv)} instance(s)."
+        return (
+            f"Baking for {bake_seconds(self.deployment_config)} seconds (TerminationWaitInSeconds) "
+            f"with traffic enabled on {self._traffic_scope(pv)} instance(s)."
+        )
+
+    def _phase(self, status: str) -> Callable[[FakeEndpoint], None]:
+        def step(endpoint: FakeEndpoint) -> None:
+            pending = extras(endpoint).pending
+            if not pending:
+                return
+            now = utcnow()
+            for pv in pending["ProductionVariants"]:
+                pv["CurrentInstanceCount"] = pv.get("DesiredInstanceCount", pv.get("CurrentInstanceCount"))
+                pv["CurrentWeight"] = pv["DesiredWeight"]
+                pv["VariantStatus"] = [{"Status": status, "StatusMessage": self._message(status, pv), "StartTime": now}]
+            emit_deployment_state(self.backend, endpoint)
+
+        return step
+
+    # -- the end
+    def _finish(self, endpoint: FakeEndpoint) -> None:
+        extras(endpoint).pending = None
+        if self.fault is None:
+            endpoint.endpoint_config_name = self.new_config_name
+            endpoint.production_variants = self.target_variants
+            if not self.keeps_capture:
+                endpoint.data_capture_config = self.new_config.data_capture_config
+            set_status(self.backend, endpoint, "InService")
+            return
+        endpoint.endpoint_config_name = self.old_config_name
+        endpoint.production_variants = self.old_variants
+        set_status(self.backend, endpoint, "InService", self._failure_reason(self.fault))
+
+    def _failure_reason(self, fault: Fault) -> str:
+        if fault.kind == "rollback":
+            alarms = [fault.alarm_name] if fault.alarm_name else alarm_names(self.deployment_config)
+            return fault.reason or DEFAULT_ROLLBACK_REASON.format(
+                old_config=self.old_config_name,
+                new_config=self.new_config_name,
+                alarms=", ".join(alarms) if alarms else "(none configured)",
+            )
+        variant = self.target_variants[0]["VariantName"] if self.target_variants else ""
+        return fault.reason or DEFAULT_FAILURE_REASON.format(variant=variant)

@@ -1,0 +1,1 @@
+"""The events SageMaker sends to EventBridge (see :mod:`.models` and :mod:`.delivery`)."""

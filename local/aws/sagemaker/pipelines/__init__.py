@@ -1,0 +1,1 @@
+"""Pipeline executions and their steps (see :mod:`.models`)."""

@@ -1,0 +1,1 @@
+"""The model registry: model packages (see :mod:`.models`)."""

@@ -1,0 +1,1 @@
+"""Real-time inference: InvokeEndpoint and data capture (see :mod:`.models`)."""

@@ -1,0 +1,1 @@
+"""Tags on every SageMaker ARN (see :mod:`.models`)."""

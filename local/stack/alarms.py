@@ -1,0 +1,245 @@
+"""CloudWatch alarm evaluation for the alarms of the template, which moto stores but never evaluates.
+
+Supported metrics: ``AWS/SQS`` queue depth metrics (``QueueName`` dimension) read from the queue itself, and
+``AWS/Lambda`` ``Errors`` / ``Invocations`` (``FunctionName`` dimension) counted by the local Lambda runtime over the
+alarm's ``Period`` x ``EvaluationPeriods``. On a state change the alarm's state is set in the embedded CloudWatch
+(``SetAlarmState``) and the notification CloudWatch sends is published to the SNS topics of the state's actions.
+Evaluation runs every ``interval`` seconds instead of once a minute.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import botocore.session
+
+logger = logging.getLogger(__name__)
+
+_SQS_METRICS = {
+    "ApproximateNumberOfMessagesVisible": "ApproximateNumberOfMessages",
+    "ApproximateNumberOfMessagesNotVisible": "ApproximateNumberOfMessagesNotVisible",
+    "ApproximateNumberOfMessagesDelayed": "ApproximateNumberOfMessagesDelayed",
+}
+_LAMBDA_METRICS = {"Errors", "Invocations"}
+_COMPARISONS: dict[str, tuple[str, Callable[[float, float], bool]]] = {
+    "GreaterThanThreshold": ("greater than", lambda value, threshold: value > threshold),
+    "GreaterThanOrEqualToThreshold": ("greater than or equal to", lambda value, threshold: value >= threshold),
+    "LessThanThreshold": ("less than", lambda value, threshold: value < threshold),
+    "LessThanOrEqualToThreshold": ("less than or equal to", lambda value, threshold: value <= threshold),
+}
+
+
+def _alarm_time(moment: datetime) -> str:
+    """``2026-03-24T17:00:14.123+0000``, as CloudWatch writes times in alarm notifications."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
+
+
+def region_description(region: str) -> str:
+    """``us-east-1`` -> ``US East (N. Virginia)``, as alarm notifications name regions."""
+    endpoints = botocore.session.get_session().get_data("endpoints")
+    for partition in endpoints["partitions"]:
+        if region in partition.get("regions", {}):
+            return partition["regions"][region].get("description", region)
+    return region
+
+
+@dataclass
+class Alarm:
+    name: str
+    arn: str
+    props: dict[str, Any]
+    state: str = "INSUFFICIENT_DATA"
+    updated: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def dimensions(self) -> dict[str, str]:
+        return {item["Name"]: str(item["Value"]) for item in self.props.get("Dimensions", [])}
+
+    @property
+    def window(self) -> float:
+        return float(self.props.get("Period", 60)) * int(self.props.get("EvaluationPeriods", 1))
+
+
+class AlarmEmulator:
+    def __init__(
+        self,
+        client: Callable[[str], Any],
+        *,
+        region: str,
+        account_id: str,
+        queue_url: Callable[[str], str | None],
+        interval: float = 0.25,
+    ) -> None:
+        self._client = client
+        self._region = region
+        self._region_text = region_description(region)
+        self._account_id = account_id
+        self._queue_url = queue_url
+        self._interval = interval
+        self.alarms: list[Alarm] = []
+        self._lambda_events: dict[tuple[str, str], deque[float]] = {}
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.notifications: list[dict[str, Any]] = []
+
+    def add(self, name: str, arn: str, props: dict[str, Any]) -> None:
+        if not self._supported(props):
+            logger.debug(
+                "alarm %s: metric %s/%s is not evaluated locally", name, props.get("Namespace"), props.get("MetricName")
+            )
+            return
+        self.alarms.append(Alarm(name, arn, props))
+
+    @staticmethod
+    def _supported(props: dict[str, Any]) -> bool:
+        namespace, metric = props.get("Namespace"), props.get("MetricName")
+        if "Metrics" in props or props.get("ComparisonOperator") not in _COMPARISONS:
+            return False
+        return (namespace == "AWS/SQS" and metric in _SQS_METRICS) or (
+            namespace == "AWS/Lambda" and metric in _LAMBDA_METRICS
+        )
+
+    # ------------------------------------------------------------------ Lambda metrics
+    def lambda_datapoint(self, function_name: str, *, error: bool) -> None:
+        now = time.time()
+        with self._lock:
+            self._lambda_events.setdefault((function_name, "Invocations"), deque()).append(now)
+            if error:
+                self._lambda_events.setdefault((function_name, "Errors"), deque()).append(now)
+
+    def _lambda_value(self, alarm: Alarm) -> float:
+        function_name = alarm.dimensions.get("FunctionName", "")
+        events = self._lambda_events.get((function_name, alarm.props["MetricName"]), deque())
+        horizon = time.time() - alarm.window
+        while events and events[0] < horizon:
+            events.popleft()
+        count = float(len(events))
+        if alarm.props.get("Statistic") in {"Maximum", "Minimum", "Average"}:
+            return 1.0 if count else 0.0
+        return count
+
+    # ------------------------------------------------------------------ evaluation
+    def evaluate(self) -> None:
+        with self._lock:
+            for alarm in self.alarms:
+                value = self._value(alarm)
+                if value is None:
+                    continue
+                text, compare = _COMPARISONS[alarm.props["ComparisonOperator"]]
+                threshold = float(alarm.props.get("Threshold", 0))
+                new_state = "ALARM" if compare(value, threshold) else "OK"
+                if new_state != alarm.state:
+                    self._transition(alarm, new_state, value, threshold, text)
+
+    def _value(self, alarm: Alarm) -> float | None:
+        if alarm.props["Namespace"] == "AWS/Lambda":
+            return self._lambda_value(alarm)
+        url = self._queue_url(alarm.dimensions.get("QueueName", ""))
+        if url is None:
+            return None
+        attribute = _SQS_METRICS[alarm.props["MetricName"]]
+        response = self._client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=[attribute])
+        return float(response["Attributes"][attribute])
+
+    def _transition(self, alarm: Alarm, new_state: str, value: float, threshold: float, text: str) -> None:
+        now = datetime.now(UTC)
+        periods = int(alarm.props.get("EvaluationPeriods", 1))
+        to_alarm = int(alarm.props.get("DatapointsToAlarm", periods))
+        stamp = now.strftime("%d/%m/%y %H:%M:%S")
+        verb = "was" if new_state == "ALARM" else "was not"
+        reason = (
+            f"Threshold Crossed: 1 out of the last {periods} datapoints [{value} ({stamp})] {verb} {text} the "
+            f"threshold ({threshold}) (minimum {to_alarm} datapoint for "
+            f"{'OK -> ALARM' if new_state == 'ALARM' else 'ALARM -> OK'} transition)."
+        )
+        reason_data = {
+            "version": "1.0",
+            "queryDate": _alarm_time(now),
+            "statistic": alarm.props.get("Statistic", "Sum"),
+            "period": int(alarm.props.get("Period", 60)),
+            "recentDatapoints": [value],
+            "threshold": threshold,
+            "evaluatedDatapoints": [{"timestamp": now.strftime("%Y-%m-%dT%H:%M:%S.000+0000"), "value": value}],
+        }
+        old_state, alarm.state = alarm.state, new_state
+        self._client("cloudwatch").set_alarm_state(
+            AlarmName=alarm.name, StateValue=new_state, StateReason=reason, StateReasonData=json.dumps(reason_data)
+        )
+        level = logging.DEBUG if old_state == "INSUFFICIENT_DATA" and new_state == "OK" else logging.INFO
+        logger.log(level, "alarm %s: %s -> %s (%s)", alarm.name, old_state, new_state, reason)
+        actions = {"ALARM": "AlarmActions", "OK": "OKActions"}[new_state]
+        if str(alarm.props.get("ActionsEnabled", True)).lower() == "false":
+            return
+        message = self._notification(alarm, old_state, new_state, reason, now)
+        subject = f'{new_state}: "{alarm.name}" in {self._region_text}'
+        if len(subject) > 100:  # SNS subject limit; CloudWatch shortens the alarm name
+            subject = subject[:97] + "..."
+        for target in alarm.props.get(actions, []):
+            if not str(target).startswith("arn:aws:sns:"):
+                logger.debug("alarm %s: action %s is not an SNS topic; not run locally", alarm.name, target)
+                continue
+            self._client("sns").publish(TopicArn=target, Subject=subject, Message=json.dumps(message))
+            self.notifications.append({"topic": target, "subject": subject, "message": message})
+
+    def _notification(self, alarm: Alarm, old: str, new: str, reason: str, now: datetime) -> dict[str, Any]:
+        props = alarm.props
+        return {
+            "AlarmName": alarm.name,
+            "AlarmDescription": props.get("AlarmDescription"),
+            "AWSAccountId": self._account_id,
+            "AlarmConfigurationUpdatedTimestamp": _alarm_time(alarm.updated),
+            "NewStateValue": new,
+            "NewStateReason": reason,
+            "StateChangeTime": _alarm_time(now),
+            "Region": self._region_text,
+            "AlarmArn": alarm.arn,
+            "OldStateValue": old,
+            "OKActions": props.get("OKActions", []),
+            "AlarmActions": props.get("AlarmActions", []),
+            "InsufficientDataActions": props.get("InsufficientDataActions", []),
+            "Trigger": {
+                "MetricName": props.get("MetricName"),
+                "Namespace": props.get("Namespace"),
+                "StatisticType": "Statistic",
+                "Statistic": str(props.get("Statistic", "")).upper(),
+                "Unit": props.get("Unit"),
+                "Dimensions": [{"value": v, "name": k} for k, v in alarm.dimensions.items()],
+                "Period": int(props.get("Period", 60)),
+                "EvaluationPeriods": int(props.get("EvaluationPeriods", 1)),
+                "DatapointsToAlarm": int(props.get("DatapointsToAlarm", props.get("EvaluationPeriods", 1))),
+                "ComparisonOperator": props.get("ComparisonOperator"),
+                "Threshold": float(props.get("Threshold", 0)),
+                "TreatMissingData": props.get("TreatMissingData", "missing"),
+                "EvaluateLowSampleCountPercentile": props.get("EvaluateLowSampleCountPercentile", ""),
+            },
+        }
+
+    # ------------------------------------------------------------------ background evaluation
+    def start(self) -> None:
+        if not self.alarms or self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._run, daemon=True, name="alarm-evaluation")
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                self.evaluate()
+            except Exception:
+                if self._stop.is_set():
+                    return
+                logger.exception("alarm evaluation failed")
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)

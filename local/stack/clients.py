@@ -1,0 +1,37 @@
+"""boto3 clients of the embedded AWS for the stack runtime: one botocore session for the process, one client per
+service and stack (service models are loaded once, not per stack)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+CLIENT_CONFIG = Config(retries={"max_attempts": 3, "mode": "standard"}, max_pool_connections=50)
+_SESSION = boto3.session.Session()
+_SESSION_LOCK = threading.Lock()
+
+
+class AwsClients:
+    """``clients("sqs")``: the stack's client of a service, created on first use."""
+
+    def __init__(self, endpoint_url: str, region: str) -> None:
+        self.endpoint_url = endpoint_url
+        self.region = region
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, service: str) -> Any:
+        with self._lock, _SESSION_LOCK:
+            if service not in self._clients:
+                self._clients[service] = _SESSION.client(
+                    service,
+                    region_name=self.region,
+                    endpoint_url=self.endpoint_url,
+                    aws_access_key_id="testing",
+                    aws_secret_access_key="testing",  # noqa: S106 - the embedded AWS's fixed credentials
+                    config=CLIENT_CONFIG,
+                )
+            return self._clients[service]

@@ -1,0 +1,68 @@
+"""The template's EventBridge rules, created in the embedded EventBridge, so that EventBridge alone routes events.
+
+A rule's target that is a function of the stack becomes that function's SQS queue (the function reads its
+asynchronous invocations from there); targets EventBridge delivers itself (SQS, CloudWatch Logs, other buses) stay
+as they are; other targets are not delivered locally. ``Input`` and ``InputPath`` become the InputTransformer that
+delivers the same thing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from local.stack.functions import LambdaResources
+from local.stack.resources import Provisioned, physical_name
+
+logger = logging.getLogger(__name__)
+
+DELIVERED_BY_EVENTBRIDGE = {"sqs", "logs", "events"}  # target services the embedded EventBridge delivers to itself
+_TARGET_KEYS = {"Id", "InputTransformer", "SqsParameters"}
+
+
+def as_input_transformer(target: Mapping[str, Any]) -> dict[str, Any]:
+    """A target's ``Input`` (constant JSON) or ``InputPath`` as the InputTransformer that delivers the same thing."""
+    if "Input" in target:
+        return {"InputTransformer": {"InputPathsMap": {}, "InputTemplate": target["Input"]}}
+    if "InputPath" in target:
+        return {"InputTransformer": {"InputPathsMap": {"value": target["InputPath"]}, "InputTemplate": "<value>"}}
+    return {}
+
+
+def _rule_request(name: str, props: dict[str, Any], bus: str) -> dict[str, Any]:
+    request: dict[str, Any] = {"Name": name, "State": props.get("State", "ENABLED"), "EventBusName": bus}
+    if "EventPattern" in props:
+        pattern = props["EventPattern"]
+        request["EventPattern"] = pattern if isinstance(pattern, str) else json.dumps(pattern)
+    for key in ("ScheduleExpression", "Description", "RoleArn"):
+        if key in props:
+            request[key] = props[key]
+    return request
+
+
+def create_rule(
+    client: Callable[[str], Any], lambdas: LambdaResources, logical_id: str, props: dict[str, Any]
+) -> tuple[Provisioned, list[str]]:
+    """The rule, and the logical ids of the stack's functions it targets."""
+    events = client("events")
+    name = props.get("Name") or physical_name(lambdas.stack_name, logical_id, max_length=64)
+    bus = props.get("EventBusName", "default")
+    arn = events.put_rule(**_rule_request(name, props, bus))["RuleArn"]
+    targets, functions = [], []
+    for target in props.get("Targets", []):
+        entry = {key: value for key, value in target.items() if key in _TARGET_KEYS}
+        entry.update(as_input_transformer(target))
+        spec = lambdas.by_arn(target["Arn"])
+        if spec is not None:
+            functions.append(spec.logical_id)
+            targets.append({**entry, "Arn": spec.queue_arn})
+        elif target["Arn"].split(":")[2] in DELIVERED_BY_EVENTBRIDGE:
+            targets.append({**entry, "Arn": target["Arn"]})
+        else:
+            logger.warning("%s: target %s is not delivered locally", logical_id, target["Arn"])
+    if targets:
+        events.put_targets(Rule=name, EventBusName=bus, Targets=targets)
+    ref = name if bus == "default" else f"{bus}|{name}"
+    return Provisioned(logical_id, "AWS::Events::Rule", ref, {"Arn": arn}), functions

@@ -1,0 +1,242 @@
+"""The local stack runs functions as Lambda runs asynchronous invocations from EventBridge rules.
+
+Uses the probe stack of tests/fixtures/stack: ProbeFunction (rule: detail.target a|both; 2 retries; dead-letter
+queue with a depth alarm; at most 2 concurrent executions) and OtherFunction (rule: detail.target b|both and
+detail.count > 2; no retry; an Errors alarm; 1 s timeout).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local.stack import LocalStack
+from local.stack.invoker import FunctionRunner, Invocation
+
+PROBE = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "stack" / "template.yaml"
+
+
+def probe_event(**detail: Any) -> dict[str, Any]:
+    return {"source": "local.probe", "detail-type": "Probe", "detail": detail}
+
+
+@pytest.fixture
+def probe_stack(local_stack_factory: Callable[..., LocalStack]) -> LocalStack:
+    return local_stack_factory(PROBE, "dev")
+
+
+def _functions(records: list[dict[str, Any]]) -> set[str]:
+    return {record["function"] for record in records}
+
+
+ROUTING = [
+    ({"target": "a"}, {"ProbeFunction"}),
+    ({"target": "b", "count": 3}, {"OtherFunction"}),
+    ({"target": "both", "count": 5}, {"ProbeFunction", "OtherFunction"}),
+    ({"target": "both", "count": 1}, {"ProbeFunction"}),
+    ({"target": "c", "count": 5}, set()),
+]
+
+
+def test_an_event_reaches_exactly_the_functions_whose_rules_match(probe_stack: LocalStack) -> None:
+    # GIVEN events matching one rule, both rules, or none (including one from another source)
+    events = [probe_event(**detail) for detail, _ in ROUTING]
+    events.append({"source": "local.other", "detail-type": "Probe", "detail": {"target": "a"}})
+    expected = [functions for _, functions in ROUTING] + [set()]
+
+    # WHEN they go through EventBridge
+    ids = probe_stack.put_events(events)
+    probe_stack.wait_idle(timeout=60)
+
+    # THEN each reached exactly the functions whose patterns match, once each, successfully
+    for event_id, functions in zip(ids, expected, strict=True):
+        records = probe_stack.records_for(event_id)
+        assert _functions(records) == functions
+        assert len(records) == len(functions)
+        assert all(record["outcome"] == "ok" and record["attempts"] == 1 for record in records)
+
+
+def test_the_handler_runs_with_a_lambda_context_in_its_own_code_folder(probe_stack: LocalStack) -> None:
+    # WHEN the probe function handles an event
+    [record] = probe_stack.replay([probe_event(target="a", key="context")])
+
+    # THEN it got Lambda's context, its layer, its code folder as cwd, and nothing else of the repository
+    result = record["result"]
+    spec = probe_stack.functions["ProbeFunction"]
+    assert result["function_name"] == spec.name
+    assert result["memory_limit_in_mb"] == "192"
+    assert 0 < result["remaining_ms"] <= 5000
+    assert result["request_id"] == record["request_id"]
+    assert result["layer"] == "from-probe-layer"
+    assert Path(result["cwd"]) == PROBE.parent / "functions" / "probe"
+    assert result["repository_importable"] == []
+    assert any("probe probe handling context attempt 1" in line for line in probe_stack.logs("ProbeFunction"))
+
+
+def test_a_warm_worker_serves_the_next_invocation(probe_stack: LocalStack) -> None:
+    first = probe_stack.replay([probe_event(target="a", key="warm-1")])[0]["result"]
+    second = probe_stack.replay([probe_event(target="a", key="warm-2")])[0]["result"]
+    assert second["pid"] == first["pid"]
+    assert second["calls"] == first["calls"] + 1
+
+
+def test_concurrency_is_bounded_by_reserved_concurrency(probe_stack: LocalStack) -> None:
+    # GIVEN ProbeFunction reserves 2 concurrent executions
+    # WHEN 4 slow events arrive at once
+    records = probe_stack.replay(
+        [probe_event(target="a", key=f"slow-{n}", mode="sleep", seconds=0.3) for n in range(4)]
+    )
+
+    # THEN all ran, on at most 2 execution environments
+    assert len(records) == 4
+    assert len({record["result"]["pid"] for record in records}) <= 2
+    assert probe_stack.runners["ProbeFunction"].worker_count <= 2
+
+
+def test_a_failing_event_is_retried_then_succeeds(probe_stack: LocalStack) -> None:
+    [record] = probe_stack.replay([probe_event(target="a", key="flaky", mode="fail", fail_times=1)])
+    assert record["outcome"] == "ok"
+    assert record["attempts"] == 2
+    assert record["result"]["attempt"] == 2
+
+
+def test_an_event_failing_every_attempt_goes_to_the_dead_letter_queue_with_lambda_attributes(
+    probe_stack: LocalStack, embedded_aws: Any
+) -> None:
+    # WHEN the handler fails on every attempt
+    [record] = probe_stack.replay([probe_event(target="a", key="doomed", mode="fail")])
+
+    # THEN Lambda tried 3 times (1 + MaximumRetryAttempts 2) and dead-lettered the event
+    assert record["outcome"] == "dead-lettered"
+    assert record["attempts"] == 3
+    assert record["error"] == "failing on purpose (doomed, attempt 3)"
+    assert record["error_type"] == "RuntimeError"
+
+    # AND the DLQ message is the event, with RequestID / ErrorCode / ErrorMessage attributes
+    sqs = embedded_aws.client("sqs")
+    [message] = sqs.receive_message(
+        QueueUrl=probe_stack.outputs["DeadLetterQueueUrl"], MessageAttributeNames=["All"], MaxNumberOfMessages=10
+    )["Messages"]
+    body = json.loads(message["Body"])
+    assert body["id"] == record["event_id"]
+    assert body["detail"]["key"] == "doomed"
+    attributes = message["MessageAttributes"]
+    assert attributes["RequestID"] == {"DataType": "String", "StringValue": record["request_id"]}
+    assert attributes["ErrorCode"] == {"DataType": "Number", "StringValue": "200"}
+    assert attributes["ErrorMessage"]["StringValue"] == "failing on purpose (doomed, attempt 3)"
+
+
+def test_without_retries_or_dead_letter_queue_a_failure_is_recorded_as_an_error(probe_stack: LocalStack) -> None:
+    records = probe_stack.replay([probe_event(target="b", count=3, key="once", mode="fail")])
+    assert [(r["function"], r["outcome"], r["attempts"]) for r in records] == [("OtherFunction", "error", 1)]
+
+
+def test_a_crashed_execution_environment_is_replaced(probe_stack: LocalStack) -> None:
+    # WHEN the handler's process dies
+    [crashed] = probe_stack.replay([probe_event(target="b", count=3, key="crash", mode="exit")])
+    # THEN the invocation fails with Lambda's runtime exit error, and the next event gets a fresh environment
+    assert crashed["outcome"] == "error"
+    assert crashed["error_type"] == "Runtime.ExitError"
+    assert "exit status 3" in crashed["error"]
+    [after] = probe_stack.replay([probe_event(target="b", count=3, key="after-crash")])
+    assert after["outcome"] == "ok"
+
+
+@pytest.mark.slow
+def test_a_handler_running_past_its_timeout_fails_like_lambda(probe_stack: LocalStack) -> None:
+    records = probe_stack.replay([probe_event(target="b", count=3, key="late", mode="sleep", seconds=3)])
+    [record] = records
+    assert record["outcome"] == "error"
+    assert record["error_type"] == "Sandbox.Timedout"
+    assert "Task timed out after 1.00 seconds" in record["error"]
+
+
+def test_alarms_of_the_template_notify_their_topic_as_cloudwatch_does(
+    probe_stack: LocalStack, sns_inbox: Callable[[str], Any], embedded_aws: Any
+) -> None:
+    # GIVEN a subscriber of the alert topic and a first event that succeeds everywhere
+    inbox = sns_inbox(probe_stack.outputs["AlertTopicArn"])
+    dlq_alarm = probe_stack.resources["ProbeDeadLetterAlarm"].ref
+    errors_alarm = probe_stack.resources["OtherErrorsAlarm"].ref
+    probe_stack.replay([probe_event(target="both", count=3, key="fine")])
+    assert inbox.messages() == []
+
+    # WHEN an event fails in both functions (dead-lettered by one, an error of the other)
+    probe_stack.replay([probe_event(target="both", count=3, key="alarm", mode="fail")])
+
+    # THEN both alarms are in ALARM and CloudWatch's notifications reached the topic
+    states = embedded_aws.client("cloudwatch").describe_alarms(AlarmNames=[dlq_alarm, errors_alarm])["MetricAlarms"]
+    assert {a["AlarmName"]: a["StateValue"] for a in states} == {dlq_alarm: "ALARM", errors_alarm: "ALARM"}
+    messages = {m.json()["AlarmName"]: m for m in inbox.messages(wait=5, count=2)}
+    assert set(messages) == {dlq_alarm, errors_alarm}
+    dlq_message = messages[dlq_alarm]
+    assert dlq_message.subject == f'ALARM: "{dlq_alarm}" in US East (N. Virginia)'
+    notification = dlq_message.json()
+    assert notification["NewStateValue"] == "ALARM"
+    assert notification["OldStateValue"] == "OK"
+    assert notification["Trigger"]["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    queue_name = probe_stack.outputs["DeadLetterQueueUrl"].rsplit("/", 1)[1]
+    assert notification["Trigger"]["Dimensions"] == [{"value": queue_name, "name": "QueueName"}]
+    errors = messages[errors_alarm].json()
+    assert errors["Trigger"]["MetricName"] == "Errors"
+    assert errors["Trigger"]["Dimensions"] == [
+        {"value": probe_stack.functions["OtherFunction"].name, "name": "FunctionName"}
+    ]
+
+
+def test_wait_idle_times_out_while_a_handler_is_running(probe_stack: LocalStack) -> None:
+    probe_stack.put_events([probe_event(target="a", key="busy", mode="sleep", seconds=1.5)])
+    with pytest.raises(TimeoutError):
+        probe_stack.wait_idle(timeout=0.3)
+    probe_stack.wait_idle(timeout=30)
+    assert [r["outcome"] for r in probe_stack.invocations] == ["ok"]
+
+
+def test_stop_ends_the_execution_environments(probe_stack: LocalStack) -> None:
+    [record] = probe_stack.replay([probe_event(target="a", key="stop")])
+    pid = record["result"]["pid"]
+    probe_stack.stop()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_an_event_older_than_its_maximum_age_is_discarded_without_running(probe_stack: LocalStack) -> None:
+    # GIVEN the probe function's runtime, and an event queued longer ago than MaximumEventAgeInSeconds
+    spec = probe_stack.functions["ProbeFunction"]
+    finished: list[tuple[str, int]] = []
+    done = threading.Event()
+
+    def on_finished(_spec: Any, invocation: Invocation, status: str, _result: Any) -> None:
+        finished.append((status, invocation.attempts))
+        done.set()
+
+    runner = FunctionRunner(spec, retry_delays=(0.0,), on_finished=on_finished, on_attempt=lambda *_: None)
+    stale = Invocation(event=probe_event(target="a"), enqueued_at=time.time() - spec.max_event_age - 1)
+
+    # WHEN it comes up for execution
+    runner.submit(stale)
+    assert done.wait(timeout=10)
+    runner.stop()
+
+    # THEN it expired without an attempt and without starting an execution environment
+    assert finished == [("expired", 0)]
+    assert runner.worker_count == 0
+
+
+def test_function_logs_reach_its_log_group(probe_stack: LocalStack, embedded_aws: Any) -> None:
+    # WHEN the probe function handles an event and the stack stops
+    [record] = probe_stack.replay([probe_event(target="a", key="logged")])
+    probe_stack.stop()
+
+    # THEN its log group (/aws/lambda/<name>: the template sets none) holds Lambda's lines and the handler's output
+    group = f"/aws/lambda/{probe_stack.functions['ProbeFunction'].name}"
+    messages = [e["message"] for e in embedded_aws.client("logs").filter_log_events(logGroupName=group)["events"]]
+    assert f"START RequestId: {record['request_id']} Version: $LATEST" in messages
+    assert "probe probe handling logged attempt 1" in messages
