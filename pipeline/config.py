@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +13,8 @@ from typing import Any
 import boto3
 
 from pipeline import PACKAGE_DIR, PARAMS_DIR
+from tools.samconfig import SamConfigError
+from tools.stackinfo import cloudformation_outputs
 
 ENVIRONMENTS = ("dev", "staging", "prod")
 REPO_DIR = PACKAGE_DIR.parent
@@ -87,15 +88,6 @@ class Target:
         )
 
 
-def stack_name(environment: str, samconfig: Path = REPO_DIR / "samconfig.toml") -> str:
-    with samconfig.open("rb") as handle:
-        config = tomllib.load(handle)
-    try:
-        return config[environment]["deploy"]["parameters"]["stack_name"]
-    except KeyError as exc:
-        raise ConfigError(f"{samconfig} has no stack_name for {environment}") from exc
-
-
 def load_outputs(value: str) -> dict[str, str]:
     """Outputs from a JSON file or string: a plain ``{name: value}`` map or one with an ``outputs`` key
     (the line ``python -m local serve`` prints)."""
@@ -126,10 +118,10 @@ def resolve_target(
     from_env = {name: environ.get(var, "") for name, var in OUTPUT_ENV.items()}
     if all(from_env.values()):
         return Target.from_outputs(from_env, region)
-    name = stack_name(environment)
-    stacks = session.client("cloudformation").describe_stacks(StackName=name)["Stacks"]
-    found = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
-    return Target.from_outputs(found, region)
+    try:
+        return Target.from_outputs(cloudformation_outputs(environment, session), region)
+    except SamConfigError as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 def git_sha(default: str = "unknown") -> str:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 from moto import mock_aws
 
-from local.aws import sagemaker_ext
+from local.aws import extensions
 from sm_lifecycle.kernel import clients
 from tools import stackinfo
 
@@ -46,7 +46,7 @@ def moto_in_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     # operator commands under test must not find a stack a developer is serving on this machine
     monkeypatch.setattr(stackinfo, "LOCAL_STATE", stackinfo.LOCAL_STATE / "not-in-tests")
     with mock_aws():
-        sagemaker_ext.install()
+        extensions.install()
         clients.reset()
         try:
             yield

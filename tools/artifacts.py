@@ -21,33 +21,29 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from local.template import parse_parameter_overrides, read_samconfig, read_yaml, resolve_parameters
+from local.stack.template import read_yaml, resolve_parameters
 from sm_lifecycle.kernel.clients import RETRY_CONFIG
 from sm_lifecycle.kernel.errors import LifecycleError
 from sm_lifecycle.tagging.policy import TAG_KEYS, Execution
 from tools.inventory import Row, inventory
-from tools.stackinfo import served_stack
+from tools.samconfig import SamConfigError, parameter_overrides
+from tools.stackinfo import cloudformation_outputs, served_stack
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def stack_parameters(env: str) -> tuple[dict[str, Any], str | None]:
-    """The environment's template parameters and its stack name (what ``sam deploy --config-env env`` uses)."""
-    samconfig = read_samconfig(ROOT / "samconfig.toml", env)
+def template_parameters(env: str) -> dict[str, Any]:
+    """The environment's template parameters (defaults, then samconfig.toml's overrides, as ``sam deploy`` does)."""
     declared = read_yaml(ROOT / "template.yaml").get("Parameters", {})
-    overrides = parse_parameter_overrides(samconfig.get("parameter_overrides"))
-    return resolve_parameters(declared, overrides), samconfig.get("stack_name")
+    return resolve_parameters(declared, parameter_overrides(env))
 
 
-def stack_bucket(cloudformation: Any, stack_name: str | None) -> str:
-    if not stack_name:
-        return ""
+def deployed_outputs(env: str, session: Any) -> dict[str, str]:
+    """The deployed stack's Outputs, or ``{}`` when there is none to read."""
     try:
-        stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
-    except (ClientError, BotoCoreError):
-        return ""
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in (stacks[0].get("Outputs") or [])} if stacks else {}
-    return str(outputs.get("ArtifactBucketName", ""))
+        return cloudformation_outputs(env, session)
+    except (ClientError, BotoCoreError, SamConfigError):
+        return {}
 
 
 def execution_arn(sagemaker: Any, pipeline: str, execution: str) -> str:
@@ -89,17 +85,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strict", action="store_true", help="exit 1 when any artifact is flagged")
     args = parser.parse_args(argv)
 
-    parameters, stack_name = stack_parameters(args.env)
-    pipeline = str(parameters["PipelineName"])
     served = served_stack(args.env)
     if served is not None:
         served.apply_to_environ()
-        args.bucket = args.bucket if args.bucket is not None else served.outputs.get("ArtifactBucketName")
     session = boto3.session.Session()
+    outputs = served.outputs if served is not None else deployed_outputs(args.env, session)
+    pipeline = outputs.get("PipelineName") or str(template_parameters(args.env)["PipelineName"])
+    bucket = args.bucket if args.bucket is not None else outputs.get("ArtifactBucketName", "")
     sagemaker, s3 = session.client("sagemaker", config=RETRY_CONFIG), session.client("s3", config=RETRY_CONFIG)
     try:
         arn = execution_arn(sagemaker, pipeline, args.execution)
-        bucket = args.bucket if args.bucket is not None else stack_bucket(session.client("cloudformation"), stack_name)
         rows = inventory(sagemaker, s3, Execution.from_arn(arn), bucket=bucket, prefix=f"{pipeline}/" if bucket else "")
     except (LookupError, LifecycleError, ClientError, BotoCoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -1,36 +1,25 @@
 """Times as the embedded AWS reads and writes them.
 
-:func:`as_datetime` is the one parser of the emulator: datetimes, ISO-8601 strings, epoch seconds or epoch
-milliseconds (numbers, or strings of digits), ``None`` for now. The formatters write the shapes SageMaker's events
-carry (ISO-8601 seconds, epoch milliseconds as a number or as a string).
+Parsing is the domain layer's one time parser (:func:`sm_lifecycle.kernel.timestamps.to_utc_datetime`: datetimes,
+ISO-8601 strings, epoch seconds or milliseconds as numbers or strings); :func:`as_datetime` adds only the emulator's
+convention that ``None`` is now. The formatters write the shapes SageMaker's events carry (ISO-8601 seconds, epoch
+milliseconds as a number or as a string).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-Moment = datetime | float | str | None
+from sm_lifecycle.kernel.timestamps import to_utc_datetime
 
-EPOCH_MILLISECONDS_ABOVE = 1e11  # a larger epoch number counts milliseconds (1e11 seconds is the year 5138)
-_DIGITS = re.compile(r"\d+(\.\d+)?")
+Moment = datetime | float | str | None
 
 
 def as_datetime(value: Moment) -> datetime:
-    """A timezone-aware datetime (naive datetimes are taken as UTC); ``None`` is now."""
-    if value is None:
-        return datetime.now(UTC)
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, int | float):
-        seconds = value / 1000 if value > EPOCH_MILLISECONDS_ABOVE else value
-        return datetime.fromtimestamp(seconds, UTC)
-    text = str(value)
-    if _DIGITS.fullmatch(text):
-        return as_datetime(float(text))
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    """A timezone-aware UTC datetime (naive datetimes are taken as UTC); ``None`` is now."""
+    return datetime.now(UTC) if value is None else to_utc_datetime(value)
 
 
 def as_naive_utc(value: Moment) -> datetime | None:

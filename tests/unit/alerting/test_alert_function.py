@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 import pytest
 
-from local.aws import sagemaker_ext
+from local.aws.sagemaker.pipelines.store import SageMakerStore
 from sm_lifecycle.alerting import service
 from sm_lifecycle.kernel.errors import TransientError
 from sm_lifecycle.kernel.idempotency import DEDUPE_WINDOW_SECONDS
@@ -103,7 +103,7 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[AlertStack]:
 
 def record_failed_training_step(execution_arn: str, reason: str) -> None:
     """What SageMaker reports through ListPipelineExecutionSteps for the execution of the samples."""
-    store = sagemaker_ext.SageMakerStore()
+    store = SageMakerStore()
     started = datetime(2025, 11, 20, 10, 2, 11, tzinfo=UTC)
     store.record_step(
         execution_arn, {"StepName": "Prepare", "StepStatus": "Succeeded", "StartTime": started, "EndTime": started}

@@ -288,7 +288,7 @@ def test_parsing_does_not_modify_the_event() -> None:
 
 def test_events_the_embedded_aws_emits_parse_with_the_models() -> None:
     # GIVEN events built by the embedded SageMaker the way it emits them
-    from local.aws import sagemaker_events as emitted  # noqa: PLC0415 - the emulator is only needed here
+    from local.aws.sagemaker.events import models as emitted  # noqa: PLC0415 - the emulator is only needed here
 
     pipeline = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/fraud-pipeline-dev"
     execution = f"{pipeline}/execution/abc123"

@@ -13,8 +13,8 @@ from typing import Any
 import boto3
 import pytest
 
-from local.aws import sagemaker_ext
 from local.aws.runtime import RUNTIME
+from local.aws.sagemaker.pipelines.store import SageMakerStore
 from sm_lifecycle.kernel import clients
 from sm_lifecycle.tagging.policy import TaggingConfig
 from tests.support import LambdaContext, moto_in_process
@@ -37,7 +37,7 @@ def world(aws: None) -> World:
     return World(
         boto3.client("sagemaker", region_name=REGION),
         boto3.client("s3", region_name=REGION),
-        sagemaker_ext.SageMakerStore().record_step,
+        SageMakerStore().record_step,
         bucket=BUCKET,
         pipeline=PIPELINE,
     )

@@ -6,7 +6,7 @@ import json
 
 import boto3
 
-from local.aws import sagemaker_ext
+from local.aws.sagemaker.pipelines.store import SageMakerStore
 from sm_lifecycle.tagging.policy import Execution
 from tests.unit.tagging.conftest import BUCKET, PIPELINE, REGION
 from tests.worlds.tagging import World
@@ -69,7 +69,7 @@ def test_command_prints_a_table_and_json(aws, capsys):
     world = World(
         boto3.client("sagemaker", region_name=REGION),
         boto3.client("s3", region_name=REGION),
-        sagemaker_ext.SageMakerStore().record_step,
+        SageMakerStore().record_step,
         bucket="dev-artifacts",
         pipeline="fraud-pipeline-dev",
     )
