@@ -48,7 +48,7 @@ lint: $(VENV)/.installed ## ruff lint and format check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-typecheck: $(VENV)/.installed ## mypy --strict on the layer and the functions (configured in pyproject.toml)
+typecheck: $(VENV)/.installed ## mypy: strict on the layer and the functions, lenient on local/, tools/, pipeline/ (pyproject.toml)
 	$(VENV)/bin/mypy
 
 validate: $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed ## template checks

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 import warnings
 from datetime import UTC, datetime
 from typing import Any
@@ -58,6 +59,7 @@ def start(
         PipelineExecutionDisplayName=f"git-{sha}-{stamp}"[:82],
         PipelineExecutionDescription=f"git {sha}",
         PipelineParameters=[{"Name": k, "Value": str(v)} for k, v in values.items()],
+        ClientRequestToken=str(uuid.uuid4()),  # one token per start: an SDK retry of this call starts one execution
     )
     return response["PipelineExecutionArn"]
 
@@ -71,7 +73,7 @@ def wait(
     while True:
         described = client.describe_pipeline_execution(PipelineExecutionArn=execution_arn)
         if described["PipelineExecutionStatus"] in TERMINAL:
-            return described
+            return dict(described)
         if time.monotonic() > deadline:
             raise TimeoutError(f"{execution_arn} still {described['PipelineExecutionStatus']} after {timeout} s")
         time.sleep(poll)

@@ -226,7 +226,7 @@ def build_pipeline(target: Target, params: PipelineParams, session: PipelineSess
     )
     check = ConditionStep(
         name="CheckAuc",
-        conditions=[ConditionGreaterThanOrEqualTo(left=auc, right=auc_threshold)],
+        conditions=[ConditionGreaterThanOrEqualTo(left=auc, right=auc_threshold)],  # type: ignore[arg-type]  # the SDK takes a JsonGet here (its docs do) but does not annotate it
         if_steps=[register],
         else_steps=[below_threshold],
     )

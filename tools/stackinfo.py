@@ -38,14 +38,14 @@ class StackInfo:
 
     def client(self, service: str) -> Any:
         if self.endpoint_url:
-            return boto3.client(
+            return boto3.client(  # type: ignore[call-overload]  # the service name is a str, not one stub's Literal
                 service,
                 region_name=self.region,
                 endpoint_url=self.endpoint_url,
                 aws_access_key_id="testing",
                 aws_secret_access_key="testing",  # noqa: S106 - the embedded AWS accepts any credentials
             )
-        return boto3.client(service, region_name=self.region)
+        return boto3.client(service, region_name=self.region)  # type: ignore[call-overload]  # the service name is a str, not one stub's Literal
 
     def apply_to_environ(self) -> None:
         """Point boto3 in this process (and its children) at the stack, as standard configuration does."""

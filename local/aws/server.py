@@ -123,7 +123,7 @@ class EmbeddedAWS:
 
     def client(self, service: str, **kwargs: Any) -> Any:
         """A boto3 client for this embedded AWS (fake credentials)."""
-        return boto3.client(
+        return boto3.client(  # type: ignore[call-overload]  # the service name is a str, not one stub's Literal
             service,
             endpoint_url=self.endpoint_url,
             region_name=self.region,

@@ -140,7 +140,7 @@ def _targets(call: ApiCall, privilege: Privilege) -> list[tuple[ResourceRequirem
         rows = [ResourceRequirement(r.resource_type, True, r.condition_keys, r.dependent_actions) for r in rows]
     required = [r for r in rows if r.required]
     if required:
-        targets = []
+        targets: list[tuple[ResourceRequirement | None, str]] = []
         for row in required:
             arns = _resource_arns(call, row.resource_type)  # type: ignore[arg-type]
             if not arns:
@@ -173,15 +173,18 @@ def _dependents(call: ApiCall, privilege: Privilege, rows: list[tuple[ResourceRe
     if "iam:PassRole" in declared:
         passed_to = f"{call.service}.amazonaws.com"
         for role in dict.fromkeys(_role_arns(call.params)):
-            context = {"iam:PassedToService": passed_to, "iam:AssociatedResourceArn": primary}
-            checks.append(Check("iam:PassRole", role, context, "role", why="dependent"))
+            passed: dict[str, ContextValue] = {"iam:PassedToService": passed_to, "iam:AssociatedResourceArn": primary}
+            checks.append(Check("iam:PassRole", role, passed, "role", why="dependent"))
     tags = request_tags(call.params)
     for action in sorted(declared):
         service, _, name = action.partition(":")
         if service == call.service and name in TAGGING_ACTIONS and tags:
             context: dict[str, ContextValue] = {f"aws:RequestTag/{k}": v for k, v in tags.items()}
-            context |= {"aws:TagKeys": list(tags), f"{service}:TaggingAction": call.operation}
-            checks.append(Check(action, primary, context, rows[0][0] and rows[0][0].resource_type.name, "dependent"))  # type: ignore[union-attr]
+            context["aws:TagKeys"] = list(tags)
+            context[f"{service}:TaggingAction"] = call.operation
+            requirement = rows[0][0]
+            kind = requirement.resource_type.name if requirement and requirement.resource_type else None
+            checks.append(Check(action, primary, context, kind, "dependent"))
     return checks
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from xml.etree import ElementTree
 
-from botocore.model import OperationModel, Shape
+from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
 
 _NUMBERS = {"integer": int, "long": int, "float": float, "double": float}
 
@@ -35,7 +35,7 @@ def _has_prefix(flat: Mapping[str, str], prefix: str) -> bool:
     return any(key == prefix or key.startswith(dotted) for key in flat)
 
 
-def _query_list(shape: Shape, prefix: str, flat: Mapping[str, str]) -> list[Any] | None:
+def _query_list(shape: ListShape, prefix: str, flat: Mapping[str, str]) -> list[Any] | None:
     member_name = shape.member.serialization.get("name", "member")
     items = []
     for index in range(1, 10_000):
@@ -46,7 +46,7 @@ def _query_list(shape: Shape, prefix: str, flat: Mapping[str, str]) -> list[Any]
     return items or None
 
 
-def _query_map(shape: Shape, prefix: str, flat: Mapping[str, str]) -> dict[str, Any] | None:
+def _query_map(shape: MapShape, prefix: str, flat: Mapping[str, str]) -> dict[str, Any] | None:
     key_name = shape.key.serialization.get("name", "key")
     value_name = shape.value.serialization.get("name", "value")
     entries: dict[str, Any] = {}
@@ -62,7 +62,7 @@ def _query_map(shape: Shape, prefix: str, flat: Mapping[str, str]) -> dict[str, 
 
 def query_value(shape: Shape, prefix: str, flat: Mapping[str, str]) -> Any:
     """The value at ``prefix`` of query-protocol form fields, by its shape."""
-    if shape.type_name == "structure":
+    if isinstance(shape, StructureShape):
         members = {}
         for name, member in shape.members.items():
             key = member.serialization.get("name", name)
@@ -70,26 +70,28 @@ def query_value(shape: Shape, prefix: str, flat: Mapping[str, str]) -> Any:
             if value is not None:
                 members[name] = value
         return members or None
-    if shape.type_name == "list":
+    if isinstance(shape, ListShape):
         return _query_list(shape, prefix, flat)
-    if shape.type_name == "map":
+    if isinstance(shape, MapShape):
         return _query_map(shape, prefix, flat)
     text = flat.get(prefix)
     return None if text is None else _scalar(shape, text)
 
 
 def _xml_value(shape: Shape, element: ElementTree.Element) -> Any:
-    if shape.type_name == "structure":
+    if isinstance(shape, StructureShape):
         members = {}
         for name, member in shape.members.items():
             tag = member.serialization.get("name", name)
             found = [e for e in element if e.tag.rsplit("}", 1)[-1] == tag]
             if not found:
                 continue
-            flattened = member.type_name == "list" and member.serialization.get("flattened")
-            members[name] = [_xml_value(member.member, e) for e in found] if flattened else _xml_value(member, found[0])
+            if isinstance(member, ListShape) and member.serialization.get("flattened"):
+                members[name] = [_xml_value(member.member, e) for e in found]
+            else:
+                members[name] = _xml_value(member, found[0])
         return members
-    if shape.type_name == "list":
+    if isinstance(shape, ListShape):
         return [_xml_value(shape.member, child) for child in element]
     return _scalar(shape, element.text or "")
 
@@ -116,6 +118,8 @@ def json_body(body: bytes) -> dict[str, Any]:
 
 def _payload(operation: OperationModel, protocol: str, body: bytes) -> dict[str, Any]:
     shape = operation.input_shape
+    if shape is None:
+        return {}
     payload_name = shape.serialization.get("payload")
     if payload_name:
         member = shape.members[payload_name]

@@ -91,7 +91,7 @@ class PipelineRunner:
         )
 
     def _client(self, service: str) -> Any:
-        return boto3.client(
+        return boto3.client(  # type: ignore[call-overload]  # the service name is a str, not one stub's Literal
             service,
             endpoint_url=self.aws.endpoint_url,
             region_name=self.aws.region,

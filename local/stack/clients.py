@@ -26,7 +26,7 @@ class AwsClients:
     def __call__(self, service: str) -> Any:
         with self._lock, _SESSION_LOCK:
             if service not in self._clients:
-                self._clients[service] = _SESSION.client(
+                self._clients[service] = _SESSION.client(  # type: ignore[call-overload]  # the service name is a str, not one stub's Literal
                     service,
                     region_name=self.region,
                     endpoint_url=self.endpoint_url,

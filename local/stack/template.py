@@ -63,6 +63,7 @@ def resolve_parameters(declared: Mapping[str, Any], overrides: Mapping[str, str]
         raise TemplateError(f"parameters not declared in the template: {', '.join(sorted(unknown))}")
     values: dict[str, Any] = {}
     for name, spec in declared.items():
+        raw: Any  # a default may be a YAML boolean or number
         if name in overrides:
             raw = overrides[name]
         elif "Default" in spec:

@@ -69,7 +69,7 @@ def validate_instance_type(self: FakeEndpointConfig, instance_type: str) -> None
     """Every instance type of the API's ``ProductionVariantInstanceType`` enum is accepted (moto knows fewer)."""
     if not _INSTANCE_TYPES:
         model = botocore.session.get_session().get_service_model("sagemaker")
-        _INSTANCE_TYPES.update(model.shape_for("ProductionVariantInstanceType").enum)
+        _INSTANCE_TYPES.update(model.shape_for("ProductionVariantInstanceType").enum)  # type: ignore[attr-defined]  # a StringShape
     if instance_type not in _INSTANCE_TYPES:
         raise ValidationError(
             f"Value '{instance_type}' at 'productionVariants.1.member.instanceType' failed to satisfy constraint: "
