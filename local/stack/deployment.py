@@ -34,6 +34,7 @@ class Deployment:
         region: str,
         endpoint_url: str,
         default_concurrency: int,
+        account_concurrency: int,
     ) -> None:
         self.template = template
         self.client = client
@@ -45,6 +46,7 @@ class Deployment:
             region=region,
             endpoint_url=endpoint_url,
             default_concurrency=default_concurrency,
+            account_concurrency=account_concurrency,
         )
         self.resolver = Resolver(template, account_id=account_id, ref=self._ref, get_att=self._get_att)
         self.resources: dict[str, Provisioned] = {}

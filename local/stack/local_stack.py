@@ -29,7 +29,7 @@ from local.stack.clients import AwsClients
 from local.stack.deployment import Deployment
 from local.stack.event_queues import EventQueues, InFlight
 from local.stack.events import put_events
-from local.stack.functions import FunctionSpec
+from local.stack.functions import ACCOUNT_CONCURRENCY, FunctionSpec
 from local.stack.intrinsics import Resolver
 from local.stack.invoker import LAMBDA_RETRY_DELAYS, FunctionRunner
 from local.stack.logs import FunctionLogs
@@ -56,6 +56,7 @@ class LocalStack:
         parameter_overrides: Mapping[str, str] | None = None,
         stack_name: str | None = None,
         default_concurrency: int = DEFAULT_CONCURRENCY,
+        account_concurrency: int = ACCOUNT_CONCURRENCY,
         alarm_interval: float = 0.25,
         python: str = sys.executable,
     ) -> None:
@@ -82,6 +83,7 @@ class LocalStack:
             region=self.region,
             endpoint_url=aws.endpoint_url,
             default_concurrency=default_concurrency,
+            account_concurrency=account_concurrency,
         )
         self.alarms = AlarmEmulator(
             self.client,
