@@ -39,3 +39,16 @@ def test_reserved_concurrency_is_a_parameter_lambda_refuses_where_the_quota_cann
     # AND where the quota holds it, each function reserves 5 and the local runtime runs at most 5 at once
     assert {spec.reserved_concurrency for spec in default.functions.values()} == {5}
     assert {spec.max_concurrency for spec in default.functions.values()} == {5}
+
+
+@pytest.mark.parametrize("parameter", ["EndpointName", "ModelPackageGroupName", "PipelineName"])
+def test_names_that_sagemaker_lower_cases_in_arns_must_be_lower_case(embedded_aws: Any, parameter: str) -> None:
+    # GIVEN a name in mixed case: SageMaker keeps it in the resource's name but lower-cases it in the resource's ARN,
+    # and IAM matches the template's ARNs (built from the name) case-sensitively against those
+    overrides = {parameter: "Fraud-Detector"}
+
+    # WHEN the stack is deployed with it
+    # THEN CloudFormation refuses the parameter before creating anything
+    with pytest.raises(TemplateError, match=parameter):
+        LocalStack(embedded_aws, env="dev", parameter_overrides=overrides).deploy()
+    assert embedded_aws.client("sagemaker").list_model_package_groups()["ModelPackageGroupSummaryList"] == []
