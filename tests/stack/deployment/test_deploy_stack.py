@@ -6,8 +6,12 @@ converge on the newest approved version with exactly one mutation per version, a
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from local.stack import LocalStack
+from local.stack.template import TemplateError
 from tests.worlds.deployment import ENDPOINT_STATE_CHANGE, World
 
 pytestmark = pytest.mark.slow
@@ -348,3 +352,33 @@ def test_deleted_endpoint_config_of_a_rollback_target_is_recreated(live_v1: tupl
     assert world.describe()["EndpointConfigName"] == v1_config
     assert world.mutations_to(1) == 2  # its creation, and this rollback
     assert world.deploy_failures() == []
+
+
+def test_a_rollout_sagemaker_would_refuse_is_a_configuration_error_before_any_update(deploy_world) -> None:
+    # GIVEN a stack whose linear steps (5 %) are below the 10 % UpdateEndpoint requires (the template cannot tell a
+    # linear step from a canary size: both are DeploymentTrafficStepPercent, 1-50)
+    linear = {"DeploymentStrategy": "Linear", "DeploymentTrafficStepPercent": "5", "EndpointInstanceCount": "4"}
+    world = deploy_world("dev", **linear)
+
+    # WHEN a version is approved
+    v1 = world.register()
+    world.approve(v1)
+    world.idle()
+
+    # THEN the deploy function refuses to act on its settings: the event waits in the dead-letter queue, ops are
+    # alerted with the parameter to fix, and no endpoint was created that an update could not follow
+    [record] = world.deploy_records()
+    assert record["result"]["status"] == "misconfigured"
+    assert "DEPLOYMENT_TRAFFIC_STEP_PERCENT=5" in record["result"]["error"]
+    assert len(world.dead_letters()) == 1
+    assert any("DEPLOYMENT_TRAFFIC_STEP_PERCENT" in alert["Message"] for alert in world.alerts(kind=None))
+    assert world.mutations() == []
+
+
+def test_a_canary_above_half_the_fleet_is_refused_by_the_template(embedded_aws: Any) -> None:
+    # GIVEN DeploymentTrafficStepPercent=60 (UpdateEndpoint allows a canary of at most 50 % of the fleet)
+    overrides = {"DeploymentStrategy": "Canary", "DeploymentTrafficStepPercent": "60"}
+
+    # WHEN the stack is deployed, THEN CloudFormation refuses the parameter
+    with pytest.raises(TemplateError, match="DeploymentTrafficStepPercent"):
+        LocalStack(embedded_aws, env="staging", parameter_overrides=overrides).deploy()
