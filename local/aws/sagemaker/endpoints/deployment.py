@@ -75,7 +75,7 @@ def validate_rollout(deployment_config: dict[str, Any] | None, instance_counts: 
     routing = policy.get("TrafficRoutingConfiguration") or {}
     rules = {"CanarySize": (0.0, 0.5, "less than or equal to 50%"), "LinearStepSize": (0.1, 0.5, "10-50%")}
     for field, (low, high, words) in rules.items():
-        size = routing.get(field)
+        size: dict[str, Any] = routing.get(field) or {}
         for total in instance_counts if size else []:
             if not low <= _share(size, total) <= high:
                 raise ValidationError(
