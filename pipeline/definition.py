@@ -207,7 +207,8 @@ def build_pipeline(target: Target, params: PipelineParams, session: PipelineSess
         step_args=model.register(
             content_types=[CONTENT_TYPE],
             response_types=[CONTENT_TYPE],
-            inference_instances=params.inference_instance_types,
+            # the endpoint's instance type, from the stack: one source (the deployer refuses a package without it)
+            inference_instances=[target.endpoint_instance_type],
             transform_instances=params.transform_instance_types,
             model_package_group_name=target.model_package_group_name,
             approval_status=APPROVAL_STATUS,

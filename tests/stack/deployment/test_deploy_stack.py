@@ -382,3 +382,38 @@ def test_a_canary_above_half_the_fleet_is_refused_by_the_template(embedded_aws: 
     # WHEN the stack is deployed, THEN CloudFormation refuses the parameter
     with pytest.raises(TemplateError, match="DeploymentTrafficStepPercent"):
         LocalStack(embedded_aws, env="staging", parameter_overrides=overrides).deploy()
+
+
+def test_a_package_not_registered_for_the_endpoint_instance_type_is_blocked_and_alerted(
+    live_v1: tuple[World, str],
+) -> None:
+    # GIVEN dev's endpoint (ml.m5.large, EndpointInstanceType) serving version 1
+    world, _ = live_v1
+    before = world.mutations()
+
+    # WHEN a version registered for real-time inference on ml.m5.xlarge only is approved
+    v2 = world.register(instance_types=["ml.m5.xlarge"])
+    world.approve(v2)
+    world.idle()
+
+    # THEN the endpoint keeps version 1: the version is blocked, alerted once with both instance types, not retried
+    assert world.mutations() == before
+    assert world.live_version() == 1
+    [alert] = world.alerts()
+    assert "cannot be deployed" in alert["Subject"]
+    assert "ml.m5.large" in alert["Message"]
+    assert "ml.m5.xlarge" in alert["Message"]
+    assert "blocked" in world.deploy_statuses()
+    assert world.deploy_failures() == []
+
+
+def test_a_package_registered_for_the_endpoint_instance_type_is_deployed(live_v1: tuple[World, str]) -> None:
+    # GIVEN dev's endpoint serving version 1, WHEN a version registered for ml.m5.large (among others) is approved
+    world, _ = live_v1
+    v2 = world.register(instance_types=["ml.m5.xlarge", "ml.m5.large"])
+    world.approve(v2)
+    world.idle()
+
+    # THEN it is deployed
+    assert world.live_version() == 2
+    assert world.alerts() == []
