@@ -221,3 +221,28 @@ def test_deleted_versions_are_gone_and_their_numbers_never_reused(embedded_aws, 
     assert [p["ModelPackageArn"] for p in listed] == [first, third]
     statuses = [(e["resources"], e["detail"]["ModelPackageStatus"]) for e in read()]
     assert ([second], "Deleting") in statuses
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ("absent", None),
+        ("empty", []),
+        ("given", ["ModelApprovalStatus", "CustomerMetadataProperties", "InferenceSpecification"]),
+    ],
+)
+def test_the_creation_event_carries_updated_fields_in_the_shape_chosen(
+    embedded_aws, sagemaker, group, event_queue, case
+):
+    shape, fields = case
+    # GIVEN the shape of the creation event (AWS does not document whether it carries UpdatedModelPackageFields)
+    embedded_aws.control.set_package_creation_fields(shape)
+    read = event_queue(PACKAGE_EVENTS)
+
+    # WHEN a version is registered
+    register(sagemaker, group, CustomerMetadataProperties={"GitSha": "0a1b2c3"})
+
+    # THEN its creation event leaves the field out, holds [] or names what the request set
+    (event,) = read()
+    assert event["detail"].get("UpdatedModelPackageFields", None) == fields
+    assert ("UpdatedModelPackageFields" in event["detail"]) is (fields is not None)

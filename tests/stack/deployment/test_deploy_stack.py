@@ -417,3 +417,19 @@ def test_a_package_registered_for_the_endpoint_instance_type_is_deployed(live_v1
     # THEN it is deployed
     assert world.live_version() == 2
     assert world.alerts() == []
+
+
+@pytest.mark.parametrize("shape", ["absent", "empty", "given"])
+def test_a_package_registered_approved_is_deployed_whatever_the_shape_of_its_creation_event(deploy_world, shape):
+    # GIVEN the creation event without UpdatedModelPackageFields, with [], or naming the fields the request set
+    world = deploy_world("dev")
+    world.aws.control.set_package_creation_fields(shape)
+
+    # WHEN a package is registered already approved
+    world.register(status="Approved")
+    world.idle()
+
+    # THEN the deploy rule delivered the creation event and the endpoint serves it, created once
+    assert world.live_version() == 1
+    assert [status for status, _ in world.mutations()] == ["CREATING"]
+    assert world.deploy_failures() == []
