@@ -82,6 +82,31 @@ def test_failed_step_and_failed_execution_make_one_alert(
     assert "XGBoostError" in message.message
 
 
+def test_an_execution_that_completed_with_failures_is_alerted_once_with_its_failed_step(
+    local_stack: LocalStack, embedded_aws: Any, stack_outputs: dict[str, Any], sns_inbox: Callable[[str], Any]
+) -> None:
+    # GIVEN an execution whose Evaluate step failed while the execution went on to complete (CompletedWithFailures)
+    inbox = sns_inbox(stack_outputs["AlertTopicArn"])
+    event = sample("pipeline-execution-completed-with-failures")
+    execution_arn = event["detail"]["pipelineExecutionArn"]
+    reason = "CapacityError: Unable to provision requested ML compute capacity."
+    step = {"StepName": "Evaluate", "StepStatus": "Failed", "StartTime": "2025-11-20T11:02:00Z"}
+    step["FailureReason"] = reason
+    embedded_aws.sagemaker_store.record_step(execution_arn, step)
+
+    # WHEN SageMaker reports the execution's end, twice
+    records = alert_records(local_stack, local_stack.replay([event, event]))
+
+    # THEN the alert rule took it and one alert went out, saying so, with the failed step and its reason
+    assert sorted(r["result"]["status"] for r in records) in (["duplicate", "published"], ["conflict", "published"])
+    [message] = inbox.messages()
+    assert message.subject == (
+        "[dev] Pipeline fraud-pipeline-dev execution p3w8r6t2n5vc completed with failures at step Evaluate"
+    )
+    assert reason in message.message
+    assert message.attributes["severity"] == "error"
+
+
 def test_spot_stop_is_called_out(
     local_stack: LocalStack, stack_outputs: dict[str, Any], sns_inbox: Callable[[str], Any]
 ) -> None:

@@ -195,6 +195,31 @@ def test_a_model_below_the_threshold_fails_with_the_reason_and_is_not_registered
     assert world.packages() == before
 
 
+def test_an_execution_that_survives_a_failed_step_completes_with_failures(world):
+    # GIVEN an evaluation that cannot get capacity beyond its retry policy, and an execution that survives it
+    world.runner.fail_capacity("Evaluate", times=3)
+    world.runner.tolerate_failure("Evaluate")
+    before = world.packages()
+
+    # WHEN the pipeline runs
+    arn, described = world.run(**FEW_ROUNDS, AucThreshold=0.6)
+
+    # THEN the steps before it succeeded, it failed, the steps that need it did not run, nothing was registered
+    steps = world.steps(arn)
+    assert {name: s["StepStatus"] for name, s in steps.items()} == {
+        "Preprocess": "Succeeded",
+        "Train": "Succeeded",
+        "Evaluate": "Failed",
+    }
+    assert world.packages() == before
+    # AND the execution ended CompletedWithFailures, as DescribePipelineExecution and its last event say
+    assert described["PipelineExecutionStatus"] == "CompletedWithFailures"
+    [ended] = [
+        e for e in world.events(EXECUTION_STATUS, arn) if e["detail"]["currentPipelineExecutionStatus"] != "Executing"
+    ]
+    assert ended["detail"]["currentPipelineExecutionStatus"] == "CompletedWithFailures"
+
+
 def test_a_cached_step_reuses_the_earlier_run_and_new_input_runs_again(world, successful_run):
     # GIVEN an earlier successful run (Preprocess has caching enabled in the definition)
     _, earlier, _ = successful_run

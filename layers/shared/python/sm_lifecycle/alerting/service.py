@@ -1,4 +1,5 @@
-"""Alerts on failed or stopped pipeline executions, failed pipeline steps and failed or stopped training jobs.
+"""Alerts on pipeline executions that failed, stopped or completed with failures, failed pipeline steps and failed or
+stopped training jobs.
 
 One SNS message per failure, whatever SageMaker and EventBridge deliver:
 
@@ -24,7 +25,7 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
 from sm_lifecycle.alerting.message import PipelineFailure, TrainingJobFailure, pipeline_alert, training_job_alert
-from sm_lifecycle.alerting.model import Alert, AlertEvent, FailedStep, dedupe_key, status_of
+from sm_lifecycle.alerting.model import FAILED_STEPS_STATUSES, Alert, AlertEvent, FailedStep, dedupe_key, status_of
 from sm_lifecycle.kernel.clients import error_code, error_message
 from sm_lifecycle.kernel.errors import InvalidEventError, TransientError
 from sm_lifecycle.kernel.events import (
@@ -116,7 +117,7 @@ def _execution_failure(event: PipelineExecutionStatusChangeEvent, reads: Reads) 
     steps: list[FailedStep] = []
     note = None
     reason = detail.failure_reason
-    if status == "Failed" or not reason:
+    if status in FAILED_STEPS_STATUSES or not reason:
         steps, note = reads.failed_steps(detail.pipeline_execution_arn)
     if not reason and not steps:
         reason, reason_note = reads.execution_failure_reason(detail.pipeline_execution_arn)

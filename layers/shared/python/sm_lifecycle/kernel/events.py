@@ -150,7 +150,7 @@ class ModelPackageStateChangeEvent(SageMakerEvent):
 
 # ------------------------------------------------------------------------------------------------ pipelines
 
-PipelineExecutionStatus = Literal["Executing", "Stopping", "Stopped", "Failed", "Succeeded"]
+PipelineExecutionStatus = Literal["Executing", "Stopping", "Stopped", "Failed", "Succeeded", "CompletedWithFailures"]
 StepStatus = Literal["Starting", "Executing", "Stopping", "Stopped", "Failed", "Succeeded"]
 
 
