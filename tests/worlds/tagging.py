@@ -9,6 +9,8 @@ S3 objects under ``s3://<bucket>/<pipeline>/<execution id>/<step>/...``; the ste
 from __future__ import annotations
 
 import json
+import random
+import string
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -87,7 +89,10 @@ class World:
 
     # ------------------------------------------------------------------------------------------------ steps
     def _job_name(self, run: Execution, step: str) -> str:
-        return f"pipelines-{run.execution_id}-{step.lower()}-{uuid.uuid4().hex[:10]}"
+        """As SageMaker Pipelines names a step's job: the step's case kept, a mixed-case suffix (the ARN is
+        lower-cased)."""
+        suffix = "".join(random.choices(string.ascii_letters + string.digits, k=10))
+        return f"pipelines-{run.execution_id}-{step}-{suffix}"
 
     def _put(self, run: Execution, key: str, body: bytes = b"x") -> None:
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=body)

@@ -107,6 +107,34 @@ def test_an_execution_that_completed_with_failures_is_alerted_once_with_its_fail
     assert message.attributes["severity"] == "error"
 
 
+def test_a_failed_step_names_its_job_by_its_real_name(
+    local_stack: LocalStack, embedded_aws: Any, stack_outputs: dict[str, Any], sns_inbox: Callable[[str], Any]
+) -> None:
+    # GIVEN the failed step's training job, named in the step's case (its ARN, in the event, is lower case)
+    inbox = sns_inbox(stack_outputs["AlertTopicArn"])
+    name = "pipelines-7k2m9q4x1b3c-Training-Gx7Q2rtZ1a"
+    arn = embedded_aws.client("sagemaker").create_training_job(
+        TrainingJobName=name,
+        RoleArn=stack_outputs["SageMakerExecutionRoleArn"],
+        AlgorithmSpecification={
+            "TrainingImage": "683313688378.dkr.ecr.us-east-1.amazonaws.com/x:1",
+            "TrainingInputMode": "File",
+        },
+        OutputDataConfig={"S3OutputPath": "s3://bucket/out"},
+        ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10},
+        StoppingCondition={"MaxRuntimeInSeconds": 3600},
+    )["TrainingJobArn"]
+    event = sample("pipeline-step-failed")
+    event["detail"]["metadata"] = {"trainingJob": {"arn": arn}}
+
+    # WHEN the step's failure is reported
+    local_stack.replay([event])
+
+    # THEN the alert names the job as it is named (what the console and DescribeTrainingJob know it by)
+    [message] = inbox.messages()
+    assert f"Training job: {name}" in message.message
+
+
 def test_spot_stop_is_called_out(
     local_stack: LocalStack, stack_outputs: dict[str, Any], sns_inbox: Callable[[str], Any]
 ) -> None:

@@ -17,8 +17,14 @@ STEP_STATUS = "SageMaker Model Building Pipeline Execution Step Status Change"
 TRAINING_STATE = "SageMaker Training Job State Change"
 
 
-def _job_name(step):
-    return next(iter(step["Metadata"].values()))["Arn"].rsplit("/", 1)[-1]
+def _job_name(world, step):
+    """The real name of a step's job (its ARN is lower-cased): the job listing names it, as SageMaker's does."""
+    kind, metadata = next(iter(step["Metadata"].items()))
+    execution_id = metadata["Arn"].rsplit("/", 1)[-1].split("-")[1]
+    noun = {"TrainingJob": "training", "ProcessingJob": "processing"}[kind]
+    summaries = getattr(world.sagemaker, f"list_{noun}_jobs")(NameContains=execution_id)[f"{kind}Summaries"]
+    [name] = [s[f"{kind}Name"] for s in summaries if s[f"{kind}Arn"] == metadata["Arn"]]
+    return name
 
 
 def _model(world, uri):
@@ -72,8 +78,12 @@ def test_a_run_registers_a_package_pending_approval_with_its_evaluation_report(w
     matrix = metrics["confusion_matrix"]
     assert sum(matrix[a][p] for a in "01" for p in "01") == world.read_json(report_uri)["dataset"]["item_count"]
     # AND the registered model is the complete trained model the serving container loads
-    training = world.sagemaker.describe_training_job(TrainingJobName=_job_name(steps["Train"]))
+    training = world.sagemaker.describe_training_job(TrainingJobName=_job_name(world, steps["Train"]))
     assert training["TrainingJobStatus"] == "Completed"
+    # (named after the step in its case, as SageMaker Pipelines names jobs; the ARN in lower case)
+    assert training["TrainingJobName"].startswith(f"pipelines-{execution_id}-Train-")
+    assert training["TrainingJobArn"] == steps["Train"]["Metadata"]["TrainingJob"]["Arn"]
+    assert training["TrainingJobArn"].endswith(training["TrainingJobName"].lower())
     assert (
         package["InferenceSpecification"]["Containers"][0]["ModelDataUrl"]
         == (training["ModelArtifacts"]["S3ModelArtifacts"])
@@ -167,7 +177,7 @@ def test_bad_data_fails_the_preprocessing_step_with_a_clear_reason(world, case):
     assert list(steps) == ["Preprocess"]
     assert steps["Preprocess"]["StepStatus"] == "Failed"
     assert expected in steps["Preprocess"]["FailureReason"]
-    job = world.sagemaker.describe_processing_job(ProcessingJobName=_job_name(steps["Preprocess"]))
+    job = world.sagemaker.describe_processing_job(ProcessingJobName=_job_name(world, steps["Preprocess"]))
     assert job["ProcessingJobStatus"] == "Failed"
     assert expected in job["ExitMessage"]
     # AND nothing was registered

@@ -1,4 +1,5 @@
-"""Tags in the embedded SageMaker: every ARN moto stores resolves, model package versions and executions included.
+"""Tags in the embedded SageMaker: every ARN moto stores resolves, model package versions, executions and jobs (by
+their lower-cased ARNs) included.
 
 moto crashes on a versioned package's ARN (``.../model-package/group/3``) and appends tags that AddTags should
 overwrite; here AddTags overwrites keys, refuses more than 50 tags, and an unknown ARN is a ValidationException.
@@ -13,6 +14,7 @@ from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.models import SageMakerModelBackend
 
 from local.aws.runtime import RUNTIME
+from local.aws.sagemaker.jobs.models import JOB_TYPES, job_by_arn
 from local.aws.sagemaker.registry.models import model_package_or_error
 
 MAX_TAGS = 50
@@ -47,6 +49,8 @@ class TagBackend(SageMakerModelBackend):
                 resource = None
         elif resource_type == "pipeline" and "/execution/" in resource_id:
             resource = _pipeline_execution(self, arn, resource_id)
+        elif resource_type in JOB_TYPES:
+            resource = job_by_arn(self, resource_type, arn)
         else:
             resource = _moto_resource(self, parts, resource_type, resource_id)
         if resource is None:

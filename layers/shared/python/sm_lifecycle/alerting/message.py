@@ -84,8 +84,9 @@ def pipeline_alert(failure: PipelineFailure, settings: Settings) -> Alert:
     for step in failure.steps:
         kind = f" ({step.step_type})" if step.step_type else ""
         lines += [f"Failed step:   {step.name}{kind}", f"  Reason:      {step.reason or 'not reported by SageMaker'}"]
-        if job_arn := step.training_job_arn:
-            lines.append(f"  Training job: {job_arn.rsplit('/', 1)[-1]}")
+        if step.job:
+            label, arn = step.job
+            lines.append(f"  {label}: {step.job_name or arn.rsplit('/', 1)[-1]}")
     if failure.reason:
         lines.append(f"Reason:        {failure.reason}")
     if not main_reason:

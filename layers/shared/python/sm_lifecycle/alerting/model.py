@@ -62,11 +62,23 @@ class FailedStep:
     step_type: str | None
     reason: str | None
     metadata: dict[str, Any] = field(default_factory=dict)
+    job_name: str | None = None  # the real name of the step's job (its ARN lower-cases it), once looked up
 
     @property
     def training_job_arn(self) -> str | None:
         """``metadata.trainingJob.arn`` in events, ``Metadata.TrainingJob.Arn`` in the API."""
-        job = self.metadata.get("trainingJob") or self.metadata.get("TrainingJob") or {}
+        return self._job_arn("TrainingJob")
+
+    @property
+    def job(self) -> tuple[str, str] | None:
+        """``("Training job" | "Processing job", ARN)`` of the step's job, if it ran one."""
+        for kind, label in (("TrainingJob", "Training job"), ("ProcessingJob", "Processing job")):
+            if arn := self._job_arn(kind):
+                return label, arn
+        return None
+
+    def _job_arn(self, kind: str) -> str | None:
+        job = self.metadata.get(kind[:1].lower() + kind[1:]) or self.metadata.get(kind) or {}
         return (job.get("arn") or job.get("Arn")) if isinstance(job, dict) else None
 
 

@@ -56,6 +56,8 @@ class Reads(Protocol):
 
     def training_job(self, name: str) -> tuple[dict[str, Any], str | None]: ...
 
+    def job_name(self, arn: str) -> tuple[str | None, str | None]: ...
+
 
 def alert_on_event(
     event: AlertEvent, settings: Settings, reads: Reads, once: Idempotent, *, context: LambdaContext | None
@@ -105,10 +107,19 @@ def _check_pipeline(event: AlertEvent, settings: Settings) -> None:
 def build_alert(event: AlertEvent, settings: Settings, reads: Reads) -> Alert:
     """The alert for ``event``, asking SageMaker (``reads``) for whatever the event leaves out."""
     if isinstance(event, PipelineExecutionStatusChangeEvent):
-        return pipeline_alert(_execution_failure(event, reads), settings)
+        return pipeline_alert(_with_job_names(_execution_failure(event, reads), reads), settings)
     if isinstance(event, PipelineStepStatusChangeEvent):
-        return pipeline_alert(_step_failure(event, reads), settings)
+        return pipeline_alert(_with_job_names(_step_failure(event, reads), reads), settings)
     return training_job_alert(_training_job_failure(event, reads), settings)
+
+
+def _with_job_names(failure: PipelineFailure, reads: Reads) -> PipelineFailure:
+    """The failed steps' jobs by their real names (their ARNs lower-case them; best effort: else the ARN's)."""
+    steps = []
+    for step in failure.steps:
+        name = reads.job_name(step.job[1])[0] if step.job else None
+        steps.append(replace(step, job_name=name) if name else step)
+    return replace(failure, steps=steps)
 
 
 def _execution_failure(event: PipelineExecutionStatusChangeEvent, reads: Reads) -> PipelineFailure:

@@ -1,6 +1,7 @@
 """Find what a pipeline execution produced, from what the SageMaker API says of it (through an :class:`ArtifactReader`).
 
-``ListPipelineExecutionSteps`` names each step's job or package; ``Describe*`` gives their S3 outputs:
+``ListPipelineExecutionSteps`` names each step's job (by its ARN, which lower-cases the job's name: the reader finds
+the real name) or package; ``Describe*`` gives their S3 outputs:
 
 - training job: ``ModelArtifacts.S3ModelArtifacts``, ``OutputDataConfig.S3OutputPath``/<job name>/ (SageMaker always
   writes under the job's name), ``CheckpointConfig.S3Uri``, debugger/profiler/TensorBoard output paths;
@@ -32,15 +33,16 @@ Described = dict[str, Any]
 
 
 class ArtifactReader(Protocol):
-    """The SageMaker reads of discovery (``sm_lifecycle.tagging.sagemaker``); ``None`` = no such resource."""
+    """The SageMaker reads of discovery (``sm_lifecycle.tagging.sagemaker``); ``None`` = no such resource. Jobs are
+    named by their ARN: the reader finds their real names (an ARN lower-cases the name)."""
 
     def steps(self, execution_arn: str) -> Iterator[dict[str, Any]]: ...
 
-    def training_job(self, name: str) -> Described | None: ...
+    def training_job(self, arn: str) -> Described | None: ...
 
-    def processing_job(self, name: str) -> Described | None: ...
+    def processing_job(self, arn: str) -> Described | None: ...
 
-    def transform_job(self, name: str) -> Described | None: ...
+    def transform_job(self, arn: str) -> Described | None: ...
 
     def model_package(self, arn: str) -> Described | None: ...
 
@@ -153,7 +155,7 @@ def _discover_step(reader: ArtifactReader, collector: _Collector, step: Mapping[
 
 
 def _training_outputs(reader: ArtifactReader, collector: _Collector, step_name: str, arn: str) -> None:
-    job = collector.described(arn, reader.training_job(_name(arn)))
+    job = collector.described(arn, reader.training_job(arn))
     if not job:
         return
     name = job.get("TrainingJobName", _name(arn))
@@ -173,7 +175,7 @@ def _training_outputs(reader: ArtifactReader, collector: _Collector, step_name: 
 
 
 def _processing_outputs(reader: ArtifactReader, collector: _Collector, step_name: str, arn: str) -> None:
-    job = collector.described(arn, reader.processing_job(_name(arn)))
+    job = collector.described(arn, reader.processing_job(arn))
     if not job:
         return
     name = job.get("ProcessingJobName", _name(arn))
@@ -184,7 +186,7 @@ def _processing_outputs(reader: ArtifactReader, collector: _Collector, step_name
 
 
 def _transform_outputs(reader: ArtifactReader, collector: _Collector, step_name: str, arn: str) -> None:
-    job = collector.described(arn, reader.transform_job(_name(arn)))
+    job = collector.described(arn, reader.transform_job(arn))
     if not job:
         return
     name = job.get("TransformJobName", _name(arn))
