@@ -63,6 +63,10 @@ def test_a_run_registers_a_package_pending_approval_with_its_evaluation_report(w
     assert package["ModelApprovalStatus"] == "PendingManualApproval"
     assert steps["Register-RegisterModel"]["Metadata"]["RegisterModel"]["Arn"] == package["ModelPackageArn"]
     assert package["CustomerMetadataProperties"]["GitSha"] == "abc1234"
+    # (what is specific to the version, which cannot be tagged: the execution that registered it, and when it started)
+    assert package["CustomerMetadataProperties"]["PipelineExecutionId"] == arn.rsplit("/", 1)[-1]
+    started = world.sagemaker.describe_pipeline_execution(PipelineExecutionArn=arn)["CreationTime"]
+    assert package["CustomerMetadataProperties"]["PipelineExecutionStartTime"].startswith(started.date().isoformat())
     assert package["MetadataProperties"]["GeneratedBy"] == arn
     # AND its metrics report is the evaluation output of this execution, in model-quality shape
     execution_id = arn.rsplit("/", 1)[-1]

@@ -2,10 +2,11 @@
 
 ``CreateModelPackage`` and every ``UpdateModelPackage`` emit "SageMaker Model Package State Change" (updates name
 the fields they changed in ``UpdatedModelPackageFields``; the creation event leaves it out unless the control API
-chose another of the shapes AWS may send: :func:`creation_fields`); ``UpdateModelPackage`` changes only the fields it is
-given (moto wipes the others), merges ``CustomerMetadataProperties`` and validates everything before changing
+chose another of the shapes AWS may send: :func:`creation_fields`); ``UpdateModelPackage`` changes only the fields
+it is given (moto wipes the others), merges ``CustomerMetadataProperties`` and validates everything before changing
 anything; version numbers are never reused, even after a version is deleted; ``DeleteModelPackage`` (new) removes
-a version. The methods of :class:`ModelPackageBackend` replace or join moto's ``SageMakerModelBackend``'s.
+a version; a version cannot be tagged (:data:`VERSION_TAGS_REFUSED`). The methods of :class:`ModelPackageBackend`
+replace or join moto's ``SageMakerModelBackend``'s.
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ UPDATABLE_PACKAGE_FIELDS = (
 EXTRA_FIELDS = ("SourceUri", "ModelCard", "ModelLifeCycle")  # kept by us: moto's ModelPackage has no such fields
 PACKAGE_CREATION_FIELDS = ("absent", "empty", "given")  # shapes of a creation event's UpdatedModelPackageFields
 _ARN = re.compile(r"^arn:aws[a-z\-]*:sagemaker:")
+# AWS refuses tags on versioned packages, in AddTags and at registration (aws/aws-cdk#33699: CloudFormation's
+# CreateModelPackage with Tags; aws-controllers-k8s/sagemaker-controller#54: "versioned model package cannot have
+# tags"): a version carries CustomerMetadataProperties, its group the tags.
+VERSION_TAGS_REFUSED = "Tags are not supported in Model Package versions. Please add them to the Model Package Group"
 
 _moto_create_model_package = SageMakerModelBackend.create_model_package
 _moto_package_response = ModelPackage.gen_response_object
@@ -175,6 +180,8 @@ class ModelPackageBackend(SageMakerModelBackend):
             return model_package_or_error(self, model_package_name)
 
     def create_model_package(self, **kwargs: Any) -> str:  # type: ignore[override]
+        if kwargs.get("model_package_group_name") and kwargs.get("tags"):
+            raise ValidationError(VERSION_TAGS_REFUSED)
         with RUNTIME.lock:
             arn = _moto_create_model_package(self, **kwargs)
             package = self.model_packages[arn]
