@@ -76,6 +76,7 @@ class LambdaResources:
         self.account_concurrency = account_concurrency
         self.functions: dict[str, FunctionSpec] = {}
         self._layers: dict[str, Path] = {}  # layer version ARN -> folder holding the layer's Python packages
+        self.permissions: list[dict[str, Any]] = []  # AWS::Lambda::Permission properties (resource-based policy)
 
     def create(self, logical_id: str, resource_type: str, props: dict[str, Any]) -> Provisioned:
         if resource_type == "AWS::Lambda::LayerVersion":
@@ -84,7 +85,20 @@ class LambdaResources:
             return self._create_function(logical_id, props)
         if resource_type == "AWS::Lambda::EventInvokeConfig":
             return self._configure_invocations(logical_id, props)
+        if resource_type == "AWS::Lambda::Permission":
+            self.permissions.append(dict(props))
         return Provisioned(logical_id, resource_type, physical_name(self.stack_name, logical_id))
+
+    def permits(self, spec: FunctionSpec, *, principal: str, source_arn: str) -> bool:
+        """Whether a permission lets ``principal`` invoke the function for ``source_arn`` (its resource policy)."""
+        for permission in self.permissions:
+            named = permission.get("FunctionName") in {spec.name, spec.arn, f"{spec.arn}:$LATEST"}
+            action = permission.get("Action") in {"lambda:InvokeFunction", "lambda:*"}
+            who = permission.get("Principal") in {principal, "*"}
+            source = permission.get("SourceArn") in {None, source_arn}
+            if named and action and who and source:
+                return True
+        return False
 
     def by_name(self, name_or_arn: str) -> FunctionSpec:
         for spec in self.functions.values():
