@@ -118,7 +118,8 @@ class AlarmEmulator:
         namespace, metric = props.get("Namespace"), props.get("MetricName")
         if "Metrics" in props or props.get("ComparisonOperator") not in _COMPARISONS:
             return False
-        return (namespace == "AWS/SQS" and metric in _SQS_METRICS) or metric in _COUNTED.get(namespace, ("", set()))[1]
+        counted = _COUNTED.get(str(namespace), ("", set()))[1]
+        return (namespace == "AWS/SQS" and metric in _SQS_METRICS) or metric in counted
 
     # ------------------------------------------------------------------ counted metrics (Lambda, EventBridge)
     def lambda_datapoint(self, function_name: str, *, error: bool) -> None:
