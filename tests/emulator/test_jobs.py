@@ -13,20 +13,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.support import create_training_job
+
 ROLE = "arn:aws:iam::123456789012:role/sagemaker-execution"
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/xgboost:1.7-1"
 NAME = "pipelines-4r83jejmhorv-TrainAbaloneModel-xw869y8C4a"
-
-
-def create_training_job(sm: Any, name: str) -> str:
-    return sm.create_training_job(
-        TrainingJobName=name,
-        RoleArn=ROLE,
-        AlgorithmSpecification={"TrainingImage": IMAGE, "TrainingInputMode": "File"},
-        OutputDataConfig={"S3OutputPath": "s3://bucket/out"},
-        ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10},
-        StoppingCondition={"MaxRuntimeInSeconds": 3600},
-    )["TrainingJobArn"]
 
 
 def create_processing_job(sm: Any, name: str) -> str:

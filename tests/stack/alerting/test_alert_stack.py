@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from local.stack import LocalStack
+from tests.support import create_training_job
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -113,17 +114,7 @@ def test_a_failed_step_names_its_job_by_its_real_name(
     # GIVEN the failed step's training job, named in the step's case (its ARN, in the event, is lower case)
     inbox = sns_inbox(stack_outputs["AlertTopicArn"])
     name = "pipelines-7k2m9q4x1b3c-Training-Gx7Q2rtZ1a"
-    arn = embedded_aws.client("sagemaker").create_training_job(
-        TrainingJobName=name,
-        RoleArn=stack_outputs["SageMakerExecutionRoleArn"],
-        AlgorithmSpecification={
-            "TrainingImage": "683313688378.dkr.ecr.us-east-1.amazonaws.com/x:1",
-            "TrainingInputMode": "File",
-        },
-        OutputDataConfig={"S3OutputPath": "s3://bucket/out"},
-        ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10},
-        StoppingCondition={"MaxRuntimeInSeconds": 3600},
-    )["TrainingJobArn"]
+    arn = create_training_job(embedded_aws.client("sagemaker"), name, stack_outputs["SageMakerExecutionRoleArn"])
     event = sample("pipeline-step-failed")
     event["detail"]["metadata"] = {"trainingJob": {"arn": arn}}
 

@@ -8,21 +8,7 @@ import boto3
 import pytest
 
 from sm_lifecycle.kernel.jobs import JobNames, job_kind
-from tests.support import REGION
-
-ROLE = "arn:aws:iam::123456789012:role/sagemaker-execution"
-IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/xgboost:1.7-1"
-
-
-def training_job(sm: Any, name: str) -> str:
-    return sm.create_training_job(
-        TrainingJobName=name,
-        RoleArn=ROLE,
-        AlgorithmSpecification={"TrainingImage": IMAGE, "TrainingInputMode": "File"},
-        OutputDataConfig={"S3OutputPath": "s3://bucket/out"},
-        ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10},
-        StoppingCondition={"MaxRuntimeInSeconds": 3600},
-    )["TrainingJobArn"]
+from tests.support import REGION, create_training_job
 
 
 class CountingClient:
@@ -39,9 +25,9 @@ class CountingClient:
 def test_a_job_is_found_by_its_lower_cased_arn_with_one_listing_per_execution(aws: None) -> None:
     # GIVEN two jobs of one execution and one of another, named in their steps' case
     sm = boto3.client("sagemaker", region_name=REGION)
-    train = training_job(sm, "pipelines-4r83jejmhorv-Train-xw869y8C4a")
-    tune = training_job(sm, "pipelines-4r83jejmhorv-Tune-Qb2fL0kT9z")
-    other = training_job(sm, "pipelines-9a8b7c6d5e4f-Train-AbCdEfGh12")
+    train = create_training_job(sm, "pipelines-4r83jejmhorv-Train-xw869y8C4a")
+    tune = create_training_job(sm, "pipelines-4r83jejmhorv-Tune-Qb2fL0kT9z")
+    other = create_training_job(sm, "pipelines-9a8b7c6d5e4f-Train-AbCdEfGh12")
     client = CountingClient(sm)
     names = JobNames(client)  # type: ignore[arg-type]
 
