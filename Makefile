@@ -42,7 +42,7 @@ venv: $(VENV)/.installed ## create the development virtualenv
 
 # ---------------------------------------------------------------- checks
 .PHONY: test lint typecheck validate pytest
-test: lint typecheck validate pytest ## every check: ruff, mypy, sam validate --lint, cfn-lint, checkov, pytest
+test: lint typecheck validate build pytest ## every check: ruff, mypy, sam validate --lint, cfn-lint, checkov, sam build, pytest
 
 lint: $(VENV)/.installed ## ruff lint and format check
 	$(VENV)/bin/ruff check .
@@ -105,8 +105,8 @@ bench: $(VENV)/.installed ## print the benchmark figures
 
 # ---------------------------------------------------------------- AWS
 .PHONY: build deploy
-build: $(SAM_VENV)/.installed ## sam build (arm64 wheels for the layer)
-	$(SAM_VENV)/bin/sam build --template template.yaml
+build: $(SAM_VENV)/.installed ## sam build into .aws-sam/build (arm64 wheels for the layer; cached by content)
+	$(SAM_VENV)/bin/sam build --template template.yaml --cached
 
 deploy: build $(VENV)/.installed ## sam deploy to ENV (dev | staging | prod) with samconfig.toml, tagged with the git SHA
 	$(SAM_VENV)/bin/sam deploy --config-env $(ENV) \

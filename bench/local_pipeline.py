@@ -24,6 +24,7 @@ from local.aws import EmbeddedAWS, Timings
 from local.pipelines import PipelineRunner
 from pipeline import commands
 from pipeline.config import Target
+from tools.artifacts import template_parameters
 
 ROLE = "arn:aws:iam::123456789012:role/bench-SageMakerExecutionRole"
 
@@ -49,7 +50,8 @@ def main() -> int:
     try:
         os.environ.update(aws.env())
         session = boto3.session.Session(region_name=aws.region)
-        target = Target("fraud-pipeline-dev", ROLE, "bench-artifacts", "fraud-detector-dev", aws.region)
+        instance_type = template_parameters("dev")["EndpointInstanceType"]
+        target = Target("fraud-pipeline-dev", ROLE, "bench-artifacts", "fraud-detector-dev", aws.region, instance_type)
         aws.client("s3").create_bucket(Bucket=target.bucket)
         aws.client("sagemaker").create_model_package_group(ModelPackageGroupName=target.model_package_group_name)
         began = time.monotonic()

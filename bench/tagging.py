@@ -38,6 +38,8 @@ DISCOVERY = {
     "DescribeProcessingJob",
     "DescribeTrainingJob",
     "DescribeModelPackage",
+    "ListTrainingJobs",  # the jobs' real names (the steps' ARNs lower-case them)
+    "ListProcessingJobs",
     "ListObjectsV2",
 }
 
@@ -72,7 +74,7 @@ def setup(aws: EmbeddedAWS, sm, s3, n: int) -> str:
     )["PipelineExecutionArn"]
     exec_id = arn.rsplit("/", 1)[-1]
     root = f"{PIPELINE}/{exec_id}"
-    job = f"pipelines-{exec_id}-preprocess-0"
+    job = f"pipelines-{exec_id}-Preprocess-a1B2c3D4e5"  # as SageMaker Pipelines names a step's job
     sm.create_processing_job(
         ProcessingJobName=job,
         RoleArn=ROLE,
@@ -93,7 +95,7 @@ def setup(aws: EmbeddedAWS, sm, s3, n: int) -> str:
     )
     for i in range(n - 1):
         s3.put_object(Bucket=BUCKET, Key=f"{root}/Preprocess/data/part-{i:05d}.csv", Body=b"x")
-    train = f"pipelines-{exec_id}-train-0"
+    train = f"pipelines-{exec_id}-Train-f6G7h8I9j0"
     sm.create_training_job(
         TrainingJobName=train,
         RoleArn=ROLE,
@@ -111,6 +113,7 @@ def setup(aws: EmbeddedAWS, sm, s3, n: int) -> str:
             "SupportedContentTypes": ["text/csv"],
             "SupportedResponseMIMETypes": ["text/csv"],
         },
+        CustomerMetadataProperties={"GitSha": "abc1234", "PipelineExecutionId": exec_id},  # as the pipeline records
     )["ModelPackageArn"]
     steps = {
         "Preprocess": {"ProcessingJob": {"Arn": sm.describe_processing_job(ProcessingJobName=job)["ProcessingJobArn"]}},
@@ -183,7 +186,8 @@ def main() -> None:
             ratios = ", ".join(f"{v / values[-1]:.2f}" for v in values)
             print(f"{label}: time per object at N={SIZES} relative to N={SIZES[-1]}: {ratios} (flat = linear)")
         print(
-            "beyond discovery = per-object reads + writes + AddTags on the jobs and the package (constant). "
+            "beyond discovery = per-object reads + writes + AddTags on the jobs and the package group (constant; a "
+            "package version cannot be tagged: its metadata is read in discovery). "
             "A first run reads each object's tags before writing them (PutObjectTagging replaces the whole set, and "
             "no listing returns tags); a re-delivery only reads."
         )

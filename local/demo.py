@@ -167,7 +167,7 @@ class Demo:
             f"execution {_short(arn)}",
             lambda: (
                 (d := self.sm.describe_pipeline_execution(PipelineExecutionArn=arn))["PipelineExecutionStatus"]
-                in ("Succeeded", "Failed", "Stopped")
+                in commands.TERMINAL
                 and d
             ),
             timeout=300,

@@ -16,7 +16,7 @@ from pipeline.data import upload_raw_data
 from pipeline.definition import build_pipeline, data_uri, session_for
 from sm_lifecycle.kernel.registry import GIT_SHA
 
-TERMINAL = ("Succeeded", "Failed", "Stopped")
+TERMINAL = ("Succeeded", "Failed", "Stopped", "CompletedWithFailures")
 # Building under a PipelineSession is the point; the SDK warns about it on every job step.
 warnings.filterwarnings("ignore", message="Running within a PipelineSession", category=UserWarning)
 

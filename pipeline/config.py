@@ -25,6 +25,7 @@ OUTPUT_ENV = {
     "SageMakerExecutionRoleArn": "SAGEMAKER_EXECUTION_ROLE_ARN",
     "ArtifactBucketName": "ARTIFACT_BUCKET",
     "ModelPackageGroupName": "MODEL_PACKAGE_GROUP_NAME",
+    "EndpointInstanceType": "ENDPOINT_INSTANCE_TYPE",
 }
 
 
@@ -34,12 +35,12 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class PipelineParams:
-    """Per-environment settings from ``pipeline/params/<env>.json``."""
+    """Per-environment settings from ``pipeline/params/<env>.json`` (the instance type packages are registered for
+    is the stack's ``EndpointInstanceType``: :class:`Target`)."""
 
     environment: str
     processing_instance_type: str
     training_instance_type: str
-    inference_instance_types: list[str]
     transform_instance_types: list[str]
     use_spot_instances: bool
     max_run_seconds: int
@@ -73,6 +74,8 @@ class Target:
     bucket: str
     model_package_group_name: str
     region: str
+    # the endpoint's instance type: the one type packages are registered for (the deployer refuses others)
+    endpoint_instance_type: str
 
     @classmethod
     def from_outputs(cls, outputs: Mapping[str, str], region: str) -> Target:
@@ -85,6 +88,7 @@ class Target:
             bucket=outputs["ArtifactBucketName"],
             model_package_group_name=outputs["ModelPackageGroupName"],
             region=region,
+            endpoint_instance_type=outputs["EndpointInstanceType"],
         )
 
 

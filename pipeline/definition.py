@@ -35,7 +35,7 @@ from sagemaker.xgboost.estimator import XGBoost
 
 from pipeline import STEPS_DIR
 from pipeline.config import PipelineParams, Target
-from sm_lifecycle.kernel.registry import GIT_SHA, UNKNOWN_GIT_SHA
+from sm_lifecycle.kernel.registry import EXECUTION_ID, EXECUTION_START, GIT_SHA, UNKNOWN_GIT_SHA
 
 APPROVAL_STATUS = "PendingManualApproval"
 AUC_JSON_PATH = "binary_classification_metrics.auc.value"
@@ -207,7 +207,8 @@ def build_pipeline(target: Target, params: PipelineParams, session: PipelineSess
         step_args=model.register(
             content_types=[CONTENT_TYPE],
             response_types=[CONTENT_TYPE],
-            inference_instances=params.inference_instance_types,
+            # the endpoint's instance type, from the stack: one source (the deployer refuses a package without it)
+            inference_instances=[target.endpoint_instance_type],
             transform_instances=params.transform_instance_types,
             model_package_group_name=target.model_package_group_name,
             approval_status=APPROVAL_STATUS,
@@ -216,7 +217,13 @@ def build_pipeline(target: Target, params: PipelineParams, session: PipelineSess
                     s3_uri=Join(on="/", values=[evaluation_uri, "evaluation.json"]), content_type="application/json"
                 )
             ),
-            customer_metadata_properties={GIT_SHA: git_sha, "Environment": params.environment},
+            # a version cannot be tagged: what is specific to it is recorded here, at registration
+            customer_metadata_properties={
+                GIT_SHA: git_sha,
+                "Environment": params.environment,
+                EXECUTION_ID: ExecutionVariables.PIPELINE_EXECUTION_ID,
+                EXECUTION_START: ExecutionVariables.START_DATETIME,
+            },
             description=Join(on=" ", values=["Trained by", target.pipeline_name, "at git", git_sha]),
         ),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from moto import mock_aws
@@ -52,3 +53,20 @@ def moto_in_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             yield
         finally:
             clients.reset()
+
+
+def create_training_job(sagemaker: Any, name: str, role_arn: str = "arn:aws:iam::123456789012:role/sagemaker") -> str:
+    """A training job named ``name`` (a minimal valid request); its ARN."""
+    return str(
+        sagemaker.create_training_job(
+            TrainingJobName=name,
+            RoleArn=role_arn,
+            AlgorithmSpecification={
+                "TrainingImage": "123456789012.dkr.ecr.us-east-1.amazonaws.com/xgboost:1.7-1",
+                "TrainingInputMode": "File",
+            },
+            OutputDataConfig={"S3OutputPath": "s3://bucket/out"},
+            ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10},
+            StoppingCondition={"MaxRuntimeInSeconds": 3600},
+        )["TrainingJobArn"]
+    )

@@ -2,9 +2,11 @@
 
 Used by the operator command ``tools.artifacts`` (not shipped in the Lambda layer). Read-only: the tagger's own
 discovery (``sm_lifecycle.tagging.discovery``) through its SageMaker adapter, then ListObjectsV2, GetObjectTagging and
-ListTags. Flags:
+ListTags; a model package version, which AWS refuses to tag, is shown with what its ``CustomerMetadataProperties``
+(written at registration) say of its execution, date and git SHA. Flags:
 
-- ``untagged``: one of the automation's keys is missing (``untagged:date,git-sha`` names them);
+- ``untagged``: one of the automation's keys is missing (``untagged:date,git-sha`` names them; for a package
+  version, missing from its metadata);
 - ``other-execution``: the ``execution`` tag names another execution;
 - ``unversioned``: the S3 object has no version (bucket not versioned, or written before versioning was enabled);
 - ``missing``: the artifact is referenced but does not exist (deleted);
@@ -20,7 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from sm_lifecycle.kernel.clients import classify
 from sm_lifecycle.tagging.discovery import Discovery, Location, discover
-from sm_lifecycle.tagging.policy import STABLE_KEYS, TAG_KEYS, Execution, TaggingConfig
+from sm_lifecycle.tagging.policy import STABLE_KEYS, TAG_KEYS, VERSION_KEYS, Execution, TaggingConfig, version_facts
 from sm_lifecycle.tagging.s3 import is_gone
 from sm_lifecycle.tagging.sagemaker import SageMakerArtifacts
 
@@ -50,6 +52,17 @@ def _check(row: Row, execution: Execution, required: tuple[str, ...]) -> None:
         row.flags.append("untagged:" + ",".join(absent) if len(absent) < len(required) else "untagged")
     if "execution" in required and row.tags.get("execution") not in (None, execution.execution_id):
         row.flags.append("other-execution")
+
+
+def _package_rows(found: Discovery, execution: Execution) -> list[Row]:
+    """Package versions, which cannot be tagged: what their CustomerMetadataProperties say, in the tags' terms."""
+    rows = []
+    for arn, properties in found.packages.items():
+        source = f"{found.sources.get(arn, '')} (a version: CustomerMetadataProperties, not tags)".strip()
+        row = Row(kind="model-package", ref=arn, source=source, tags=version_facts(properties))
+        _check(row, execution, VERSION_KEYS)
+        rows.append(row)
+    return rows
 
 
 def _resource_rows(reader: SageMakerArtifacts, found: Discovery, execution: Execution) -> list[Row]:
@@ -105,10 +118,11 @@ def inventory(sagemaker: Any, s3: Any, execution: Execution, *, bucket: str = ""
     reader = SageMakerArtifacts(sagemaker)
     found = discover(reader, execution, TaggingConfig(artifact_bucket=bucket, artifact_prefix=prefix))
     try:
-        rows = _resource_rows(reader, found, execution) + _object_rows(s3, found, execution)
+        rows = _resource_rows(reader, found, execution) + _package_rows(found, execution)
+        rows += _object_rows(s3, found, execution)
     except (ClientError, BotoCoreError) as exc:
         raise classify(exc, what=f"reading the artifacts of {execution.arn}") from exc
     for ref, why in found.skipped.items():
-        kind = "s3-location" if ref.startswith("s3://") else "step"
+        kind = "s3-location" if ref.startswith("s3://") else _kind(ref) if ref.startswith("arn:") else "step"
         rows.append(Row(kind=kind, ref=ref, flags=[f"not-tagged: {why}"]))
     return rows

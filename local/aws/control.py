@@ -18,6 +18,7 @@ from local.aws.sagemaker.events import models as events
 from local.aws.sagemaker.pipelines import executors
 from local.aws.sagemaker.pipelines.executors import PipelineExecutor
 from local.aws.sagemaker.pipelines.store import SageMakerStore
+from local.aws.sagemaker.registry.models import PACKAGE_CREATION_FIELDS
 
 
 class Control:
@@ -89,6 +90,14 @@ class Control:
 
     def emitted_events(self, detail_type: str | None = None) -> list[dict[str, Any]]:
         return [e for e in list(RUNTIME.emitted_events) if detail_type is None or e["detail-type"] == detail_type]
+
+    def set_package_creation_fields(self, shape: str) -> None:
+        """How the creation event of a model package carries ``UpdatedModelPackageFields`` (AWS does not say):
+        ``"absent"`` (as in the documented samples; the default), ``"empty"`` (``[]``) or ``"given"`` (the fields
+        the CreateModelPackage request set, e.g. ``["ModelApprovalStatus", "InferenceSpecification"]``)."""
+        if shape not in PACKAGE_CREATION_FIELDS:
+            raise ValueError(f"shape must be one of {', '.join(PACKAGE_CREATION_FIELDS)}, not {shape!r}")
+        RUNTIME.package_creation_fields = shape
 
     def record_step(self, execution_arn: str, step: dict[str, Any]) -> dict[str, Any]:
         return self.store.record_step(execution_arn, step)

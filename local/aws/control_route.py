@@ -30,6 +30,7 @@ HTTP_ACTIONS = (
     "wait_idle",
     "emit",
     "emitted_events",
+    "set_package_creation_fields",
     "record_step",
     "update_step",
     "set_pipeline_execution_status",

@@ -12,6 +12,7 @@ from local.aws.patches import PatchRegistry
 from local.aws.runtime import RUNTIME
 from local.aws.sagemaker.endpoints import responses as endpoints
 from local.aws.sagemaker.events import delivery
+from local.aws.sagemaker.jobs import responses as jobs
 from local.aws.sagemaker.pipelines import responses as pipelines
 from local.aws.sagemaker.registry import responses as registry
 from local.aws.sagemaker.serving import responses as serving
@@ -22,6 +23,7 @@ PATCHES = PatchRegistry(
         *endpoints.PATCHES,
         *registry.PATCHES,
         *tags.PATCHES,
+        *jobs.PATCHES,
         *pipelines.PATCHES,
         *delivery.PATCHES,
         *serving.PATCHES,

@@ -30,6 +30,9 @@ class ExtensionRuntime:
         self.dispatcher: Dispatcher | None = None  # set by connect_delivery() when the extensions are installed
         self.emitted_events: list[dict[str, Any]] = []
         self.faults = Faults()
+        # How a model package's creation event carries UpdatedModelPackageFields, which AWS does not document:
+        # "absent" (the documented samples), "empty" ([]) or "given" (the fields the request set).
+        self.package_creation_fields = "absent"
 
     def connect_delivery(self, deliver: Callable[[Any], None]) -> None:
         """Deliver published events with ``deliver`` (once; later calls keep the first dispatcher)."""
@@ -48,7 +51,7 @@ class ExtensionRuntime:
             self.dispatcher.stop()
 
     def reset(self) -> None:
-        """Forget scheduled transitions, queued events, faults and the event log."""
+        """Forget scheduled transitions, queued events, faults, the event log and the creation-event shape."""
         with self.lock:
             self.scheduler.clear()
             self.scheduler.resume()
@@ -56,6 +59,7 @@ class ExtensionRuntime:
                 self.dispatcher.clear()
             self.emitted_events.clear()
             self.faults.clear()
+            self.package_creation_fields = "absent"
 
     # -- waiting --------------------------------------------------------------------------------------------------
     def is_idle(self) -> bool:

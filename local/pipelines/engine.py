@@ -2,7 +2,9 @@
 
 A step's attempt resolves its arguments, reuses a cached run if its cache key matches, else runs its step kind; a
 failure its retry policies cover is retried; the first failure ends the walk and fails the execution (with the
-Fail step's message, or SageMaker's generic reason). Every status change is reported (:mod:`.reporting`).
+Fail step's message, or SageMaker's generic reason), unless the step's failure is tolerated (an injection): the walk
+goes on without the steps that need it and the execution ends ``CompletedWithFailures``. Every status change is
+reported (:mod:`.reporting`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 from local.pipelines.cache import StepCache
 from local.pipelines.execution import (
+    COMPLETED_WITH_FAILURES,
     FAILED,
     GENERIC_FAILURE,
     STEP_EXECUTING,
@@ -50,18 +53,19 @@ class ExecutionRun:
         """The whole execution (``fake``: moto's execution; ``failure``: a reason it fails for before any step)."""
         execution = self.execution
         started = time.monotonic()
+        tolerated: list[str] = []
         try:
             self.reporter.execution_status(execution, None)
             if failure is None:
-                failure = self._run_steps()
+                failure = self._run_steps(tolerated)
         except Exception as exc:
             logger.exception("pipeline execution %s crashed", execution.arn)
             failure = f"InternalError: {type(exc).__name__}: {exc}"
         finally:
             execution.end_time = now()
             previous = execution.status
-            execution.status = FAILED if failure else SUCCEEDED
-            execution.failure_reason = failure
+            execution.status = FAILED if failure else (COMPLETED_WITH_FAILURES if tolerated else SUCCEEDED)
+            execution.failure_reason = failure or (GENERIC_FAILURE if tolerated else None)
             execution.step_timings["_total"] = time.monotonic() - started
             try:
                 self.reporter.execution_end(fake, execution)
@@ -69,8 +73,9 @@ class ExecutionRun:
             finally:
                 execution.done.set()
 
-    def _run_steps(self) -> str | None:
-        """The failure reason of the execution, ``None`` if every step that ran succeeded."""
+    def _run_steps(self, tolerated: list[str]) -> str | None:
+        """The failure reason of the execution, ``None`` if it went to its end (``tolerated``: the steps that failed
+        without stopping it)."""
         graph = StepGraph.of(self.execution.definition)
         ctx = Context(
             parameters=self.execution.parameters,
@@ -83,6 +88,10 @@ class ExecutionRun:
             try:
                 self._execute(graph.steps[name], ctx)
             except StepFailed as exc:
+                if self.services.injections.take_tolerance(name):
+                    tolerated.append(name)
+                    walk.failed_on(name)
+                    continue
                 return exc.reason if graph.steps[name].get("Type") == "Fail" else GENERIC_FAILURE
             else:
                 walk.succeeded(name)

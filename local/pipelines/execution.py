@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 EXECUTING, SUCCEEDED, FAILED, STOPPED = "Executing", "Succeeded", "Failed", "Stopped"
+COMPLETED_WITH_FAILURES = "CompletedWithFailures"
 STEP_STARTING, STEP_EXECUTING = "Starting", "Executing"
 GENERIC_FAILURE = "Step failure: One or multiple steps failed."
 

@@ -139,3 +139,7 @@ class Walk:
 
     def succeeded(self, name: str) -> None:
         self.done.add(name)
+
+    def failed_on(self, name: str) -> None:
+        """A step failed and the execution goes on: the steps that need it do not run."""
+        self.skipped.add(name)

@@ -1,4 +1,5 @@
-"""Failures a test or the demo arms on the local pipeline runner: Spot interruptions and capacity shortages."""
+"""What a test or the demo arms on the local pipeline runner: Spot interruptions, capacity shortages, and steps whose
+failure the execution completes without (it then ends ``CompletedWithFailures``)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ class Injections:
         self._lock = threading.Lock()
         self.interruptions: list[SpotInterruption] = []
         self.shortages: list[CapacityShortage] = []
+        self.tolerated: dict[str, int] = {}  # step name -> how many more of its failures the execution survives
 
     def interrupt_training(self, *, after_checkpoints: int = 1, step_name: str | None = None) -> SpotInterruption:
         interruption = SpotInterruption(after_checkpoints=after_checkpoints, step_name=step_name)
@@ -48,6 +50,21 @@ class Injections:
         with self._lock:
             self.shortages.append(shortage)
         return shortage
+
+    def tolerate_failure(self, step_name: str, times: int = 1) -> None:
+        """The next ``times`` executions go on when ``step_name`` fails (the steps that need it do not run) and end
+        ``CompletedWithFailures``. What makes SageMaker end an execution so is not documented (the API reference
+        lists the status only); this is how the runner reaches it."""
+        with self._lock:
+            self.tolerated[step_name] = self.tolerated.get(step_name, 0) + times
+
+    def take_tolerance(self, step_name: str) -> bool:
+        """Whether this failure of ``step_name`` is tolerated (it is used up if so)."""
+        with self._lock:
+            if self.tolerated.get(step_name, 0) > 0:
+                self.tolerated[step_name] -= 1
+                return True
+        return False
 
     def take_shortage(self, step_name: str) -> bool:
         """Whether the next job of ``step_name`` meets a capacity shortage (it is used up if so)."""

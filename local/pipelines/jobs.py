@@ -28,9 +28,11 @@ LOG_BATCH = 5000  # log events per PutLogEvents call
 
 
 def job_name(execution: Execution, step_name: str) -> str:
-    """``pipelines-<execution id>-<step>-<random>``, as SageMaker Pipelines names the jobs of its steps."""
-    suffix = "".join(random.choices(string.ascii_lowercase + string.digits, k=10))
-    base = re.sub(r"[^a-zA-Z0-9-]", "-", step_name.lower())[: 63 - 12 - 10 - 13]
+    """``pipelines-<execution id>-<StepName>-<random>``, as SageMaker Pipelines names the jobs of its steps: the
+    step's case kept, a random suffix of letters in both cases and digits (``...-TrainAbaloneModel-xw869y8C4a``);
+    the job's ARN is lower-cased (:mod:`local.aws.sagemaker.jobs`)."""
+    suffix = "".join(random.choices(string.ascii_letters + string.digits, k=10))
+    base = re.sub(r"[^a-zA-Z0-9-]", "-", step_name)[: 63 - 12 - 10 - 13]
     return f"pipelines-{execution.execution_id}-{base}-{suffix}"
 
 

@@ -162,6 +162,10 @@ class PipelineRunner:
         """Make the next ``times`` jobs of ``step_name`` fail with ``CapacityError`` (exercises retry policies)."""
         return self.injections.fail_capacity(step_name, times)
 
+    def tolerate_failure(self, step_name: str, times: int = 1) -> None:
+        """The next ``times`` executions go on when ``step_name`` fails and end ``CompletedWithFailures``."""
+        self.injections.tolerate_failure(step_name, times)
+
     def job_logs(self, job_name: str, kind: str = "TrainingJobs") -> dict[str, list[str]]:
         """The job's CloudWatch log streams (one per instance start) and their messages."""
         return self.logs.read(job_name, kind)

@@ -1,9 +1,11 @@
 """CloudWatch alarm evaluation for the alarms of the template, which moto stores but never evaluates.
 
-Supported metrics: ``AWS/SQS`` queue depth metrics (``QueueName`` dimension) read from the queue itself, and
-``AWS/Lambda`` ``Errors`` / ``Invocations`` (``FunctionName`` dimension) counted by the local Lambda runtime over the
-alarm's ``Period`` x ``EvaluationPeriods``. On a state change the alarm's state is set in the embedded CloudWatch
-(``SetAlarmState``) and the notification CloudWatch sends is published to the SNS topics of the state's actions.
+Supported metrics: ``AWS/SQS`` queue depth metrics (``QueueName`` dimension) read from the queue itself,
+``AWS/Lambda`` ``Errors`` / ``Invocations`` (``FunctionName`` dimension) counted by the local Lambda runtime and
+``AWS/Events`` delivery metrics (``RuleName`` dimension: ``FailedInvocations``...) counted by the local EventBridge
+delivery, over the alarm's ``Period`` x ``EvaluationPeriods``. On a state change the alarm's state is set in the
+embedded CloudWatch (``SetAlarmState``) and the notification CloudWatch sends is published to the SNS topics of the
+state's actions.
 Evaluation runs every ``interval`` seconds instead of once a minute.
 """
 
@@ -28,7 +30,19 @@ _SQS_METRICS = {
     "ApproximateNumberOfMessagesNotVisible": "ApproximateNumberOfMessagesNotVisible",
     "ApproximateNumberOfMessagesDelayed": "ApproximateNumberOfMessagesDelayed",
 }
-_LAMBDA_METRICS = {"Errors", "Invocations"}
+_COUNTED: dict[str, tuple[str, set[str]]] = {  # namespace -> (dimension, metrics the local runtime counts)
+    "AWS/Lambda": ("FunctionName", {"Errors", "Invocations"}),
+    "AWS/Events": (
+        "RuleName",
+        {
+            "Invocations",
+            "FailedInvocations",
+            "RetryInvocationAttempts",
+            "InvocationsSentToDLQ",
+            "InvocationsFailedToBeSentToDLQ",
+        },
+    ),
+}
 _COMPARISONS: dict[str, tuple[str, Callable[[float, float], bool]]] = {
     "GreaterThanThreshold": ("greater than", lambda value, threshold: value > threshold),
     "GreaterThanOrEqualToThreshold": ("greater than or equal to", lambda value, threshold: value >= threshold),
@@ -85,7 +99,7 @@ class AlarmEmulator:
         self._queue_url = queue_url
         self._interval = interval
         self.alarms: list[Alarm] = []
-        self._lambda_events: dict[tuple[str, str], deque[float]] = {}
+        self._counts: dict[tuple[str, str, str], deque[float]] = {}  # (namespace, dimension value, metric) -> times
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -104,21 +118,24 @@ class AlarmEmulator:
         namespace, metric = props.get("Namespace"), props.get("MetricName")
         if "Metrics" in props or props.get("ComparisonOperator") not in _COMPARISONS:
             return False
-        return (namespace == "AWS/SQS" and metric in _SQS_METRICS) or (
-            namespace == "AWS/Lambda" and metric in _LAMBDA_METRICS
-        )
+        counted = _COUNTED.get(str(namespace), ("", set()))[1]
+        return (namespace == "AWS/SQS" and metric in _SQS_METRICS) or metric in counted
 
-    # ------------------------------------------------------------------ Lambda metrics
+    # ------------------------------------------------------------------ counted metrics (Lambda, EventBridge)
     def lambda_datapoint(self, function_name: str, *, error: bool) -> None:
-        now = time.time()
-        with self._lock:
-            self._lambda_events.setdefault((function_name, "Invocations"), deque()).append(now)
-            if error:
-                self._lambda_events.setdefault((function_name, "Errors"), deque()).append(now)
+        self.count("AWS/Lambda", function_name, "Invocations")
+        if error:
+            self.count("AWS/Lambda", function_name, "Errors")
 
-    def _lambda_value(self, alarm: Alarm) -> float:
-        function_name = alarm.dimensions.get("FunctionName", "")
-        events = self._lambda_events.get((function_name, alarm.props["MetricName"]), deque())
+    def count(self, namespace: str, dimension_value: str, metric: str) -> None:
+        """One occurrence of ``metric`` (of the resource ``dimension_value`` names) now."""
+        with self._lock:
+            self._counts.setdefault((namespace, dimension_value, metric), deque()).append(time.time())
+
+    def _counted_value(self, alarm: Alarm) -> float:
+        namespace = alarm.props["Namespace"]
+        value = alarm.dimensions.get(_COUNTED[namespace][0], "")
+        events = self._counts.get((namespace, value, alarm.props["MetricName"]), deque())
         horizon = time.time() - alarm.window
         while events and events[0] < horizon:
             events.popleft()
@@ -141,8 +158,8 @@ class AlarmEmulator:
                     self._transition(alarm, new_state, value, threshold, text)
 
     def _value(self, alarm: Alarm) -> float | None:
-        if alarm.props["Namespace"] == "AWS/Lambda":
-            return self._lambda_value(alarm)
+        if alarm.props["Namespace"] in _COUNTED:
+            return self._counted_value(alarm)
         url = self._queue_url(alarm.dimensions.get("QueueName", ""))
         if url is None:
             return None

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from local.stack.deliveries import RuleTarget
 from local.stack.functions import LAMBDA_TYPES, LambdaResources
 from local.stack.intrinsics import Resolver, references
 from local.stack.resources import Provisioned, Provisioners
@@ -34,6 +35,7 @@ class Deployment:
         region: str,
         endpoint_url: str,
         default_concurrency: int,
+        account_concurrency: int,
     ) -> None:
         self.template = template
         self.client = client
@@ -45,11 +47,13 @@ class Deployment:
             region=region,
             endpoint_url=endpoint_url,
             default_concurrency=default_concurrency,
+            account_concurrency=account_concurrency,
         )
         self.resolver = Resolver(template, account_id=account_id, ref=self._ref, get_att=self._get_att)
         self.resources: dict[str, Provisioned] = {}
         self.skipped: dict[str, str] = {}  # logical id -> type, for types not created locally
         self.rules: dict[str, list[str]] = {}  # rule logical id -> function logical ids it targets
+        self.targets: list[RuleTarget] = []  # the rules' targets that are functions of the stack
         self.outputs: dict[str, Any] = {}
         self.deployed = False
 
@@ -108,7 +112,9 @@ class Deployment:
         if resource_type in LAMBDA_TYPES:
             created = self.lambdas.create(logical_id, resource_type, properties)
         elif resource_type == RULE_TYPE:
-            created, self.rules[logical_id] = create_rule(self.client, self.lambdas, logical_id, properties)
+            created, targets = create_rule(self.client, self.lambdas, logical_id, properties)
+            self.targets += targets
+            self.rules[logical_id] = [target.function for target in targets]
         else:
             created = self.provisioners.create(logical_id, resource_type, properties)
         created.properties = properties

@@ -1,8 +1,10 @@
-"""Each function's event queue: the SQS queue its rules deliver to, read into its runner as Lambda's event queue.
+"""The queues of the local runtime, read into their handlers: each function's queue (Lambda's event queue: direct
+asynchronous invocations, destinations) and each rule target's (EventBridge's delivery to a function,
+:mod:`local.stack.deliveries`).
 
-Lambda accepts an asynchronous invocation, queues it, and runs it later; here each function's queue is long-polled
-and every message becomes an :class:`~local.stack.invoker.Invocation` (enqueued at its ``SentTimestamp``, so event
-age counts from then). :class:`InFlight` counts the invocations taken off a queue and not finished yet.
+Lambda accepts an asynchronous invocation, queues it, and runs it later; here each queue is long-polled and every
+message becomes an :class:`~local.stack.invoker.Invocation` (enqueued at its ``SentTimestamp``, so event age counts
+from then). :class:`InFlight` counts the invocations taken off a queue and not finished yet.
 """
 
 from __future__ import annotations
@@ -57,19 +59,25 @@ class InFlight:
 
 
 class EventQueues:
-    """Reads the functions' event queues into their runners until stopped."""
+    """Reads queues (each function's, each rule target's) into their handlers until stopped."""
 
     def __init__(self, client: Callable[[str], Any], inflight: InFlight, stopping: threading.Event) -> None:
         self.client = client
         self.inflight = inflight
         self.stopping = stopping
         self._pollers: list[threading.Thread] = []
+        self.urls: list[str] = []  # every queue read so far
 
     def start(self, runner: FunctionRunner) -> None:
-        name = f"poll-{runner.spec.logical_id}"
-        poller = threading.Thread(target=self._poll, args=(runner,), daemon=True, name=name)
+        """Read the function's own queue: each message is an asynchronous invocation of it."""
+        self.watch(f"poll-{runner.spec.logical_id}", runner.spec.queue_url, runner.submit)
+
+    def watch(self, name: str, queue_url: str, handle: Callable[[Invocation], None]) -> None:
+        """Read ``queue_url``: each message becomes an :class:`Invocation`, counted in flight, given to ``handle``."""
+        poller = threading.Thread(target=self._poll, args=(queue_url, handle), daemon=True, name=name)
         poller.start()
         self._pollers.append(poller)
+        self.urls.append(queue_url)
 
     def stop(self) -> None:
         # pollers finish their current long poll (at most 1 s) on their own: daemon threads, nothing to wait for
@@ -79,29 +87,26 @@ class EventQueues:
         """An asynchronous invocation of the function (``lambda invoke --invocation-type Event``)."""
         self.client("sqs").send_message(QueueUrl=spec.queue_url, MessageBody=json.dumps(event))
 
-    def empty(self, functions: Iterable[FunctionSpec]) -> bool:
-        """Whether no function's queue holds a message (visible, in flight or delayed)."""
+    def empty(self, queue_urls: Iterable[str]) -> bool:
+        """Whether none of the queues holds a message (visible, in flight or delayed)."""
         sqs = self.client("sqs")
-        for spec in functions:
-            attributes = sqs.get_queue_attributes(QueueUrl=spec.queue_url, AttributeNames=list(QUEUE_DEPTHS))
+        for url in queue_urls:
+            attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=list(QUEUE_DEPTHS))
             if any(int(attributes["Attributes"].get(name, 0)) for name in QUEUE_DEPTHS):
                 return False
         return True
 
-    def _poll(self, runner: FunctionRunner) -> None:
+    def _poll(self, queue_url: str, handle: Callable[[Invocation], None]) -> None:
         sqs = self.client("sqs")
         while not self.stopping.is_set():
             try:
                 response = sqs.receive_message(
-                    QueueUrl=runner.spec.queue_url,
-                    MaxNumberOfMessages=10,
-                    WaitTimeSeconds=1,
-                    AttributeNames=["SentTimestamp"],
+                    QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1, AttributeNames=["SentTimestamp"]
                 )
             except Exception:
                 if self.stopping.is_set():
                     return
-                logger.exception("%s: polling its event queue failed", runner.spec.logical_id)
+                logger.exception("polling %s failed", queue_url)
                 time.sleep(0.5)
                 continue
             for message in response.get("Messages", []):
@@ -110,5 +115,5 @@ class EventQueues:
                 self.inflight.begin()
                 sent = float(message.get("Attributes", {}).get("SentTimestamp", time.time() * 1000)) / 1000
                 invocation = Invocation(event=json.loads(message["Body"]), enqueued_at=sent)
-                sqs.delete_message(QueueUrl=runner.spec.queue_url, ReceiptHandle=message["ReceiptHandle"])
-                runner.submit(invocation)
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+                handle(invocation)

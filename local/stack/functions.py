@@ -17,6 +17,8 @@ from typing import Any
 from local.stack.resources import Provisioned, lambda_arn, physical_name
 from local.stack.template import Template, TemplateError, UnsupportedResourceError
 
+ACCOUNT_CONCURRENCY = 1000  # Lambda's default concurrency quota per account and region (new accounts get less)
+UNRESERVED_MINIMUM = 100  # what reservations must leave to the other functions (the whole quota, if smaller)
 LAMBDA_TYPES = (
     "AWS::Lambda::Function",
     "AWS::Lambda::LayerVersion",
@@ -39,6 +41,7 @@ class FunctionSpec:
     timeout: float = 3.0
     memory_size: int = 128
     max_concurrency: int = 4
+    reserved_concurrency: int | None = None  # ReservedConcurrentExecutions, if the function reserves any
     max_retries: int = 2
     max_event_age: float = 21600.0
     dead_letter_arn: str | None = None
@@ -61,6 +64,7 @@ class LambdaResources:
         region: str,
         endpoint_url: str,
         default_concurrency: int,
+        account_concurrency: int = ACCOUNT_CONCURRENCY,
     ) -> None:
         self.template = template
         self.client = client
@@ -69,8 +73,10 @@ class LambdaResources:
         self.region = region
         self.endpoint_url = endpoint_url
         self.default_concurrency = default_concurrency
+        self.account_concurrency = account_concurrency
         self.functions: dict[str, FunctionSpec] = {}
         self._layers: dict[str, Path] = {}  # layer version ARN -> folder holding the layer's Python packages
+        self.permissions: list[dict[str, Any]] = []  # AWS::Lambda::Permission properties (resource-based policy)
 
     def create(self, logical_id: str, resource_type: str, props: dict[str, Any]) -> Provisioned:
         if resource_type == "AWS::Lambda::LayerVersion":
@@ -79,7 +85,20 @@ class LambdaResources:
             return self._create_function(logical_id, props)
         if resource_type == "AWS::Lambda::EventInvokeConfig":
             return self._configure_invocations(logical_id, props)
+        if resource_type == "AWS::Lambda::Permission":
+            self.permissions.append(dict(props))
         return Provisioned(logical_id, resource_type, physical_name(self.stack_name, logical_id))
+
+    def permits(self, spec: FunctionSpec, *, principal: str, source_arn: str) -> bool:
+        """Whether a permission lets ``principal`` invoke the function for ``source_arn`` (its resource policy)."""
+        for permission in self.permissions:
+            named = permission.get("FunctionName") in {spec.name, spec.arn, f"{spec.arn}:$LATEST"}
+            action = permission.get("Action") in {"lambda:InvokeFunction", "lambda:*"}
+            who = permission.get("Principal") in {principal, "*"}
+            source = permission.get("SourceArn") in {None, source_arn}
+            if named and action and who and source:
+                return True
+        return False
 
     def by_name(self, name_or_arn: str) -> FunctionSpec:
         for spec in self.functions.values():
@@ -116,7 +135,7 @@ class LambdaResources:
             raise TemplateError(f"{logical_id}: only local code folders run locally")
         if str(props.get("Runtime", "")).split(".")[0] not in {"python3"}:
             raise TemplateError(f"{logical_id}: runtime {props.get('Runtime')} cannot run locally")
-        reserved = props.get("ReservedConcurrentExecutions")
+        reserved = self._reserve(logical_id, props.get("ReservedConcurrentExecutions"))
         queue_name = physical_name(self.stack_name, f"{logical_id}-async", max_length=80)
         attributes = {"VisibilityTimeout": "900"}
         queue_url = self.client("sqs").create_queue(QueueName=queue_name, Attributes=attributes)["QueueUrl"]
@@ -130,7 +149,8 @@ class LambdaResources:
             environment=dict(props.get("Environment", {}).get("Variables", {})),
             timeout=float(props.get("Timeout", 3)),
             memory_size=int(props.get("MemorySize", 128)),
-            max_concurrency=int(reserved) if reserved is not None else self.default_concurrency,
+            max_concurrency=reserved if reserved is not None else self.default_concurrency,
+            reserved_concurrency=reserved,
             dead_letter_arn=props.get("DeadLetterConfig", {}).get("TargetArn"),
             log_group=props.get("LoggingConfig", {}).get("LogGroup") or f"/aws/lambda/{name}",
             queue_url=queue_url,
@@ -138,6 +158,21 @@ class LambdaResources:
         )
         self.functions[logical_id] = spec
         return Provisioned(logical_id, "AWS::Lambda::Function", name, {"Arn": arn})
+
+    def _reserve(self, logical_id: str, value: Any) -> int | None:
+        """``ReservedConcurrentExecutions`` as Lambda's PutFunctionConcurrency grants it: at least
+        ``min(100, quota)`` of the account's concurrency stays unreserved, else the function is refused."""
+        if value is None:
+            return None
+        reserved = int(value)
+        minimum = min(UNRESERVED_MINIMUM, self.account_concurrency)
+        already = sum(spec.reserved_concurrency or 0 for spec in self.functions.values())
+        if self.account_concurrency - already - reserved < minimum:
+            raise TemplateError(
+                f"{logical_id}: Specified ReservedConcurrentExecutions for function decreases account's "
+                f"UnreservedConcurrentExecution below its minimum value of [{minimum}]."
+            )
+        return reserved
 
     def _layer_dir(self, layer_arn: str) -> Path:
         if layer_arn not in self._layers:

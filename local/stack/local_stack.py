@@ -1,10 +1,11 @@
 """The application's stack on the embedded AWS, deployed from template.yaml and run as Lambda would run it.
 
 ``deploy()`` creates the template's resources (CloudFormation's job); every ``AWS::Events::Rule`` that targets a
-function becomes a rule in the embedded EventBridge whose target is an SQS queue of that function, so EventBridge
-(moto) alone decides which events reach which function. ``start()`` polls those queues and invokes the functions
-asynchronously, with Lambda's retries and dead-letter queues (:mod:`.invoker`, :mod:`.outcomes`), and evaluates
-the template's CloudWatch alarms (:mod:`.alarms`).
+function becomes a rule in the embedded EventBridge whose target is an SQS queue of that target, so EventBridge
+alone decides which events reach which function. ``start()`` polls those queues, delivers their events to the
+functions as EventBridge does (the target's retry policy and dead-letter queue, :mod:`.deliveries`), invokes the
+functions asynchronously, with Lambda's retries and dead-letter queues (:mod:`.invoker`, :mod:`.outcomes`), and
+evaluates the template's CloudWatch alarms (:mod:`.alarms`).
 
     stack = LocalStack(aws, env="dev", retry_delays=(0.0, 0.0))
     outputs = stack.deploy()
@@ -26,10 +27,11 @@ from typing import Any
 
 from local.stack.alarms import AlarmEmulator
 from local.stack.clients import AwsClients
+from local.stack.deliveries import EVENTBRIDGE_RETRY_DELAYS, EventBridgeDeliveries, RuleTarget
 from local.stack.deployment import Deployment
 from local.stack.event_queues import EventQueues, InFlight
 from local.stack.events import put_events
-from local.stack.functions import FunctionSpec
+from local.stack.functions import ACCOUNT_CONCURRENCY, FunctionSpec
 from local.stack.intrinsics import Resolver
 from local.stack.invoker import LAMBDA_RETRY_DELAYS, FunctionRunner
 from local.stack.logs import FunctionLogs
@@ -56,6 +58,8 @@ class LocalStack:
         parameter_overrides: Mapping[str, str] | None = None,
         stack_name: str | None = None,
         default_concurrency: int = DEFAULT_CONCURRENCY,
+        account_concurrency: int = ACCOUNT_CONCURRENCY,
+        delivery_retry_delays: Iterable[float] = EVENTBRIDGE_RETRY_DELAYS,
         alarm_interval: float = 0.25,
         python: str = sys.executable,
     ) -> None:
@@ -82,6 +86,7 @@ class LocalStack:
             region=self.region,
             endpoint_url=aws.endpoint_url,
             default_concurrency=default_concurrency,
+            account_concurrency=account_concurrency,
         )
         self.alarms = AlarmEmulator(
             self.client,
@@ -103,6 +108,14 @@ class LocalStack:
         )
         self.function_logs = FunctionLogs(self.client)
         self.runners: dict[str, FunctionRunner] = {}
+        self.deliveries = EventBridgeDeliveries(
+            self.client,
+            runners=self.runners,
+            permitted=self._events_may_invoke,
+            count=lambda rule_name, metric: self.alarms.count("AWS/Events", rule_name, metric),
+            inflight=self._inflight,
+            retry_delays=delivery_retry_delays,
+        )
         self._started = False
 
     # ------------------------------------------------------------------ what is deployed
@@ -181,9 +194,21 @@ class LocalStack:
             )
             self.runners[logical_id] = runner
             self.queues.start(runner)
+        for target in self.deployment.targets:
+            self.queues.watch(f"rule-{target.rule_name}", target.queue_url, self.deliveries.handler(target))
         self.alarms.start()
         logger.info("stack %s running (%s)", self.stack_name, ", ".join(self.functions) or "no functions")
         return self
+
+    def fail_deliveries(self, function: str, error_code: str = "THROTTLING", times: int | None = None) -> None:
+        """EventBridge's next ``times`` calls to ``function`` (by logical id; all if ``None``) fail with
+        ``error_code``: ``THROTTLING`` (retried by the rule target's RetryPolicy), ``NO_RESOURCE`` or
+        ``NO_PERMISSIONS`` (not retried); see :mod:`local.stack.deliveries`."""
+        self.deliveries.faults.inject(function, error_code, times)
+
+    def _events_may_invoke(self, target: RuleTarget) -> bool:
+        spec = self.functions[target.function]
+        return self.deployment.lambdas.permits(spec, principal="events.amazonaws.com", source_arn=target.rule_arn)
 
     def invoke_async(self, function: str, event: Any) -> None:
         """``lambda invoke --invocation-type Event`` on a function of the stack (by logical id)."""
@@ -215,7 +240,7 @@ class LocalStack:
 
     # ------------------------------------------------------------------ idle / stop
     def _is_quiet(self) -> bool:
-        return not self._inflight.busy() and self.queues.empty(self.functions.values())
+        return not self._inflight.busy() and self.queues.empty(self.queues.urls)
 
     def wait_idle(self, timeout: float = 30) -> None:
         """Return once no event is queued for a function, none is running and no retry is pending.
@@ -245,6 +270,7 @@ class LocalStack:
     def stop(self) -> None:
         """Stop pollers, workers (killing their processes), pending retries and alarm evaluation."""
         self._stopping.set()
+        self.deliveries.stop()
         self.alarms.stop()
         for runner in self.runners.values():
             runner.stop()

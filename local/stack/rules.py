@@ -1,9 +1,10 @@
 """The template's EventBridge rules, created in the embedded EventBridge, so that EventBridge alone routes events.
 
-A rule's target that is a function of the stack becomes that function's SQS queue (the function reads its
-asynchronous invocations from there); targets EventBridge delivers itself (SQS, CloudWatch Logs, other buses) stay
-as they are; other targets are not delivered locally. ``Input`` and ``InputPath`` become the InputTransformer that
-delivers the same thing.
+A rule's target that is a function of the stack becomes an SQS queue of that target, from which EventBridge's
+delivery to the function (its retry policy and dead-letter queue, :mod:`local.stack.deliveries`) reads; targets
+EventBridge delivers itself (SQS, CloudWatch Logs, other buses) stay as they are, their ``DeadLetterConfig`` and
+``RetryPolicy`` passed on; other targets are not delivered locally. ``Input`` and ``InputPath`` become the
+InputTransformer that delivers the same thing.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from local.stack.deliveries import RuleTarget
 from local.stack.functions import LambdaResources
 from local.stack.resources import Provisioned, physical_name
 
 logger = logging.getLogger(__name__)
 
 DELIVERED_BY_EVENTBRIDGE = {"sqs", "logs", "events"}  # target services the embedded EventBridge delivers to itself
-_TARGET_KEYS = {"Id", "InputTransformer", "SqsParameters"}
+_TARGET_KEYS = {"Id", "InputTransformer", "SqsParameters", "DeadLetterConfig", "RetryPolicy"}
 
 
 def as_input_transformer(target: Mapping[str, Any]) -> dict[str, Any]:
@@ -44,8 +46,8 @@ def _rule_request(name: str, props: dict[str, Any], bus: str) -> dict[str, Any]:
 
 def create_rule(
     client: Callable[[str], Any], lambdas: LambdaResources, logical_id: str, props: dict[str, Any]
-) -> tuple[Provisioned, list[str]]:
-    """The rule, and the logical ids of the stack's functions it targets."""
+) -> tuple[Provisioned, list[RuleTarget]]:
+    """The rule, and its targets that are functions of the stack (each delivered through a queue of its own)."""
     events = client("events")
     name = props.get("Name") or physical_name(lambdas.stack_name, logical_id, max_length=64)
     bus = props.get("EventBusName", "default")
@@ -56,8 +58,13 @@ def create_rule(
         entry.update(as_input_transformer(target))
         spec = lambdas.by_arn(target["Arn"])
         if spec is not None:
-            functions.append(spec.logical_id)
-            targets.append({**entry, "Arn": spec.queue_arn})
+            queue_name = physical_name(lambdas.stack_name, f"{logical_id}-{target.get('Id', 'target')}", max_length=80)
+            sqs = client("sqs")
+            url = sqs.create_queue(QueueName=queue_name, Attributes={"VisibilityTimeout": "900"})["QueueUrl"]
+            queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            where = {"rule_name": name, "rule_arn": arn, "function": spec.logical_id, "function_arn": spec.arn}
+            functions.append(RuleTarget.of(target, queue_url=url, **where))
+            targets.append({**entry, "Arn": queue_arn})
         elif target["Arn"].split(":")[2] in DELIVERED_BY_EVENTBRIDGE:
             targets.append({**entry, "Arn": target["Arn"]})
         else:

@@ -81,13 +81,25 @@ def resolve_parameters(declared: Mapping[str, Any], overrides: Mapping[str, str]
         pattern = spec.get("AllowedPattern")
         if pattern is not None and not re.fullmatch(pattern, value):
             raise TemplateError(f"parameter {name}={value!r} does not match {pattern}")
-        if kind == "Number":
-            try:
-                float(value)
-            except ValueError as exc:
-                raise TemplateError(f"parameter {name}={value!r} is not a number") from exc
+        _check_bounds(name, value, spec, number=kind == "Number")
         values[name] = value
     return values
+
+
+def _check_bounds(name: str, value: str, spec: Mapping[str, Any], *, number: bool) -> None:
+    """``MinValue``/``MaxValue`` of a Number, ``MinLength``/``MaxLength`` of a String, as CloudFormation checks them."""
+    if number:
+        try:
+            measured = float(value)
+        except ValueError as exc:
+            raise TemplateError(f"parameter {name}={value!r} is not a number") from exc
+        low, high, what = spec.get("MinValue"), spec.get("MaxValue"), "value"
+    else:
+        measured, low, high, what = float(len(value)), spec.get("MinLength"), spec.get("MaxLength"), "length"
+    if low is not None and measured < float(low):
+        raise TemplateError(f"parameter {name}={value!r}: {what} must be at least {low}")
+    if high is not None and measured > float(high):
+        raise TemplateError(f"parameter {name}={value!r}: {what} must be at most {high}")
 
 
 # ---------------------------------------------------------------------------------------------------------- template

@@ -169,3 +169,36 @@ def test_training_job_detail_uses_epoch_millisecond_strings_and_a_tag_map():
 )
 def test_endpoint_statuses_are_upper_snake_in_events(status, event_status):
     assert sagemaker_events.upper_snake(status) == event_status
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # event-ruler (EventBridge's matcher) records a field for each leaf value: an empty array or object has none
+        ("missing", {"absent": True, "present": False, "listed": False}),
+        ([], {"absent": True, "present": False, "listed": False}),
+        ({}, {"absent": True, "present": False, "listed": False}),
+        (["ModelApprovalStatus"], {"absent": False, "present": True, "listed": True}),
+        (["CustomerMetadataProperties"], {"absent": False, "present": True, "listed": False}),
+        (None, {"absent": False, "present": True, "listed": False}),  # null is a value
+    ],
+)
+def test_event_patterns_see_empty_arrays_and_objects_as_absent_fields(embedded_aws, event_queue, value, expected):
+    # GIVEN rules on a field's absence, its presence and one of its values
+    fields = "UpdatedModelPackageFields"
+    base = {"source": ["aws.sagemaker"], "detail-type": ["SageMaker Model Package State Change"]}
+    reads = {
+        name: event_queue({**base, "detail": {fields: [condition]}})
+        for name, condition in (
+            ("absent", {"exists": False}),
+            ("present", {"exists": True}),
+            ("listed", "ModelApprovalStatus"),
+        )
+    }
+
+    # WHEN SageMaker emits an event whose field holds the value (or leaves it out)
+    detail = {"ModelPackageGroupName": "g"} | ({} if value == "missing" else {fields: value})
+    embedded_aws.control.emit("SageMaker Model Package State Change", detail, [])
+
+    # THEN each rule matches as EventBridge would
+    assert {name: len(read()) == 1 for name, read in reads.items()} == expected

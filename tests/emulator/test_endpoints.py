@@ -360,3 +360,80 @@ def test_endpoint_timings_keep_the_endpoint_in_transition(embedded_aws, sagemake
     # THEN the request returned at once and the endpoint is still Creating
     assert sagemaker.describe_endpoint(EndpointName="ep")["EndpointStatus"] == "Creating"
     assert sagemaker.list_endpoints(StatusEquals="Creating")["Endpoints"][0]["EndpointName"] == "ep"
+
+
+def pct(value: int) -> dict[str, Any]:
+    return {"Type": "CAPACITY_PERCENT", "Value": value}
+
+
+def count(value: int) -> dict[str, Any]:
+    return {"Type": "INSTANCE_COUNT", "Value": value}
+
+
+def _rollout(routing: dict[str, Any], termination: int = 300, timeout: int = 3600) -> dict[str, Any]:
+    return {
+        "BlueGreenUpdatePolicy": {
+            "TrafficRoutingConfiguration": routing,
+            "TerminationWaitInSeconds": termination,
+            "MaximumExecutionTimeoutInSeconds": timeout,
+        }
+    }
+
+
+@pytest.mark.parametrize(
+    ("deployment_config", "refused"),
+    [
+        # CanarySize: at most 50 % of the variant's instances (TrafficRoutingConfig)
+        (_rollout({"Type": "CANARY", "WaitIntervalInSeconds": 60, "CanarySize": pct(60)}), "CanarySize"),
+        (_rollout({"Type": "CANARY", "WaitIntervalInSeconds": 60, "CanarySize": count(3)}), "CanarySize"),
+        # LinearStepSize: 10 to 50 % of the variant's instances
+        (_rollout({"Type": "LINEAR", "WaitIntervalInSeconds": 60, "LinearStepSize": pct(5)}), "LinearStepSize"),
+        (_rollout({"Type": "LINEAR", "WaitIntervalInSeconds": 60, "LinearStepSize": pct(75)}), "LinearStepSize"),
+        # MaximumExecutionTimeoutInSeconds: larger than the waits of TerminationWaitInSeconds and WaitIntervalInSeconds
+        (
+            _rollout({"Type": "CANARY", "WaitIntervalInSeconds": 600, "CanarySize": pct(50)}, 600, 1200),
+            "MaximumExecutionTimeoutInSeconds",
+        ),
+    ],
+)
+def test_update_endpoint_refuses_rollouts_outside_the_api_rules(
+    sagemaker: Any, live_endpoint: str, deployment_config: dict[str, Any], refused: str
+) -> None:
+    # GIVEN a new config of 4 instances
+    make_config(sagemaker, "cfg-v2", count=4)
+
+    # WHEN UpdateEndpoint is asked for a rollout the API reference does not allow
+    error = error_of(
+        sagemaker.update_endpoint,
+        EndpointName=live_endpoint,
+        EndpointConfigName="cfg-v2",
+        DeploymentConfig=deployment_config,
+    )
+
+    # THEN it is a ValidationException naming the offending field, and the endpoint was not touched
+    assert error["Code"] == "ValidationException"
+    assert refused in error["Message"]
+    described = sagemaker.describe_endpoint(EndpointName=live_endpoint)
+    assert (described["EndpointStatus"], described["EndpointConfigName"]) == ("InService", "cfg-v1")
+
+
+def test_update_endpoint_accepts_rollouts_at_the_limits_of_the_rules(
+    embedded_aws: Any, sagemaker: Any, live_endpoint: str
+) -> None:
+    # GIVEN a new config of 4 instances, and rollouts at the limits of each rule
+    make_config(sagemaker, "cfg-v2", count=4)
+    rollouts = [
+        _rollout({"Type": "CANARY", "WaitIntervalInSeconds": 600, "CanarySize": count(2)}, 600, 1201),
+        _rollout({"Type": "LINEAR", "WaitIntervalInSeconds": 60, "LinearStepSize": pct(10)}),
+        _rollout({"Type": "LINEAR", "WaitIntervalInSeconds": 60, "LinearStepSize": pct(50)}),
+        _rollout({"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 0}, 0, 600),
+    ]
+    for rollout in rollouts:
+        # WHEN the endpoint is updated with one
+        embedded_aws.control.pause_transitions()
+        sagemaker.update_endpoint(EndpointName=live_endpoint, EndpointConfigName="cfg-v2", DeploymentConfig=rollout)
+
+        # THEN the update runs
+        assert sagemaker.describe_endpoint(EndpointName=live_endpoint)["EndpointStatus"] == "Updating"
+        embedded_aws.control.resume_transitions()
+        embedded_aws.wait_idle()

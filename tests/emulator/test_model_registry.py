@@ -159,19 +159,33 @@ def test_list_model_packages_filters_by_status_and_sorts_by_creation_time(embedd
     assert [p["ModelPackageVersion"] for p in following["ModelPackageSummaryList"]] == [1]
 
 
-def test_tags_on_a_versioned_model_package(embedded_aws, sagemaker, group):
-    # GIVEN two versions
+VERSION_TAGS_REFUSED = "Tags are not supported in Model Package versions. Please add them to the Model Package Group"
+
+
+def test_versioned_model_packages_cannot_be_tagged_their_group_can(embedded_aws, sagemaker, group):
+    # GIVEN two versions of a group
     first, second = register(sagemaker, group), register(sagemaker, group)
     assert first.endswith("/fraud-detector/1")
+    group_arn = sagemaker.describe_model_package_group(ModelPackageGroupName=group)["ModelPackageGroupArn"]
 
-    # WHEN one is tagged, re-tagged and untagged
-    sagemaker.add_tags(ResourceArn=first, Tags=[{"Key": "env", "Value": "dev"}, {"Key": "sha", "Value": "1"}])
-    sagemaker.add_tags(ResourceArn=first, Tags=[{"Key": "sha", "Value": "2"}])
-    sagemaker.delete_tags(ResourceArn=first, TagKeys=["env"])
+    # WHEN a version is tagged (AddTags, or Tags at registration)
+    with pytest.raises(ClientError) as add_tags:
+        sagemaker.add_tags(ResourceArn=first, Tags=[{"Key": "env", "Value": "dev"}])
+    with pytest.raises(ClientError) as tagged_registration:
+        register(sagemaker, group, Tags=[{"Key": "env", "Value": "dev"}])
 
-    # THEN its tags are its own
-    assert sagemaker.list_tags(ResourceArn=first)["Tags"] == [{"Key": "sha", "Value": "2"}]
-    assert sagemaker.list_tags(ResourceArn=second)["Tags"] == []
+    # THEN SageMaker refuses both, as AWS does (aws/aws-cdk#33699; versions carry CustomerMetadataProperties instead)
+    for error in (add_tags, tagged_registration):
+        assert error.value.response["Error"] == {"Code": "ValidationException", "Message": VERSION_TAGS_REFUSED}
+    assert sagemaker.list_tags(ResourceArn=first)["Tags"] == sagemaker.list_tags(ResourceArn=second)["Tags"] == []
+    # (and the refused registration made no version)
+    listed = sagemaker.list_model_packages(ModelPackageGroupName=group)["ModelPackageSummaryList"]
+    assert sorted(p["ModelPackageVersion"] for p in listed) == [1, 2]
+    # AND the group is tagged, re-tagged and untagged as AddTags and DeleteTags do
+    sagemaker.add_tags(ResourceArn=group_arn, Tags=[{"Key": "env", "Value": "dev"}, {"Key": "sha", "Value": "1"}])
+    sagemaker.add_tags(ResourceArn=group_arn, Tags=[{"Key": "sha", "Value": "2"}])
+    sagemaker.delete_tags(ResourceArn=group_arn, TagKeys=["env"])
+    assert sagemaker.list_tags(ResourceArn=group_arn)["Tags"] == [{"Key": "sha", "Value": "2"}]
 
 
 def test_tags_on_a_missing_resource_are_a_validation_error(embedded_aws, sagemaker, group):
@@ -221,3 +235,28 @@ def test_deleted_versions_are_gone_and_their_numbers_never_reused(embedded_aws, 
     assert [p["ModelPackageArn"] for p in listed] == [first, third]
     statuses = [(e["resources"], e["detail"]["ModelPackageStatus"]) for e in read()]
     assert ([second], "Deleting") in statuses
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ("absent", None),
+        ("empty", []),
+        ("given", ["ModelApprovalStatus", "CustomerMetadataProperties", "InferenceSpecification"]),
+    ],
+)
+def test_the_creation_event_carries_updated_fields_in_the_shape_chosen(
+    embedded_aws, sagemaker, group, event_queue, case
+):
+    shape, fields = case
+    # GIVEN the shape of the creation event (AWS does not document whether it carries UpdatedModelPackageFields)
+    embedded_aws.control.set_package_creation_fields(shape)
+    read = event_queue(PACKAGE_EVENTS)
+
+    # WHEN a version is registered
+    register(sagemaker, group, CustomerMetadataProperties={"GitSha": "0a1b2c3"})
+
+    # THEN its creation event leaves the field out, holds [] or names what the request set
+    (event,) = read()
+    assert event["detail"].get("UpdatedModelPackageFields", None) == fields
+    assert ("UpdatedModelPackageFields" in event["detail"]) is (fields is not None)

@@ -56,7 +56,12 @@ class World:
 
     # ------------------------------------------------------------------ registry, as a person or the pipeline acts
     def register(
-        self, *, status: str = "PendingManualApproval", inference: bool = True, git_sha: str = "0a1b2c3"
+        self,
+        *,
+        status: str = "PendingManualApproval",
+        inference: bool = True,
+        git_sha: str = "0a1b2c3",
+        instance_types: list[str] | None = None,
     ) -> str:
         request: dict[str, Any] = {
             "ModelPackageGroupName": self.group,
@@ -70,6 +75,8 @@ class World:
                 "SupportedContentTypes": ["text/csv"],
                 "SupportedResponseMIMETypes": ["text/csv"],
             }
+            if instance_types is not None:
+                request["InferenceSpecification"]["SupportedRealtimeInferenceInstanceTypes"] = instance_types
         return self.sm.create_model_package(**request)["ModelPackageArn"]
 
     def approve(self, arn: str, note: str = "approved in the console") -> None:

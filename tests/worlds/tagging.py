@@ -9,6 +9,8 @@ S3 objects under ``s3://<bucket>/<pipeline>/<execution id>/<step>/...``; the ste
 from __future__ import annotations
 
 import json
+import random
+import string
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -18,6 +20,7 @@ ROLE_ARN = "arn:aws:iam::123456789012:role/sagemaker-execution"
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/xgboost:1.7-1"
 DEFINITION = json.dumps({"Version": "2020-12-01", "Parameters": [{"Name": "GitSha", "Type": "String"}], "Steps": []})
 
+STARTED = "2026-03-24T16:03:13Z"  # when every execution of this world started (its events say so)
 RecordStep = Callable[[str, dict[str, Any]], None]  # (execution ARN, step summary as the API returns it)
 
 
@@ -32,6 +35,7 @@ class Execution:
     package_arn: str | None = None
     group_arn: str | None = None
     report_key: str | None = None
+    git_sha: str | None = None
 
     @property
     def root(self) -> str:
@@ -80,14 +84,17 @@ class World:
             PipelineParameters=parameters,
             ClientRequestToken=uuid.uuid4().hex,
         )["PipelineExecutionArn"]
-        run = Execution(arn, arn.rsplit("/", 1)[-1], self.pipeline, self.bucket)
+        run = Execution(arn, arn.rsplit("/", 1)[-1], self.pipeline, self.bucket, git_sha=git_sha)
         for step in steps:
             getattr(self, f"_{step.lower()}")(run, extra_objects if step == "Preprocess" else 0)
         return run
 
     # ------------------------------------------------------------------------------------------------ steps
     def _job_name(self, run: Execution, step: str) -> str:
-        return f"pipelines-{run.execution_id}-{step.lower()}-{uuid.uuid4().hex[:10]}"
+        """As SageMaker Pipelines names a step's job: the step's case kept, a mixed-case suffix (the ARN is
+        lower-cased)."""
+        suffix = "".join(random.choices(string.ascii_letters + string.digits, k=10))
+        return f"pipelines-{run.execution_id}-{step}-{suffix}"
 
     def _put(self, run: Execution, key: str, body: bytes = b"x") -> None:
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=body)
@@ -166,6 +173,12 @@ class World:
                     "Statistics": {"ContentType": "application/json", "S3Uri": f"s3://{self.bucket}/{report}"}
                 }
             },
+            # as the pipeline's RegisterModel step records them (a version cannot be tagged)
+            CustomerMetadataProperties={
+                "GitSha": run.git_sha or "unknown",
+                "PipelineExecutionId": run.execution_id,
+                "PipelineExecutionStartTime": STARTED,
+            },
         )["ModelPackageArn"]
         run.package_arn = arn
         run.group_arn = self.sm.describe_model_package_group(ModelPackageGroupName=self.group)["ModelPackageGroupArn"]
@@ -195,7 +208,7 @@ class World:
                 "pipelineExecutionDisplayName": described.get("PipelineExecutionDisplayName"),
                 "currentPipelineExecutionStatus": status,
                 "previousPipelineExecutionStatus": "Executing",
-                "executionStartTime": "2026-03-24T16:03:13Z",
+                "executionStartTime": STARTED,
                 "executionEndTime": "2026-03-24T16:10:10Z",
                 "pipelineExecutionDescription": described.get("PipelineExecutionDescription"),
                 "pipelineArn": pipeline_arn,

@@ -7,6 +7,7 @@ Every area has a module of state and logic (``models``: backend methods, moto's 
 * ``registry``: model packages;
 * ``pipelines``: pipeline executions, the steps an executor records (``store``) and where it attaches
   (``executors``);
+* ``jobs``: training, processing and transform jobs (names in their case, ARNs lower-cased);
 * ``tags``: tags on every ARN;
 * ``events``: what SageMaker emits to EventBridge (``models``: shapes and publishing; ``delivery``: the wire);
 * ``serving``: InvokeEndpoint answered by the endpoint's model, with data capture.

@@ -240,3 +240,88 @@ def test_function_logs_reach_its_log_group(probe_stack: LocalStack, embedded_aws
     messages = [e["message"] for e in embedded_aws.client("logs").filter_log_events(logGroupName=group)["events"]]
     assert f"START RequestId: {record['request_id']} Version: $LATEST" in messages
     assert "probe probe handling logged attempt 1" in messages
+
+
+# ------------------------------------------------------------------------------------ EventBridge -> Lambda delivery
+@pytest.fixture
+def delivering_stack(local_stack_factory: Callable[..., LocalStack]) -> LocalStack:
+    """The probe stack with EventBridge's retries without delay."""
+    return local_stack_factory(PROBE, "dev", delivery_retry_delays=(0.0,))
+
+
+def delivery_dead_letters(stack: LocalStack, aws: Any) -> list[dict[str, Any]]:
+    url = stack.outputs["DeliveryDeadLetterQueueUrl"]
+    sqs = aws.client("sqs")
+    return sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"], MaxNumberOfMessages=10).get("Messages", [])
+
+
+def attribute(message: dict[str, Any], name: str) -> str:
+    return str(message["MessageAttributes"][name]["StringValue"])
+
+
+def test_a_throttled_delivery_is_retried_by_eventbridge_and_reaches_the_function(
+    delivering_stack: LocalStack, embedded_aws: Any
+) -> None:
+    # GIVEN Lambda throttles EventBridge's first two calls to the probe function (its rule retries twice)
+    delivering_stack.fail_deliveries("ProbeFunction", "THROTTLING", times=2)
+
+    # WHEN an event matches its rule
+    [record] = delivering_stack.replay([probe_event(target="a", key="throttled")])
+
+    # THEN EventBridge's third call got through: the function ran once, nothing was dead-lettered
+    assert (record["function"], record["outcome"], record["attempts"]) == ("ProbeFunction", "ok", 1)
+    assert delivery_dead_letters(delivering_stack, embedded_aws) == []
+
+
+def test_a_delivery_that_outlasts_the_retry_policy_goes_to_the_target_dead_letter_queue_and_alarms(
+    delivering_stack: LocalStack, embedded_aws: Any, sns_inbox: Callable[[str], Any]
+) -> None:
+    # GIVEN Lambda throttling every call of EventBridge to the probe function
+    inbox = sns_inbox(delivering_stack.outputs["AlertTopicArn"])
+    delivering_stack.fail_deliveries("ProbeFunction", "THROTTLING")
+
+    # WHEN an event matches its rule
+    [event_id] = delivering_stack.put_events([probe_event(target="a", key="lost")])
+    delivering_stack.wait_idle()
+
+    # THEN the function never ran; the event is in the target's dead-letter queue, with EventBridge's attributes
+    assert delivering_stack.records_for(event_id) == []
+    [message] = delivery_dead_letters(delivering_stack, embedded_aws)
+    assert json.loads(message["Body"])["id"] == event_id
+    rule = delivering_stack.resources["ProbeFunctionTargetA"]
+    assert attribute(message, "RULE_ARN") == rule.attributes["Arn"]
+    assert attribute(message, "TARGET_ARN") == delivering_stack.functions["ProbeFunction"].arn
+    assert attribute(message, "ERROR_CODE") == "THROTTLING"
+    assert "TooManyRequestsException" in attribute(message, "ERROR_MESSAGE")
+    assert attribute(message, "EXHAUSTED_RETRY_CONDITION") == "MaximumRetryAttempts"
+    assert attribute(message, "RETRY_ATTEMPTS") == "2"
+    # AND the rule's FailedInvocations alarm notified the topic
+    alarm = delivering_stack.resources["TargetAFailedInvocationsAlarm"].ref
+    [notification] = [m.json() for m in inbox.messages(wait=5) if m.json().get("AlarmName") == alarm]
+    assert notification["Trigger"]["MetricName"] == "FailedInvocations"
+    assert notification["Trigger"]["Dimensions"] == [{"value": rule.ref, "name": "RuleName"}]
+
+
+@pytest.mark.parametrize(
+    ("event", "fault", "error_code"),
+    [
+        (probe_event(target="unpermitted"), None, "NO_PERMISSIONS"),  # the rule has no AWS::Lambda::Permission
+        (probe_event(target="a"), "NO_RESOURCE", "NO_RESOURCE"),  # the function was deleted
+    ],
+)
+def test_a_delivery_retrying_cannot_mend_is_dead_lettered_at_once(
+    delivering_stack: LocalStack, embedded_aws: Any, event: dict[str, Any], fault: str | None, error_code: str
+) -> None:
+    if fault:
+        delivering_stack.fail_deliveries("ProbeFunction", fault)
+
+    # WHEN the event matches the rule
+    [event_id] = delivering_stack.put_events([event])
+    delivering_stack.wait_idle()
+
+    # THEN no function ran and the event is dead-lettered without a retry
+    assert delivering_stack.records_for(event_id) == []
+    [message] = delivery_dead_letters(delivering_stack, embedded_aws)
+    assert attribute(message, "ERROR_CODE") == error_code
+    assert attribute(message, "RETRY_ATTEMPTS") == "0"
+    assert "EXHAUSTED_RETRY_CONDITION" not in message["MessageAttributes"]

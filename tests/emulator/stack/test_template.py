@@ -145,3 +145,21 @@ def test_an_unsupported_resource_is_skipped_unless_something_uses_it(tmp_path: P
     # AND a reference to one of its attributes fails loudly
     with pytest.raises(UnsupportedResourceError, match="Api"):
         LocalStack(embedded_aws, "dev", used, stack_name="used").deploy()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "error"),
+    [
+        ("DeploymentTrafficStepPercent", "0", "at least 1"),
+        ("DeploymentWaitIntervalSeconds", "3601", "at most 3600"),
+        ("EndpointName", "e-" * 23 + "e", "length must be at most 46"),
+    ],
+)
+def test_parameters_outside_their_bounds_are_refused_as_cloudformation_refuses_them(
+    name: str, value: str, error: str
+) -> None:
+    # GIVEN template.yaml's MinValue / MaxValue / MaxLength constraints
+    # WHEN a parameter value lies outside them
+    # THEN the stack is refused before anything is created, naming the parameter
+    with pytest.raises(TemplateError, match=rf"{name}=.*{error}"):
+        load_template(ROOT / "template.yaml", "dev", parameter_overrides={name: value})

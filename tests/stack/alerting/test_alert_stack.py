@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from local.stack import LocalStack
+from tests.support import create_training_job
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -80,6 +81,49 @@ def test_failed_step_and_failed_execution_make_one_alert(
     [message] = inbox.messages()
     assert message.subject == "[dev] Pipeline fraud-pipeline-dev execution 7k2m9q4x1b3c Failed at step Training"
     assert "XGBoostError" in message.message
+
+
+def test_an_execution_that_completed_with_failures_is_alerted_once_with_its_failed_step(
+    local_stack: LocalStack, embedded_aws: Any, stack_outputs: dict[str, Any], sns_inbox: Callable[[str], Any]
+) -> None:
+    # GIVEN an execution whose Evaluate step failed while the execution went on to complete (CompletedWithFailures)
+    inbox = sns_inbox(stack_outputs["AlertTopicArn"])
+    event = sample("pipeline-execution-completed-with-failures")
+    execution_arn = event["detail"]["pipelineExecutionArn"]
+    reason = "CapacityError: Unable to provision requested ML compute capacity."
+    step = {"StepName": "Evaluate", "StepStatus": "Failed", "StartTime": "2025-11-20T11:02:00Z"}
+    step["FailureReason"] = reason
+    embedded_aws.sagemaker_store.record_step(execution_arn, step)
+
+    # WHEN SageMaker reports the execution's end, twice
+    records = alert_records(local_stack, local_stack.replay([event, event]))
+
+    # THEN the alert rule took it and one alert went out, saying so, with the failed step and its reason
+    assert sorted(r["result"]["status"] for r in records) in (["duplicate", "published"], ["conflict", "published"])
+    [message] = inbox.messages()
+    assert message.subject == (
+        "[dev] Pipeline fraud-pipeline-dev execution p3w8r6t2n5vc completed with failures at step Evaluate"
+    )
+    assert reason in message.message
+    assert message.attributes["severity"] == "error"
+
+
+def test_a_failed_step_names_its_job_by_its_real_name(
+    local_stack: LocalStack, embedded_aws: Any, stack_outputs: dict[str, Any], sns_inbox: Callable[[str], Any]
+) -> None:
+    # GIVEN the failed step's training job, named in the step's case (its ARN, in the event, is lower case)
+    inbox = sns_inbox(stack_outputs["AlertTopicArn"])
+    name = "pipelines-7k2m9q4x1b3c-Training-Gx7Q2rtZ1a"
+    arn = create_training_job(embedded_aws.client("sagemaker"), name, stack_outputs["SageMakerExecutionRoleArn"])
+    event = sample("pipeline-step-failed")
+    event["detail"]["metadata"] = {"trainingJob": {"arn": arn}}
+
+    # WHEN the step's failure is reported
+    local_stack.replay([event])
+
+    # THEN the alert names the job as it is named (what the console and DescribeTrainingJob know it by)
+    [message] = inbox.messages()
+    assert f"Training job: {name}" in message.message
 
 
 def test_spot_stop_is_called_out(

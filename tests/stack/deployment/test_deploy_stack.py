@@ -6,8 +6,12 @@ converge on the newest approved version with exactly one mutation per version, a
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from local.stack import LocalStack
+from local.stack.template import TemplateError
 from tests.worlds.deployment import ENDPOINT_STATE_CHANGE, World
 
 pytestmark = pytest.mark.slow
@@ -347,4 +351,85 @@ def test_deleted_endpoint_config_of_a_rollback_target_is_recreated(live_v1: tupl
     # THEN the deterministic config of v1 is made again and the endpoint rolls back to it, once
     assert world.describe()["EndpointConfigName"] == v1_config
     assert world.mutations_to(1) == 2  # its creation, and this rollback
+    assert world.deploy_failures() == []
+
+
+def test_a_rollout_sagemaker_would_refuse_is_a_configuration_error_before_any_update(deploy_world) -> None:
+    # GIVEN a stack whose linear steps (5 %) are below the 10 % UpdateEndpoint requires (the template cannot tell a
+    # linear step from a canary size: both are DeploymentTrafficStepPercent, 1-50)
+    linear = {"DeploymentStrategy": "Linear", "DeploymentTrafficStepPercent": "5", "EndpointInstanceCount": "4"}
+    world = deploy_world("dev", **linear)
+
+    # WHEN a version is approved
+    v1 = world.register()
+    world.approve(v1)
+    world.idle()
+
+    # THEN the deploy function refuses to act on its settings: the event waits in the dead-letter queue, ops are
+    # alerted with the parameter to fix, and no endpoint was created that an update could not follow
+    [record] = world.deploy_records()
+    assert record["result"]["status"] == "misconfigured"
+    assert "DEPLOYMENT_TRAFFIC_STEP_PERCENT=5" in record["result"]["error"]
+    assert len(world.dead_letters()) == 1
+    assert any("DEPLOYMENT_TRAFFIC_STEP_PERCENT" in alert["Message"] for alert in world.alerts(kind=None))
+    assert world.mutations() == []
+
+
+def test_a_canary_above_half_the_fleet_is_refused_by_the_template(embedded_aws: Any) -> None:
+    # GIVEN DeploymentTrafficStepPercent=60 (UpdateEndpoint allows a canary of at most 50 % of the fleet)
+    overrides = {"DeploymentStrategy": "Canary", "DeploymentTrafficStepPercent": "60"}
+
+    # WHEN the stack is deployed, THEN CloudFormation refuses the parameter
+    with pytest.raises(TemplateError, match="DeploymentTrafficStepPercent"):
+        LocalStack(embedded_aws, env="staging", parameter_overrides=overrides).deploy()
+
+
+def test_a_package_not_registered_for_the_endpoint_instance_type_is_blocked_and_alerted(
+    live_v1: tuple[World, str],
+) -> None:
+    # GIVEN dev's endpoint (ml.m5.large, EndpointInstanceType) serving version 1
+    world, _ = live_v1
+    before = world.mutations()
+
+    # WHEN a version registered for real-time inference on ml.m5.xlarge only is approved
+    v2 = world.register(instance_types=["ml.m5.xlarge"])
+    world.approve(v2)
+    world.idle()
+
+    # THEN the endpoint keeps version 1: the version is blocked, alerted once with both instance types, not retried
+    assert world.mutations() == before
+    assert world.live_version() == 1
+    [alert] = world.alerts()
+    assert "cannot be deployed" in alert["Subject"]
+    assert "ml.m5.large" in alert["Message"]
+    assert "ml.m5.xlarge" in alert["Message"]
+    assert "blocked" in world.deploy_statuses()
+    assert world.deploy_failures() == []
+
+
+def test_a_package_registered_for_the_endpoint_instance_type_is_deployed(live_v1: tuple[World, str]) -> None:
+    # GIVEN dev's endpoint serving version 1, WHEN a version registered for ml.m5.large (among others) is approved
+    world, _ = live_v1
+    v2 = world.register(instance_types=["ml.m5.xlarge", "ml.m5.large"])
+    world.approve(v2)
+    world.idle()
+
+    # THEN it is deployed
+    assert world.live_version() == 2
+    assert world.alerts() == []
+
+
+@pytest.mark.parametrize("shape", ["absent", "empty", "given"])
+def test_a_package_registered_approved_is_deployed_whatever_the_shape_of_its_creation_event(deploy_world, shape):
+    # GIVEN the creation event without UpdatedModelPackageFields, with [], or naming the fields the request set
+    world = deploy_world("dev")
+    world.aws.control.set_package_creation_fields(shape)
+
+    # WHEN a package is registered already approved
+    world.register(status="Approved")
+    world.idle()
+
+    # THEN the deploy rule delivered the creation event and the endpoint serves it, created once
+    assert world.live_version() == 1
+    assert [status for status, _ in world.mutations()] == ["CREATING"]
     assert world.deploy_failures() == []

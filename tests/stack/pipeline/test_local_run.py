@@ -17,8 +17,14 @@ STEP_STATUS = "SageMaker Model Building Pipeline Execution Step Status Change"
 TRAINING_STATE = "SageMaker Training Job State Change"
 
 
-def _job_name(step):
-    return next(iter(step["Metadata"].values()))["Arn"].rsplit("/", 1)[-1]
+def _job_name(world, step):
+    """The real name of a step's job (its ARN is lower-cased): the job listing names it, as SageMaker's does."""
+    kind, metadata = next(iter(step["Metadata"].items()))
+    execution_id = metadata["Arn"].rsplit("/", 1)[-1].split("-")[1]
+    noun = {"TrainingJob": "training", "ProcessingJob": "processing"}[kind]
+    summaries = getattr(world.sagemaker, f"list_{noun}_jobs")(NameContains=execution_id)[f"{kind}Summaries"]
+    [name] = [s[f"{kind}Name"] for s in summaries if s[f"{kind}Arn"] == metadata["Arn"]]
+    return name
 
 
 def _model(world, uri):
@@ -57,6 +63,10 @@ def test_a_run_registers_a_package_pending_approval_with_its_evaluation_report(w
     assert package["ModelApprovalStatus"] == "PendingManualApproval"
     assert steps["Register-RegisterModel"]["Metadata"]["RegisterModel"]["Arn"] == package["ModelPackageArn"]
     assert package["CustomerMetadataProperties"]["GitSha"] == "abc1234"
+    # (what is specific to the version, which cannot be tagged: the execution that registered it, and when it started)
+    assert package["CustomerMetadataProperties"]["PipelineExecutionId"] == arn.rsplit("/", 1)[-1]
+    started = world.sagemaker.describe_pipeline_execution(PipelineExecutionArn=arn)["CreationTime"]
+    assert package["CustomerMetadataProperties"]["PipelineExecutionStartTime"].startswith(started.date().isoformat())
     assert package["MetadataProperties"]["GeneratedBy"] == arn
     # AND its metrics report is the evaluation output of this execution, in model-quality shape
     execution_id = arn.rsplit("/", 1)[-1]
@@ -72,8 +82,12 @@ def test_a_run_registers_a_package_pending_approval_with_its_evaluation_report(w
     matrix = metrics["confusion_matrix"]
     assert sum(matrix[a][p] for a in "01" for p in "01") == world.read_json(report_uri)["dataset"]["item_count"]
     # AND the registered model is the complete trained model the serving container loads
-    training = world.sagemaker.describe_training_job(TrainingJobName=_job_name(steps["Train"]))
+    training = world.sagemaker.describe_training_job(TrainingJobName=_job_name(world, steps["Train"]))
     assert training["TrainingJobStatus"] == "Completed"
+    # (named after the step in its case, as SageMaker Pipelines names jobs; the ARN in lower case)
+    assert training["TrainingJobName"].startswith(f"pipelines-{execution_id}-Train-")
+    assert training["TrainingJobArn"] == steps["Train"]["Metadata"]["TrainingJob"]["Arn"]
+    assert training["TrainingJobArn"].endswith(training["TrainingJobName"].lower())
     assert (
         package["InferenceSpecification"]["Containers"][0]["ModelDataUrl"]
         == (training["ModelArtifacts"]["S3ModelArtifacts"])
@@ -167,7 +181,7 @@ def test_bad_data_fails_the_preprocessing_step_with_a_clear_reason(world, case):
     assert list(steps) == ["Preprocess"]
     assert steps["Preprocess"]["StepStatus"] == "Failed"
     assert expected in steps["Preprocess"]["FailureReason"]
-    job = world.sagemaker.describe_processing_job(ProcessingJobName=_job_name(steps["Preprocess"]))
+    job = world.sagemaker.describe_processing_job(ProcessingJobName=_job_name(world, steps["Preprocess"]))
     assert job["ProcessingJobStatus"] == "Failed"
     assert expected in job["ExitMessage"]
     # AND nothing was registered
@@ -193,6 +207,31 @@ def test_a_model_below_the_threshold_fails_with_the_reason_and_is_not_registered
     assert described["FailureReason"] == message
     assert "Register-RegisterModel" not in steps
     assert world.packages() == before
+
+
+def test_an_execution_that_survives_a_failed_step_completes_with_failures(world):
+    # GIVEN an evaluation that cannot get capacity beyond its retry policy, and an execution that survives it
+    world.runner.fail_capacity("Evaluate", times=3)
+    world.runner.tolerate_failure("Evaluate")
+    before = world.packages()
+
+    # WHEN the pipeline runs
+    arn, described = world.run(**FEW_ROUNDS, AucThreshold=0.6)
+
+    # THEN the steps before it succeeded, it failed, the steps that need it did not run, nothing was registered
+    steps = world.steps(arn)
+    assert {name: s["StepStatus"] for name, s in steps.items()} == {
+        "Preprocess": "Succeeded",
+        "Train": "Succeeded",
+        "Evaluate": "Failed",
+    }
+    assert world.packages() == before
+    # AND the execution ended CompletedWithFailures, as DescribePipelineExecution and its last event say
+    assert described["PipelineExecutionStatus"] == "CompletedWithFailures"
+    [ended] = [
+        e for e in world.events(EXECUTION_STATUS, arn) if e["detail"]["currentPipelineExecutionStatus"] != "Executing"
+    ]
+    assert ended["detail"]["currentPipelineExecutionStatus"] == "CompletedWithFailures"
 
 
 def test_a_cached_step_reuses_the_earlier_run_and_new_input_runs_again(world, successful_run):

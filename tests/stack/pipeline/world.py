@@ -19,6 +19,7 @@ from local.aws import EmbeddedAWS, Timings
 from local.pipelines import PipelineRunner
 from pipeline import commands
 from pipeline.config import Target
+from tools.artifacts import template_parameters
 
 ENV = "dev"
 GROUP = "fraud-detector-dev"
@@ -85,7 +86,8 @@ def pipeline_world() -> Iterator[PipelineWorld]:
         with pytest.MonkeyPatch.context() as patch:
             for name, value in aws.env().items():
                 patch.setenv(name, value)  # the SDK's own clients find the embedded AWS this way
-            target = Target("fraud-pipeline-dev", ROLE, "artifacts-dev", GROUP, aws.region)
+            instance_type = template_parameters(ENV)["EndpointInstanceType"]
+            target = Target("fraud-pipeline-dev", ROLE, "artifacts-dev", GROUP, aws.region, instance_type)
             aws.client("s3").create_bucket(Bucket=target.bucket)
             aws.client("sagemaker").create_model_package_group(ModelPackageGroupName=GROUP)
             session = boto3.session.Session(region_name=aws.region)

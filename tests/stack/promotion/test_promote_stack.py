@@ -245,3 +245,47 @@ def test_events_that_are_not_registrations_are_ignored_and_malformed_ones_dead_l
     assert results["broken"]["status"] == "invalid"
     assert results["broken"]["field"] == "detail.ModelPackageArn"
     assert len(scene.promotion_notices(package)) == 1
+
+
+@pytest.mark.parametrize("shape", ["absent", "empty", "given"])
+def test_a_registration_is_judged_once_whatever_the_shape_of_its_creation_event(promote_stack, embedded_aws, shape):
+    # GIVEN the creation event without UpdatedModelPackageFields, with [], or naming the fields the request set
+    # (AWS does not document which: the rule and the function must work for each)
+    embedded_aws.control.set_package_creation_fields(shape)
+    stack, scene = promote_stack("dev")
+
+    # WHEN a package is registered through the API
+    package = scene.register(binary_report(0.93, 0.02))
+    stack.wait_idle()
+
+    # THEN the real rule delivered its creation event and the package was judged, once
+    assert scene.status(package) == APPROVED
+    [record] = promote_records(stack)
+    assert record["result"]["status"] == "approved"
+    assert [n["decision"] for n in scene.promotion_notices(package)] == [APPROVED]
+
+
+def test_updates_of_a_pending_package_are_not_registrations(promote_stack, embedded_aws):
+    # GIVEN prod (recommend) and a pending package already recommended to the approvers
+    stack, scene = promote_stack("prod")
+    package = scene.register(binary_report(0.95, 0.02))
+    stack.wait_idle()
+
+    # WHEN its metadata is updated (re-emit naming CustomerMetadataProperties), and a human sets it back to pending
+    # after rejecting it, with a note
+    scene.sagemaker.update_model_package(ModelPackageArn=package, CustomerMetadataProperties={"owner": "fraud"})
+    scene.sagemaker.update_model_package(
+        ModelPackageArn=package, ModelApprovalStatus=REJECTED, ApprovalDescription="not this week"
+    )
+    scene.sagemaker.update_model_package(
+        ModelPackageArn=package, ModelApprovalStatus=PENDING, ApprovalDescription="review again with the new data"
+    )
+    stack.wait_idle()
+
+    # THEN the metadata re-emit never reaches the function; the reset to pending does, and is not judged again
+    # (the registry shows a decision was made on it); the approvers got one recommendation only
+    results = [r["result"]["status"] for r in promote_records(stack)]
+    assert results[0] == "recommended"
+    assert all(status in {"duplicate", "skipped"} for status in results[1:])
+    assert scene.status(package) == PENDING
+    assert len(scene.promotion_notices(package)) == 1

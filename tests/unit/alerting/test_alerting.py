@@ -82,6 +82,15 @@ def test_step_failure_and_execution_failure_share_one_key() -> None:
     assert dedupe_key(execution)["execution"] == execution.detail.pipeline_execution_arn
 
 
+def test_a_failed_step_and_its_execution_completing_with_failures_share_one_key() -> None:
+    # GIVEN the failed-step event of an execution, and that execution's end as CompletedWithFailures
+    step_event = parse_any(sample("pipeline-step-failed"))
+    raw = sample("pipeline-execution-completed-with-failures")
+    raw["detail"]["pipelineExecutionArn"] = step_event.detail.pipeline_execution_arn
+    # THEN they are one failure, one alert
+    assert dedupe_key(parse_any(raw)) == dedupe_key(step_event)
+
+
 def test_key_ignores_the_event_id_and_time_but_not_the_status() -> None:
     failed = sample("pipeline-execution-failed")
     redelivered = {**failed, "id": "another-id", "time": "2025-11-20T10:41:09Z"}

@@ -132,3 +132,57 @@ def test_event_of_another_group_or_endpoint_is_invalid() -> None:
     with pytest.raises(InvalidEventError) as caught:
         trigger_from_event(endpoint_event, DeploySettings.from_env(environment()))
     assert caught.value.field == "detail.EndpointName"
+
+
+@pytest.mark.parametrize(
+    ("changes", "parameter"),
+    [
+        ({"DEPLOYMENT_STRATEGY": "Canary", "DEPLOYMENT_TRAFFIC_STEP_PERCENT": "60"}, "DEPLOYMENT_TRAFFIC_STEP_PERCENT"),
+        ({"DEPLOYMENT_STRATEGY": "Linear", "DEPLOYMENT_TRAFFIC_STEP_PERCENT": "5"}, "DEPLOYMENT_TRAFFIC_STEP_PERCENT"),
+        ({"DEPLOYMENT_STRATEGY": "Linear", "DEPLOYMENT_TRAFFIC_STEP_PERCENT": "75"}, "DEPLOYMENT_TRAFFIC_STEP_PERCENT"),
+        (
+            {
+                "DEPLOYMENT_STRATEGY": "Linear",
+                "DEPLOYMENT_TRAFFIC_STEP_PERCENT": "10",
+                "DEPLOYMENT_WAIT_INTERVAL_SECONDS": "600",
+                "DEPLOYMENT_MAX_EXECUTION_TIMEOUT_SECONDS": "3600",
+            },
+            "DEPLOYMENT_MAX_EXECUTION_TIMEOUT_SECONDS",
+        ),
+        (
+            {
+                "DEPLOYMENT_STRATEGY": "AllAtOnce",
+                "DEPLOYMENT_WAIT_INTERVAL_SECONDS": "300",
+                "DEPLOYMENT_TERMINATION_WAIT_SECONDS": "300",
+                "DEPLOYMENT_MAX_EXECUTION_TIMEOUT_SECONDS": "600",
+            },
+            "DEPLOYMENT_MAX_EXECUTION_TIMEOUT_SECONDS",
+        ),
+    ],
+)
+def test_rollouts_sagemaker_would_refuse_fail_at_the_first_invocation(changes: dict[str, str], parameter: str) -> None:
+    # GIVEN rollout settings that UpdateEndpoint refuses (canary > 50 %, linear outside 10-50 %, a timeout that the
+    # rollout's waits exceed: every traffic shift waits WaitIntervalInSeconds, the old fleet TerminationWaitInSeconds)
+    # WHEN the deploy function reads its settings
+    # THEN it fails with a ConfigurationError naming the parameter, before any deployment
+    with pytest.raises(ConfigurationError, match=parameter):
+        DeploySettings.from_env(environment(**changes))
+
+
+def test_the_rollouts_of_every_environment_are_accepted() -> None:
+    # GIVEN samconfig.toml's rollouts: dev all at once, staging canary 50 %, prod linear 25 % over 4 instances
+    rollouts = [
+        {"DEPLOYMENT_STRATEGY": "AllAtOnce", "DEPLOYMENT_WAIT_INTERVAL_SECONDS": "0"},
+        {"DEPLOYMENT_STRATEGY": "Canary", "DEPLOYMENT_TRAFFIC_STEP_PERCENT": "50"},
+        {
+            "DEPLOYMENT_STRATEGY": "Linear",
+            "DEPLOYMENT_TRAFFIC_STEP_PERCENT": "25",
+            "DEPLOYMENT_WAIT_INTERVAL_SECONDS": "600",
+            "DEPLOYMENT_TERMINATION_WAIT_SECONDS": "600",
+            "DEPLOYMENT_MAX_EXECUTION_TIMEOUT_SECONDS": "7200",
+            "ENDPOINT_INSTANCE_COUNT": "4",
+        },
+    ]
+    # WHEN they are read, THEN they are valid
+    for changes in rollouts:
+        assert DeploySettings.from_env(environment(**changes)).deployment_config()

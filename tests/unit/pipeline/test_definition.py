@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from pipeline.config import ENVIRONMENTS, ConfigError, PipelineParams, resolve_target
+from local.stack import LocalStack
+from pipeline import commands
+from pipeline.config import ENVIRONMENTS, ConfigError, PipelineParams, Target, resolve_target
 from pipeline.definition import APPROVAL_STATUS, AUC_JSON_PATH
+from tools.artifacts import template_parameters
 
 EXECUTION_ID = {"Get": "Execution.PipelineExecutionId"}
 
@@ -136,7 +141,8 @@ def test_target_from_the_line_local_serve_prints():
     # GIVEN the JSON line of `python -m local serve`
     line = (
         '{"endpoint_url": "http://127.0.0.1:1", "outputs": {"PipelineName": "p", "SageMakerExecutionRoleArn": "r",'
-        ' "ArtifactBucketName": "b", "ModelPackageGroupName": "g", "EndpointName": "e"}}'
+        ' "ArtifactBucketName": "b", "ModelPackageGroupName": "g", "EndpointName": "e",'
+        ' "EndpointInstanceType": "ml.m5.large"}}'
     )
     # WHEN the target is resolved from it
     target = resolve_target("dev", outputs=line, environ={})
@@ -147,6 +153,7 @@ def test_target_from_the_line_local_serve_prints():
         "b",
         "g",
     )
+    assert target.endpoint_instance_type == "ml.m5.large"
 
 
 def test_missing_outputs_are_named():
@@ -156,10 +163,6 @@ def test_missing_outputs_are_named():
 
 def test_a_run_brings_the_data_set_along_only_when_the_bucket_has_none(world):
     # GIVEN a stack whose new artifact bucket holds no data yet
-    import dataclasses  # noqa: PLC0415
-
-    from pipeline import commands  # noqa: PLC0415
-
     target = dataclasses.replace(world.target, bucket="fresh-stack-artifacts")
     world.s3.create_bucket(Bucket=target.bucket)
 
@@ -172,3 +175,21 @@ def test_a_run_brings_the_data_set_along_only_when_the_bucket_has_none(world):
     assert second is None
     body = world.s3.get_object(Bucket=target.bucket, Key="datasets/default/raw/default.csv")["Body"].read()
     assert body.decode().count("\n") >= 10_000
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_packages_are_registered_for_the_instance_type_of_the_environments_endpoint(world, env):
+    # GIVEN the environment's stack (samconfig.toml's parameters) deployed next to the pipeline's world
+    outputs = LocalStack(world.aws, env=env, stack_name=f"registration-{env}").deploy()
+    target = Target.from_outputs(outputs, world.aws.region)
+
+    # WHEN the environment's pipeline definition is built for that stack
+    definition = commands.definition(target, env, world.session)
+    [check] = [step for step in definition["Steps"] if step["Type"] == "Condition"]
+    [register] = [step for step in check["Arguments"]["IfSteps"] if step["Type"] == "RegisterModel"]
+    specification = register["Arguments"]["InferenceSpecification"]
+
+    # THEN its packages are registered for real-time inference on exactly the endpoint's instance type (the deploy
+    # function's ENDPOINT_INSTANCE_TYPE, which refuses a package registered for other types)
+    assert specification["SupportedRealtimeInferenceInstanceTypes"] == [outputs["EndpointInstanceType"]]
+    assert outputs["EndpointInstanceType"] == template_parameters(env)["EndpointInstanceType"]

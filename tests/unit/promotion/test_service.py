@@ -190,6 +190,23 @@ def test_package_a_human_already_decided_is_left_alone(world):
     assert world.registry.decisions == []
 
 
+def test_a_package_set_back_to_pending_after_a_decision_is_not_judged_again(world):
+    # GIVEN a pending package that carries an ApprovalDescription: someone decided on it, then set it back to pending
+    challenger = world.register(2, 0.95, 0.03)
+    world.registry.packages[challenger] = replace(
+        world.registry.packages[challenger], approval_description="review again with the new data"
+    )
+
+    # WHEN its event reaches the promote function
+    result = world.service().judge(challenger)
+
+    # THEN it is not a new registration: nothing is decided nor sent, the person's review stands
+    assert result.status is Outcome.SKIPPED
+    assert "ApprovalDescription" in result.reason
+    assert world.registry.decisions == []
+    assert world.notifier.sent == []
+
+
 def test_human_decision_between_reading_and_writing_is_not_overridden(world):
     # GIVEN a human rejects the package while the reports are being read (before the re-check: the 2nd describe)
     challenger = world.register(2, 0.95, 0.03)

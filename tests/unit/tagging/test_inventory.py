@@ -33,10 +33,18 @@ def test_report_lists_every_artifact_and_flags_the_untagged_ones(world, handler)
             run.package_arn,
             run.group_arn,
         }
-    # AND the tagged execution is clean, the other flagged everywhere
+    # AND the tagged execution is clean, the other flagged everywhere but on what is not tagged by a run
     assert {ref: row.flags for ref, row in good.items() if row.flags} == {}
-    assert all(row.flags == ["untagged"] for ref, row in bad.items() if ref != untagged.group_arn)
+    shared_or_registered = {untagged.group_arn, untagged.package_arn}
+    assert all(row.flags == ["untagged"] for ref, row in bad.items() if ref not in shared_or_registered)
     assert bad[untagged.group_arn].flags == []  # the group is shared: tagged (stable keys) by the first execution
+    # (a version cannot be tagged: its row shows what its metadata, written at registration, says of it)
+    assert bad[untagged.package_arn].flags == []
+    assert bad[untagged.package_arn].tags == {
+        "execution": untagged.execution_id,
+        "date": "2026-03-24",
+        "git-sha": "3f2c1e9aa",
+    }
     assert good[f"s3://{BUCKET}/{tagged.objects[0]}"].tags["execution"] == tagged.execution_id
 
 

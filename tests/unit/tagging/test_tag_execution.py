@@ -53,19 +53,40 @@ def test_every_artifact_of_the_execution_carries_the_tags(world, handler, emitte
     assert any(e["detail-type"] == MODEL_PACKAGE_EVENT for e in events_before_tagging)  # the log sees them
     # WHEN SageMaker reports the success
     result = handler(world.event(run))
-    # THEN every S3 object, job and the model package carry the tags; the group the stable ones only
+    # THEN every S3 object and job carries the tags; the group the stable ones only
     assert result["status"] == "tagged", result
     want = expected_tags(run)
     for key in run.objects:
         assert world.object_tags(key) == want, key
-    for arn in [*run.jobs, run.package_arn]:
+    for arn in run.jobs:
         assert world.resource_tags(arn).items() >= want.items(), arn
     assert world.resource_tags(run.group_arn) == {k: want[k] for k in ("env", "team", "pipeline", "cost-center")}
-    assert result["tagged"] == len(run.objects) + len(run.jobs) + 2  # + package + group
+    assert result["tagged"] == len(run.objects) + len(run.jobs) + 1  # + group
+    # AND the package version, which AWS refuses to tag, is reported with the facts its metadata records
+    assert world.resource_tags(run.package_arn) == {}
+    assert result["recorded"] == {
+        run.package_arn: f"execution={run.execution_id}, date={want['date']}, git-sha={want['git-sha']}"
+    }
     assert all(world.object_tags(key) == {} for key in other.objects)
     assert not any(world.resource_tags(arn) for arn in other.jobs)
     # AND tagging emitted no model package event (the deployer is not woken up)
     assert [e for e in emitted_events()[len(events_before_tagging) :] if e["detail-type"] == MODEL_PACKAGE_EVENT] == []
+
+
+def test_a_version_whose_metadata_names_another_execution_is_reported_and_alerted(world, handler, stack_env):
+    # GIVEN an execution whose registered version says it came from another execution (registered by hand)
+    run = world.execution()
+    world.sm.update_model_package(
+        ModelPackageArn=run.package_arn, CustomerMetadataProperties={"PipelineExecutionId": "someone-else"}
+    )
+    # WHEN it is tagged
+    result = handler(world.event(run))
+    # THEN everything else is tagged; the version is reported as not carrying this execution, and ops are alerted
+    assert result["status"] == "tagged"
+    assert result["recorded"] == {}
+    assert "execution=someone-else" in result["skipped"][run.package_arn]
+    [alert] = stack_env.received()
+    assert run.package_arn in alert["Message"]
 
 
 def test_git_sha_is_read_from_the_gitsha_parameter_only(world, handler):
@@ -273,7 +294,7 @@ def test_out_of_order_deliveries_tag_each_execution_with_its_own_values(world, h
     # THEN each artifact carries its own execution's tags
     for run, sha in ((older, "1111111"), (newer, "2222222")):
         assert all(world.object_tags(k) == expected_tags(run, git_sha=sha) for k in run.objects)
-        assert world.resource_tags(run.package_arn).items() >= expected_tags(run, git_sha=sha).items()
+        assert all(world.resource_tags(a).items() >= expected_tags(run, git_sha=sha).items() for a in run.jobs)
 
 
 def test_an_execution_of_another_pipeline_is_refused_and_nothing_is_tagged(world, handler, stack_env):

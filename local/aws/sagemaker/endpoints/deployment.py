@@ -6,6 +6,7 @@ config says so), at 60 % it bakes (``TerminationWaitInSeconds``), and at 100 % t
 new config. An injected fault makes the update fail, or a guardrail alarm roll it back: the endpoint returns to
 ``InService`` on its old config with ``FailureReason`` set ("the status is InService but update operation fails").
 Each phase sends "SageMaker Endpoint Deployment State Change"; each status change "SageMaker Endpoint State Change".
+A rollout the API reference does not allow (:func:`validate_rollout`) is refused before anything changes.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from moto.core.utils import utcnow
+from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig, SageMakerModelBackend
 
 from local.aws.faults import Fault
@@ -55,6 +57,38 @@ def canary_instances(deployment_config: dict[str, Any] | None, total: int) -> in
 def bake_seconds(deployment_config: dict[str, Any] | None) -> int:
     policy = (deployment_config or {}).get("BlueGreenUpdatePolicy") or {}
     return int(policy.get("TerminationWaitInSeconds", 0))
+
+
+def _share(size: dict[str, Any], total: int) -> float:
+    """A CapacitySize as a share of a variant's ``total`` instances."""
+    value = float(size.get("Value", 0))
+    return value / 100 if size.get("Type") == "CAPACITY_PERCENT" else value / max(total, 1)
+
+
+def validate_rollout(deployment_config: dict[str, Any] | None, instance_counts: list[int]) -> None:
+    """The rules of TrafficRoutingConfig and BlueGreenUpdatePolicy (API reference): CanarySize at most 50 % of a
+    variant's instances, LinearStepSize 10-50 %, MaximumExecutionTimeoutInSeconds larger than the waiting time of
+    WaitIntervalInSeconds and TerminationWaitInSeconds. A ValidationException names the offending field."""
+    policy = (deployment_config or {}).get("BlueGreenUpdatePolicy")
+    if not policy:
+        return
+    routing = policy.get("TrafficRoutingConfiguration") or {}
+    rules = {"CanarySize": (0.0, 0.5, "less than or equal to 50%"), "LinearStepSize": (0.1, 0.5, "10-50%")}
+    for field, (low, high, words) in rules.items():
+        size: dict[str, Any] = routing.get(field) or {}
+        for total in instance_counts if size else []:
+            if not low <= _share(size, total) <= high:
+                raise ValidationError(
+                    f"Invalid {field} {size.get('Value')} ({size.get('Type')}): the value must be {words} of the "
+                    f"variant's total instance count ({total})."
+                )
+    waiting = int(routing.get("WaitIntervalInSeconds", 0)) + int(policy.get("TerminationWaitInSeconds", 0))
+    timeout = policy.get("MaximumExecutionTimeoutInSeconds")
+    if timeout is not None and int(timeout) <= waiting:
+        raise ValidationError(
+            f"Invalid MaximumExecutionTimeoutInSeconds {timeout}: it must be larger than the total waiting time of "
+            f"WaitIntervalInSeconds and TerminationWaitInSeconds ({waiting} seconds)."
+        )
 
 
 def alarm_names(deployment_config: dict[str, Any] | None) -> list[str]:

@@ -18,7 +18,7 @@ from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig, SageMakerMod
 from moto.sagemaker.utils import arn_formatter
 
 from local.aws.runtime import RUNTIME
-from local.aws.sagemaker.endpoints.deployment import DEFAULT_FAILURE_REASON, EndpointUpdate
+from local.aws.sagemaker.endpoints.deployment import DEFAULT_FAILURE_REASON, EndpointUpdate, capacity, validate_rollout
 from local.aws.sagemaker.endpoints.events import emit_endpoint_state, set_status
 from local.aws.sagemaker.endpoints.state import (
     IN_PROGRESS,
@@ -119,6 +119,9 @@ class EndpointBackend(SageMakerModelBackend):
             state = extras(endpoint)
             if deployment_config is None and retain_deployment_config:
                 deployment_config = state.deployment_config
+            validate_rollout(
+                deployment_config, [capacity(v) for v in variant_summaries(self, new_config, current=True)]
+            )
             state.deployment_config = deployment_config
             update = EndpointUpdate.of(
                 self,

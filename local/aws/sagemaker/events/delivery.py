@@ -2,8 +2,8 @@
 
 Real AWS refuses ``PutEvents`` with an ``aws.*`` source from customers, so events are not put through the API:
 :func:`deliver` matches them against the rules of the default bus inside moto's EventBridge backend, which then
-sends them to the rules' targets (SQS queues, log groups, other buses) as EventBridge would. Two of moto's target
-behaviours differ from EventBridge's and are patched (:data:`PATCHES`).
+sends them to the rules' targets (SQS queues, log groups, other buses) as EventBridge would. Where moto's matching or
+its targets differ from EventBridge's, they are patched (:data:`PATCHES`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import copy
 import json
 from typing import Any, cast
 
-from moto.events.models import Rule, events_backends
+from moto.events.models import EventPattern, Rule, events_backends
 from moto.events.utils import EventTemplateParser
 from moto.sqs import sqs_backends
 
@@ -57,6 +57,20 @@ def _send_to_sqs_queue(self: Rule, resource_id: str, event: dict[str, Any], grou
     sqs.send_message(queue_name=resource_id, message_body=json.dumps(body), group_id=group_id)
 
 
+def _flatten_leaves(node: Any, prefix: str = "", result: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An event's fields as event-ruler (EventBridge's matcher) records them: one per leaf value, so an empty
+    array or object is no field at all (``exists: false`` matches it, ``exists: true`` does not); moto records
+    ``[]`` and ``{}`` as values."""
+    result = {} if result is None else result
+    for key, value in node.items() if isinstance(node, dict) else ():
+        name = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, dict):
+            _flatten_leaves(value, name, result)
+        elif value != []:
+            result[name] = value
+    return result
+
+
 def _template_with_account(template: str) -> str:
     if '"account"' in template:
         return template
@@ -64,6 +78,13 @@ def _template_with_account(template: str) -> str:
 
 
 PATCHES = (
+    Patch(
+        EventPattern,
+        "_flatten_dict",
+        staticmethod(_flatten_leaves),
+        "EventBridge matches leaf values only: an empty array or object is an absent field, which moto records as a "
+        "value (so `exists: false` never matched a creation event with `UpdatedModelPackageFields: []`)",
+    ),
     Patch(
         Rule,
         "_send_to_sqs_queue",

@@ -30,7 +30,7 @@ STEP_FIELDS = (
     "SelectiveExecutionResult",
 )
 STEP_STATUSES = ("Starting", "Executing", "Stopping", "Stopped", "Failed", "Succeeded")
-EXECUTION_STATUSES = ("Executing", "Stopping", "Stopped", "Failed", "Succeeded")
+EXECUTION_STATUSES = ("Executing", "Stopping", "Stopped", "Failed", "Succeeded", "CompletedWithFailures")
 _EXECUTION_ARN = re.compile(r"^arn:[^:]+:sagemaker:[^:]+:\d+:pipeline/([^/]+)/execution/[^/]+$")
 
 

@@ -1,10 +1,12 @@
 """The model registry of the embedded SageMaker: model packages as the API reference describes them.
 
 ``CreateModelPackage`` and every ``UpdateModelPackage`` emit "SageMaker Model Package State Change" (updates name
-the fields they changed in ``UpdatedModelPackageFields``); ``UpdateModelPackage`` changes only the fields it is
-given (moto wipes the others), merges ``CustomerMetadataProperties`` and validates everything before changing
+the fields they changed in ``UpdatedModelPackageFields``; the creation event leaves it out unless the control API
+chose another of the shapes AWS may send: :func:`creation_fields`); ``UpdateModelPackage`` changes only the fields
+it is given (moto wipes the others), merges ``CustomerMetadataProperties`` and validates everything before changing
 anything; version numbers are never reused, even after a version is deleted; ``DeleteModelPackage`` (new) removes
-a version. The methods of :class:`ModelPackageBackend` replace or join moto's ``SageMakerModelBackend``'s.
+a version; a version cannot be tagged (:data:`VERSION_TAGS_REFUSED`). The methods of :class:`ModelPackageBackend`
+replace or join moto's ``SageMakerModelBackend``'s.
 """
 
 from __future__ import annotations
@@ -35,7 +37,12 @@ UPDATABLE_PACKAGE_FIELDS = (
     ("ModelLifeCycle", "ModelLifeCycle"),
 )
 EXTRA_FIELDS = ("SourceUri", "ModelCard", "ModelLifeCycle")  # kept by us: moto's ModelPackage has no such fields
+PACKAGE_CREATION_FIELDS = ("absent", "empty", "given")  # shapes of a creation event's UpdatedModelPackageFields
 _ARN = re.compile(r"^arn:aws[a-z\-]*:sagemaker:")
+# AWS refuses tags on versioned packages, in AddTags and at registration (aws/aws-cdk#33699: CloudFormation's
+# CreateModelPackage with Tags; aws-controllers-k8s/sagemaker-controller#54: "versioned model package cannot have
+# tags"): a version carries CustomerMetadataProperties, its group the tags.
+VERSION_TAGS_REFUSED = "Tags are not supported in Model Package versions. Please add them to the Model Package Group"
 
 _moto_create_model_package = SageMakerModelBackend.create_model_package
 _moto_package_response = ModelPackage.gen_response_object
@@ -76,6 +83,17 @@ def emit_package_state(backend: SageMakerModelBackend, package: ModelPackage, up
         time=iso(package.last_modified_time or package.creation_time),
         wait=False,
     )
+
+
+def creation_fields(package: ModelPackage) -> list[str] | None:
+    """``UpdatedModelPackageFields`` of the creation event, in the shape ``RUNTIME.package_creation_fields`` says."""
+    shape = RUNTIME.package_creation_fields
+    if shape == "absent":
+        return None
+    if shape == "empty":
+        return []
+    described = package.gen_response_object()
+    return list(dict.fromkeys(field for _, field in UPDATABLE_PACKAGE_FIELDS if described.get(field)))
 
 
 def _highest_versions(backend: SageMakerModelBackend) -> dict[str, int]:
@@ -162,6 +180,8 @@ class ModelPackageBackend(SageMakerModelBackend):
             return model_package_or_error(self, model_package_name)
 
     def create_model_package(self, **kwargs: Any) -> str:  # type: ignore[override]
+        if kwargs.get("model_package_group_name") and kwargs.get("tags"):
+            raise ValidationError(VERSION_TAGS_REFUSED)
         with RUNTIME.lock:
             arn = _moto_create_model_package(self, **kwargs)
             package = self.model_packages[arn]
@@ -176,7 +196,7 @@ class ModelPackageBackend(SageMakerModelBackend):
             package.last_modified_time = package.creation_time
             if package.tags is None:
                 package.tags = []
-            emit_package_state(self, package, None)
+            emit_package_state(self, package, creation_fields(package))
             return arn
 
     def delete_model_package(self, model_package_name: str) -> None:

@@ -1,7 +1,9 @@
-"""Tags in the embedded SageMaker: every ARN moto stores resolves, model package versions and executions included.
+"""Tags in the embedded SageMaker: every ARN moto stores resolves, model package versions, executions and jobs (by
+their lower-cased ARNs) included.
 
 moto crashes on a versioned package's ARN (``.../model-package/group/3``) and appends tags that AddTags should
-overwrite; here AddTags overwrites keys, refuses more than 50 tags, and an unknown ARN is a ValidationException.
+overwrite; here AddTags overwrites keys, refuses more than 50 tags and any tag on a versioned package (as AWS does),
+and an unknown ARN is a ValidationException.
 The methods of :class:`TagBackend` replace moto's ``SageMakerModelBackend``'s.
 """
 
@@ -10,10 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from moto.sagemaker.exceptions import ValidationError
-from moto.sagemaker.models import SageMakerModelBackend
+from moto.sagemaker.models import ModelPackage, SageMakerModelBackend
 
 from local.aws.runtime import RUNTIME
-from local.aws.sagemaker.registry.models import model_package_or_error
+from local.aws.sagemaker.jobs.models import JOB_TYPES, job_by_arn
+from local.aws.sagemaker.registry.models import VERSION_TAGS_REFUSED, model_package_or_error
 
 MAX_TAGS = 50
 
@@ -47,6 +50,8 @@ class TagBackend(SageMakerModelBackend):
                 resource = None
         elif resource_type == "pipeline" and "/execution/" in resource_id:
             resource = _pipeline_execution(self, arn, resource_id)
+        elif resource_type in JOB_TYPES:
+            resource = job_by_arn(self, resource_type, arn)
         else:
             resource = _moto_resource(self, parts, resource_type, resource_id)
         if resource is None:
@@ -58,6 +63,8 @@ class TagBackend(SageMakerModelBackend):
     def add_tags(self, arn: str, tags: list[dict[str, str]]) -> list[dict[str, str]]:
         with RUNTIME.lock:
             resource = self._get_resource_from_arn(arn)
+            if isinstance(resource, ModelPackage) and resource.model_package_version is not None:
+                raise ValidationError(VERSION_TAGS_REFUSED)
             merged = {t["Key"]: t for t in resource.tags}
             for tag in tags or []:
                 merged[tag["Key"]] = {"Key": tag["Key"], "Value": tag.get("Value", "")}

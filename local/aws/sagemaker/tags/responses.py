@@ -13,7 +13,7 @@ PATCHES = methods(
     TagBackend,
     {
         "_get_resource_from_arn": "resolves model package versions and pipeline executions (moto crashes on them)",
-        "add_tags": "AddTags overwrites the keys it is given (moto appends duplicates) and refuses over 50 tags",
+        "add_tags": "AddTags overwrites the keys it is given (moto appends), refuses over 50 tags and package versions",
         "delete_tags": "DeleteTags on every resource the ARN lookup resolves",
     },
 )

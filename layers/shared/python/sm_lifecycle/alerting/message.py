@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sm_lifecycle.alerting.model import Alert, FailedStep, spot_cause
+from sm_lifecycle.alerting.model import FAILED_STEPS_STATUSES, Alert, FailedStep, spot_cause
 from sm_lifecycle.kernel.notify import Severity
 from sm_lifecycle.kernel.settings import Settings
 
@@ -15,7 +15,8 @@ __all__ = ["PipelineFailure", "TrainingJobFailure", "pipeline_alert", "training_
 
 @dataclass(frozen=True)
 class PipelineFailure:
-    """A pipeline execution that failed or stopped (or one of its steps failed), with what SageMaker told of it."""
+    """A pipeline execution that failed, stopped or completed with failures (or one of its steps failed), with what
+    SageMaker told of it."""
 
     pipeline: str
     execution_arn: str
@@ -50,6 +51,9 @@ class TrainingJobFailure:
     ended: datetime | None = None
 
 
+_STATUS_WORDS = {"CompletedWithFailures": "completed with failures"}  # statuses the subject spells out
+
+
 def _iso(value: datetime | None) -> str:
     return value.isoformat() if value is not None else "?"
 
@@ -63,11 +67,12 @@ def pipeline_alert(failure: PipelineFailure, settings: Settings) -> Alert:
     main_reason = failure.reason or (first.reason if first else None)
     spot = spot_cause(main_reason)
     at_step = f" at step {first.name}" if first else ""
-    subject = f"[{env}] Pipeline {failure.pipeline} execution {failure.execution_id} {failure.status}{at_step}" + (
+    ended = _STATUS_WORDS.get(failure.status, failure.status)
+    subject = f"[{env}] Pipeline {failure.pipeline} execution {failure.execution_id} {ended}{at_step}" + (
         " (Spot capacity)" if spot else ""
     )
     lines = [
-        f"SageMaker pipeline execution {failure.status}{at_step} in environment {env}.",
+        f"SageMaker pipeline execution {ended}{at_step} in environment {env}.",
         "",
         f"Pipeline:      {failure.pipeline}",
         f"Execution:     {failure.execution_id}" + (f" ({failure.display_name})" if failure.display_name else ""),
@@ -79,8 +84,9 @@ def pipeline_alert(failure: PipelineFailure, settings: Settings) -> Alert:
     for step in failure.steps:
         kind = f" ({step.step_type})" if step.step_type else ""
         lines += [f"Failed step:   {step.name}{kind}", f"  Reason:      {step.reason or 'not reported by SageMaker'}"]
-        if job_arn := step.training_job_arn:
-            lines.append(f"  Training job: {job_arn.rsplit('/', 1)[-1]}")
+        if step.job:
+            label, arn = step.job
+            lines.append(f"  {label}: {step.job_name or arn.rsplit('/', 1)[-1]}")
     if failure.reason:
         lines.append(f"Reason:        {failure.reason}")
     if not main_reason:
@@ -96,7 +102,7 @@ def pipeline_alert(failure: PipelineFailure, settings: Settings) -> Alert:
         attributes["step"] = first.name
     if spot:
         attributes["cause"] = "spot"
-    severity = Severity.ERROR if failure.status == "Failed" else Severity.WARNING
+    severity = Severity.ERROR if failure.status in FAILED_STEPS_STATUSES else Severity.WARNING
     return Alert(subject=subject, message="\n".join(lines), severity=severity, attributes=attributes)
 
 

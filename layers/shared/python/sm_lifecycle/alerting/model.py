@@ -1,8 +1,9 @@
 """What an alert is about and what it says: the events alerted on, the deduplication keys, Spot causes (pure).
 
 - Keys: a pipeline execution's end, ``(execution ARN, status)``; a training job's end, ``(job name, status)``.
-- Step vs execution: a failed step and the failure of its execution are ONE failure. A step ``Failed`` event uses the
-  same key as its execution's ``Failed`` event, so whichever arrives first sends the alert and the other is suppressed.
+- Step vs execution: a failed step and the end of its execution with failed steps (``Failed`` or
+  ``CompletedWithFailures``) are ONE failure: they share the key ``(execution ARN, "Failed")``, so whichever event
+  arrives first sends the alert and the others are suppressed.
 """
 
 from __future__ import annotations
@@ -17,7 +18,16 @@ from sm_lifecycle.kernel.events import (
 )
 from sm_lifecycle.kernel.notify import Severity
 
-__all__ = ["ALERT_EVENTS", "Alert", "AlertEvent", "FailedStep", "dedupe_key", "spot_cause", "status_of"]
+__all__ = [
+    "ALERT_EVENTS",
+    "FAILED_STEPS_STATUSES",
+    "Alert",
+    "AlertEvent",
+    "FailedStep",
+    "dedupe_key",
+    "spot_cause",
+    "status_of",
+]
 
 AlertEvent = PipelineExecutionStatusChangeEvent | PipelineStepStatusChangeEvent | TrainingJobStateChangeEvent
 ALERT_EVENTS: tuple[type[AlertEvent], ...] = (
@@ -27,7 +37,9 @@ ALERT_EVENTS: tuple[type[AlertEvent], ...] = (
 )
 """The events the alert function receives (its rules in template.yaml)."""
 
-_ALERTED_EXECUTION = frozenset({"Failed", "Stopped"})
+_ALERTED_EXECUTION = frozenset({"Failed", "Stopped", "CompletedWithFailures"})
+FAILED_STEPS_STATUSES = frozenset({"Failed", "CompletedWithFailures"})
+"""Execution statuses that mean steps failed (the execution stopped on them, or completed without them)."""
 _ALERTED_STEP = frozenset({"Failed"})
 _ALERTED_JOB = frozenset({"Failed", "Stopped"})
 
@@ -50,11 +62,23 @@ class FailedStep:
     step_type: str | None
     reason: str | None
     metadata: dict[str, Any] = field(default_factory=dict)
+    job_name: str | None = None  # the real name of the step's job (its ARN lower-cases it), once looked up
 
     @property
     def training_job_arn(self) -> str | None:
         """``metadata.trainingJob.arn`` in events, ``Metadata.TrainingJob.Arn`` in the API."""
-        job = self.metadata.get("trainingJob") or self.metadata.get("TrainingJob") or {}
+        return self._job_arn("TrainingJob")
+
+    @property
+    def job(self) -> tuple[str, str] | None:
+        """``("Training job" | "Processing job", ARN)`` of the step's job, if it ran one."""
+        for kind, label in (("TrainingJob", "Training job"), ("ProcessingJob", "Processing job")):
+            if arn := self._job_arn(kind):
+                return label, arn
+        return None
+
+    def _job_arn(self, kind: str) -> str | None:
+        job = self.metadata.get(kind[:1].lower() + kind[1:]) or self.metadata.get(kind) or {}
         return (job.get("arn") or job.get("Arn")) if isinstance(job, dict) else None
 
 
@@ -72,7 +96,8 @@ def dedupe_key(event: AlertEvent) -> dict[str, str] | None:
         status = event.detail.current_pipeline_execution_status
         if status not in _ALERTED_EXECUTION:
             return None
-        return {"scope": "pipeline-execution", "execution": event.detail.pipeline_execution_arn, "status": status}
+        key_status = "Failed" if status in FAILED_STEPS_STATUSES else status
+        return {"scope": "pipeline-execution", "execution": event.detail.pipeline_execution_arn, "status": key_status}
     if isinstance(event, PipelineStepStatusChangeEvent):
         if event.detail.current_step_status not in _ALERTED_STEP:
             return None

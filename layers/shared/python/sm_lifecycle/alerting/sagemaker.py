@@ -13,6 +13,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from sm_lifecycle.alerting.model import FailedStep
 from sm_lifecycle.kernel.clients import error_code
+from sm_lifecycle.kernel.jobs import JobNames
 
 if TYPE_CHECKING:
     from types_boto3_sagemaker.client import SageMakerClient
@@ -29,6 +30,7 @@ def _note(exc: BaseException) -> str:
 class SageMakerReads:
     def __init__(self, sagemaker: SageMakerClient) -> None:
         self._sm = sagemaker
+        self._names = JobNames(sagemaker)
 
     def failed_steps(self, execution_arn: str) -> tuple[list[FailedStep], str | None]:
         """Failed steps of an execution (ListPipelineExecutionSteps), oldest first."""
@@ -62,6 +64,14 @@ class SageMakerReads:
             logger.warning("could not describe the execution", extra={"execution": execution_arn, "error": str(exc)})
             return None, _note(exc)
         return described.get("FailureReason"), None
+
+    def job_name(self, arn: str) -> tuple[str | None, str | None]:
+        """The real name of a step's job (its ARN lower-cases it): :class:`~sm_lifecycle.kernel.jobs.JobNames`."""
+        try:
+            return self._names.name_of(arn), None
+        except (BotoCoreError, ClientError) as exc:
+            logger.warning("could not find the job's name", extra={"job": arn, "error": str(exc)})
+            return None, _note(exc)
 
     def training_job(self, name: str) -> tuple[dict[str, Any], str | None]:
         try:

@@ -1,4 +1,5 @@
-"""Alerts on failed or stopped pipeline executions, failed pipeline steps and failed or stopped training jobs.
+"""Alerts on pipeline executions that failed, stopped or completed with failures, failed pipeline steps and failed or
+stopped training jobs.
 
 One SNS message per failure, whatever SageMaker and EventBridge deliver:
 
@@ -24,7 +25,7 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
 from sm_lifecycle.alerting.message import PipelineFailure, TrainingJobFailure, pipeline_alert, training_job_alert
-from sm_lifecycle.alerting.model import Alert, AlertEvent, FailedStep, dedupe_key, status_of
+from sm_lifecycle.alerting.model import FAILED_STEPS_STATUSES, Alert, AlertEvent, FailedStep, dedupe_key, status_of
 from sm_lifecycle.kernel.clients import error_code, error_message
 from sm_lifecycle.kernel.errors import InvalidEventError, TransientError
 from sm_lifecycle.kernel.events import (
@@ -54,6 +55,8 @@ class Reads(Protocol):
     def execution_failure_reason(self, execution_arn: str) -> tuple[str | None, str | None]: ...
 
     def training_job(self, name: str) -> tuple[dict[str, Any], str | None]: ...
+
+    def job_name(self, arn: str) -> tuple[str | None, str | None]: ...
 
 
 def alert_on_event(
@@ -104,10 +107,19 @@ def _check_pipeline(event: AlertEvent, settings: Settings) -> None:
 def build_alert(event: AlertEvent, settings: Settings, reads: Reads) -> Alert:
     """The alert for ``event``, asking SageMaker (``reads``) for whatever the event leaves out."""
     if isinstance(event, PipelineExecutionStatusChangeEvent):
-        return pipeline_alert(_execution_failure(event, reads), settings)
+        return pipeline_alert(_with_job_names(_execution_failure(event, reads), reads), settings)
     if isinstance(event, PipelineStepStatusChangeEvent):
-        return pipeline_alert(_step_failure(event, reads), settings)
+        return pipeline_alert(_with_job_names(_step_failure(event, reads), reads), settings)
     return training_job_alert(_training_job_failure(event, reads), settings)
+
+
+def _with_job_names(failure: PipelineFailure, reads: Reads) -> PipelineFailure:
+    """The failed steps' jobs by their real names (their ARNs lower-case them; best effort: else the ARN's)."""
+    steps = []
+    for step in failure.steps:
+        name = reads.job_name(step.job[1])[0] if step.job else None
+        steps.append(replace(step, job_name=name) if name else step)
+    return replace(failure, steps=steps)
 
 
 def _execution_failure(event: PipelineExecutionStatusChangeEvent, reads: Reads) -> PipelineFailure:
@@ -116,7 +128,7 @@ def _execution_failure(event: PipelineExecutionStatusChangeEvent, reads: Reads) 
     steps: list[FailedStep] = []
     note = None
     reason = detail.failure_reason
-    if status == "Failed" or not reason:
+    if status in FAILED_STEPS_STATUSES or not reason:
         steps, note = reads.failed_steps(detail.pipeline_execution_arn)
     if not reason and not steps:
         reason, reason_note = reads.execution_failure_reason(detail.pipeline_execution_arn)

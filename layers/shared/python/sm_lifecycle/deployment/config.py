@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     )
 
 STRATEGIES = ("AllAtOnce", "Canary", "Linear")
+STEP_PERCENT_LIMITS = {"Canary": (1, 50), "Linear": (10, 50)}  # CanarySize <= 50 %, LinearStepSize 10-50 %
 _ROUTING: dict[str, TrafficRoutingConfigTypeType] = {"AllAtOnce": "ALL_AT_ONCE", "Canary": "CANARY", "Linear": "LINEAR"}
 VARIANT_NAME = "AllTraffic"
 NAME_MAX_LENGTH = 63  # SageMaker model, endpoint config and endpoint names
@@ -83,9 +85,35 @@ class DeploySettings:
             rollback_alarm_names=alarms,
             claim_lease_seconds=integer(env, "DEPLOYMENT_CLAIM_LEASE_SECONDS", 180, 0, 86400),
         )
-        # Fail at the first invocation, not at the first deployment, if the names cannot fit.
+        # Fail at the first invocation, not at the first deployment, if the names or the rollout cannot work.
         settings.resource_name(version=99999, digest_of={})
+        settings.check_rollout()
         return settings
+
+    def traffic_shifts(self) -> int:
+        """How many times traffic moves to the new fleet: once, twice (canary, then the rest), or once per step."""
+        if self.strategy == "Linear":
+            return math.ceil(100 / self.traffic_step_percent)
+        return 2 if self.strategy == "Canary" else 1
+
+    def check_rollout(self) -> None:
+        """What UpdateEndpoint refuses (TrafficRoutingConfig, BlueGreenUpdatePolicy): a canary above 50 % of the
+        fleet, linear steps outside 10-50 %, a MaximumExecutionTimeoutInSeconds the rollout's waits exceed (every
+        traffic shift waits WaitIntervalInSeconds, then the old fleet waits TerminationWaitInSeconds)."""
+        step, limits = self.traffic_step_percent, STEP_PERCENT_LIMITS.get(self.strategy)
+        if limits is not None and not limits[0] <= step <= limits[1]:
+            raise ConfigurationError(
+                f"DEPLOYMENT_TRAFFIC_STEP_PERCENT={step}: a {self.strategy} rollout needs {limits[0]}-{limits[1]} % "
+                "of the fleet (SageMaker refuses the update otherwise)"
+            )
+        waits = self.traffic_shifts() * self.wait_interval_seconds + self.termination_wait_seconds
+        if self.max_execution_timeout_seconds <= waits:
+            raise ConfigurationError(
+                f"DEPLOYMENT_MAX_EXECUTION_TIMEOUT_SECONDS={self.max_execution_timeout_seconds} must be larger than "
+                f"the rollout's waits ({self.traffic_shifts()} x DEPLOYMENT_WAIT_INTERVAL_SECONDS="
+                f"{self.wait_interval_seconds} + DEPLOYMENT_TERMINATION_WAIT_SECONDS={self.termination_wait_seconds} "
+                f"= {waits} s)"
+            )
 
     @property
     def endpoint_name(self) -> str:

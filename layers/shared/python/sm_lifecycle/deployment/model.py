@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sm_lifecycle.kernel.registry import ModelApprovalStatus
 
@@ -24,6 +26,11 @@ class PackageVersion:
     approval_status: str
 
 
+def realtime_instance_types(inference: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """``InferenceSpecification.SupportedRealtimeInferenceInstanceTypes`` (empty when absent)."""
+    return tuple(str(t) for t in (inference or {}).get("SupportedRealtimeInferenceInstanceTypes") or [])
+
+
 @dataclass(frozen=True)
 class PackageDetails:
     """What deployment needs to know about the package it is about to deploy."""
@@ -34,6 +41,12 @@ class PackageDetails:
     approval_status: str
     has_inference_specification: bool
     git_sha: str
+    # InferenceSpecification.SupportedRealtimeInferenceInstanceTypes; empty when the package does not say
+    realtime_instance_types: tuple[str, ...] = ()
+
+    def refuses_instance_type(self, instance_type: str) -> bool:
+        """The package names the instance types it may be served on, and ``instance_type`` is not one of them."""
+        return bool(self.realtime_instance_types) and instance_type not in self.realtime_instance_types
 
 
 @dataclass(frozen=True)

@@ -309,6 +309,13 @@ class Reconciler:
             package = self.gateway.describe_package(desired.arn)
         if not package.has_inference_specification:
             raise InvalidEventError(f"model package {desired.arn} has no InferenceSpecification to deploy")
+        instance_type = self.settings.instance_type
+        if package.refuses_instance_type(instance_type):
+            raise InvalidEventError(
+                f"model package {desired.arn} is registered for real-time inference on "
+                f"{', '.join(package.realtime_instance_types)} only, not on the endpoint's {instance_type} "
+                "(SupportedRealtimeInferenceInstanceTypes; EndpointInstanceType)"
+            )
         return package
 
     def _undeployable(

@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from sm_lifecycle.deployment.model import APPROVED, ObservedEndpoint, PackageDetails, PackageVersion
+from sm_lifecycle.deployment.model import (
+    APPROVED,
+    ObservedEndpoint,
+    PackageDetails,
+    PackageVersion,
+    realtime_instance_types,
+)
 from sm_lifecycle.kernel.clients import classify, error_code, error_message, is_not_found
 from sm_lifecycle.kernel.errors import ConflictError, InvalidEventError, TransientError
 from sm_lifecycle.kernel.registry import git_sha_of
@@ -52,14 +58,15 @@ def package_version_of(arn: str) -> int:
 def package_details(package: Mapping[str, Any]) -> PackageDetails:
     """A ``DescribeModelPackage`` response (or an event detail of the same shape) as :class:`PackageDetails`."""
     arn = str(package["ModelPackageArn"])
-    containers = (package.get("InferenceSpecification") or {}).get("Containers") or []
+    inference = package.get("InferenceSpecification") or {}
     return PackageDetails(
         arn=arn,
         group=str(package.get("ModelPackageGroupName") or arn.rsplit("/", 2)[-2]),
         version=int(package.get("ModelPackageVersion") or package_version_of(arn)),
         approval_status=str(package.get("ModelApprovalStatus") or ""),
-        has_inference_specification=bool(containers),
+        has_inference_specification=bool(inference.get("Containers")),
         git_sha=git_sha_of(package.get("CustomerMetadataProperties")),
+        realtime_instance_types=realtime_instance_types(inference),
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sm_lifecycle.deployment.config import DeploySettings
-from sm_lifecycle.deployment.model import PackageDetails, Trigger
+from sm_lifecycle.deployment.model import PackageDetails, Trigger, realtime_instance_types
 from sm_lifecycle.kernel.errors import InvalidEventError
 from sm_lifecycle.kernel.events import (
     EndpointDeploymentStateChangeEvent,
@@ -39,6 +39,7 @@ def _package_trigger(event: ModelPackageStateChangeEvent, settings: DeploySettin
         approval_status=str(detail.model_approval_status),
         has_inference_specification=bool((detail.inference_specification or {}).get("Containers")),
         git_sha=git_sha_of(detail.customer_metadata_properties),
+        realtime_instance_types=realtime_instance_types(detail.inference_specification),
     )
     return Trigger(
         event_id=event.id,

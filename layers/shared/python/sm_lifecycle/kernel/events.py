@@ -131,8 +131,15 @@ class ModelPackageStateChangeDetail(_PascalDetail):
 
     @property
     def is_new(self) -> bool:
-        """The creation event (no field updated yet), as opposed to a later update."""
+        """An event without ``UpdatedModelPackageFields`` (absent or ``[]``): the creation event's documented shape."""
         return not self.updated_model_package_fields
+
+    @property
+    def may_register(self) -> bool:
+        """Whether the event may be a package's creation: AWS does not document whether the creation event carries
+        ``UpdatedModelPackageFields``, so one without it and one naming ``ModelApprovalStatus`` (which a
+        registration sets) both may be; an update of other fields only is not. A hint: the registry decides."""
+        return self.is_new or "ModelApprovalStatus" in self.updated_model_package_fields
 
 
 class ModelPackageStateChangeEvent(SageMakerEvent):
@@ -143,7 +150,7 @@ class ModelPackageStateChangeEvent(SageMakerEvent):
 
 # ------------------------------------------------------------------------------------------------ pipelines
 
-PipelineExecutionStatus = Literal["Executing", "Stopping", "Stopped", "Failed", "Succeeded"]
+PipelineExecutionStatus = Literal["Executing", "Stopping", "Stopped", "Failed", "Succeeded", "CompletedWithFailures"]
 StepStatus = Literal["Starting", "Executing", "Stopping", "Stopped", "Failed", "Succeeded"]
 
 

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["PROMOTE_EVENTS", "build_service", "promote"]
 
 PROMOTE_EVENTS = (ModelPackageStateChangeEvent,)
-"""The events the promote function receives (its rule in template.yaml: package creations)."""
+"""The events the promote function receives (its rule in template.yaml: creations of pending packages)."""
 
 
 def build_service(settings: Settings, policy: PromotionPolicy) -> PromotionService:
@@ -51,8 +51,8 @@ def promote(event: ModelPackageStateChangeEvent, context: LambdaContext) -> dict
     settings = Settings.from_env()
     policy = PromotionPolicy.from_env()
     change = event.detail
-    if change.updated_model_package_fields or change.model_approval_status != ModelApprovalStatus.PENDING:
-        # The rule delivers creation events only; anything else (a replay by hand) is not a registration.
+    if not change.may_register or change.model_approval_status != ModelApprovalStatus.PENDING:
+        # The rule delivers pending creation events; anything else (a replay by hand) is not a registration.
         return {"status": "skipped", "package_arn": change.model_package_arn, "reason": "not a new registration"}
     once = idempotent(settings.idempotency_table_name, key_prefix=KEY_PREFIX)
     return judge_once(build_service(settings, policy), change.model_package_arn, once, context=context)

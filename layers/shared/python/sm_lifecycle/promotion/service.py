@@ -4,7 +4,8 @@
 ports (registry, champion locator, report store, notifier); the adapters are ``sagemaker``, ``s3`` and ``sns``.
 
 Safety rules:
-- only the package the event names is judged, never "the newest in the group";
+- only the package the event names is judged, never "the newest in the group", and only a new registration: a
+  package pending with an ``ApprovalDescription`` was decided on and set back to pending by a person;
 - a decision is written only while the package is still ``PendingManualApproval``, re-checked right before the
   write, so a human's approval or rejection is never overridden;
 - a missing, unreadable or malformed report (the challenger's or the champion's) never approves anything: the
@@ -141,6 +142,10 @@ class PromotionService:
                 # An earlier attempt wrote this decision, then failed (e.g. publishing the notice): finish its job.
                 return self._announce(package, package.status, None, None, package.approval_description or "")
             return Result(Outcome.SKIPPED, package_arn, reason=f"package is already {package.status}")
+        if package.approval_description:
+            # pending again after a decision (its ApprovalDescription says so): a person's review, not a registration
+            reason = "pending with an ApprovalDescription: decided before and set back to pending, not judged again"
+            return Result(Outcome.SKIPPED, package_arn, reason=reason)
 
         champion_arn: str | None = None
         try:

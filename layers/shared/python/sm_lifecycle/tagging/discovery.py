@@ -1,13 +1,15 @@
 """Find what a pipeline execution produced, from what the SageMaker API says of it (through an :class:`ArtifactReader`).
 
-``ListPipelineExecutionSteps`` names each step's job or package; ``Describe*`` gives their S3 outputs:
+``ListPipelineExecutionSteps`` names each step's job (by its ARN, which lower-cases the job's name: the reader finds
+the real name) or package; ``Describe*`` gives their S3 outputs:
 
 - training job: ``ModelArtifacts.S3ModelArtifacts``, ``OutputDataConfig.S3OutputPath``/<job name>/ (SageMaker always
   writes under the job's name), ``CheckpointConfig.S3Uri``, debugger/profiler/TensorBoard output paths;
 - processing job: every ``ProcessingOutputConfig.Outputs[].S3Output.S3Uri`` (the evaluation report is one);
 - transform job: ``TransformOutput.S3OutputPath``;
-- RegisterModel: the versioned model package ARN; its ``ModelMetrics`` / ``DriftCheckBaselines`` reports and its
-  containers' ``ModelDataUrl``; the package group (tagged only when configured, with the tags stable across runs).
+- RegisterModel: the versioned model package (which AWS refuses to tag: its ``CustomerMetadataProperties``, set at
+  registration, are read instead); its ``ModelMetrics`` / ``DriftCheckBaselines`` reports and its containers'
+  ``ModelDataUrl``; the package group (tagged only when configured, with the tags stable across runs).
 
 Safety: an S3 location is tagged only when it lies in the artifact bucket under the artifact prefix (the function's IAM
 scope) and names this execution (its id or the producing job's name, which for pipeline jobs contains the id). A shared
@@ -32,15 +34,16 @@ Described = dict[str, Any]
 
 
 class ArtifactReader(Protocol):
-    """The SageMaker reads of discovery (``sm_lifecycle.tagging.sagemaker``); ``None`` = no such resource."""
+    """The SageMaker reads of discovery (``sm_lifecycle.tagging.sagemaker``); ``None`` = no such resource. Jobs are
+    named by their ARN: the reader finds their real names (an ARN lower-cases the name)."""
 
     def steps(self, execution_arn: str) -> Iterator[dict[str, Any]]: ...
 
-    def training_job(self, name: str) -> Described | None: ...
+    def training_job(self, arn: str) -> Described | None: ...
 
-    def processing_job(self, name: str) -> Described | None: ...
+    def processing_job(self, arn: str) -> Described | None: ...
 
-    def transform_job(self, name: str) -> Described | None: ...
+    def transform_job(self, arn: str) -> Described | None: ...
 
     def model_package(self, arn: str) -> Described | None: ...
 
@@ -61,8 +64,9 @@ class Location:
 
 @dataclass
 class Discovery:
-    resources: list[str] = field(default_factory=list)  # SageMaker ARNs (jobs, models, model packages)
+    resources: list[str] = field(default_factory=list)  # SageMaker ARNs to tag (jobs, models)
     sources: dict[str, str] = field(default_factory=dict)  # ARN → the step that produced it
+    packages: dict[str, dict[str, str]] = field(default_factory=dict)  # version ARN → CustomerMetadataProperties
     groups: list[str] = field(default_factory=list)  # model package group ARNs
     locations: list[Location] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)  # location or step → why it is not tagged
@@ -143,7 +147,8 @@ def _discover_step(reader: ArtifactReader, collector: _Collector, step: Mapping[
     metadata = step.get("Metadata") or {}
     for kind, outputs in _OUTPUTS.items():
         if arn := (metadata.get(kind) or {}).get("Arn"):
-            collector.resource(arn, step_name)
+            if kind != "RegisterModel":  # a package version cannot be tagged: its facts are in its metadata
+                collector.resource(arn, step_name)
             outputs(reader, collector, step_name, arn)
     unsupported = {k for k, v in metadata.items() if v} - HANDLED_STEP_KINDS
     if unsupported:
@@ -153,7 +158,7 @@ def _discover_step(reader: ArtifactReader, collector: _Collector, step: Mapping[
 
 
 def _training_outputs(reader: ArtifactReader, collector: _Collector, step_name: str, arn: str) -> None:
-    job = collector.described(arn, reader.training_job(_name(arn)))
+    job = collector.described(arn, reader.training_job(arn))
     if not job:
         return
     name = job.get("TrainingJobName", _name(arn))
@@ -173,7 +178,7 @@ def _training_outputs(reader: ArtifactReader, collector: _Collector, step_name: 
 
 
 def _processing_outputs(reader: ArtifactReader, collector: _Collector, step_name: str, arn: str) -> None:
-    job = collector.described(arn, reader.processing_job(_name(arn)))
+    job = collector.described(arn, reader.processing_job(arn))
     if not job:
         return
     name = job.get("ProcessingJobName", _name(arn))
@@ -184,7 +189,7 @@ def _processing_outputs(reader: ArtifactReader, collector: _Collector, step_name
 
 
 def _transform_outputs(reader: ArtifactReader, collector: _Collector, step_name: str, arn: str) -> None:
-    job = collector.described(arn, reader.transform_job(_name(arn)))
+    job = collector.described(arn, reader.transform_job(arn))
     if not job:
         return
     name = job.get("TransformJobName", _name(arn))
@@ -201,6 +206,8 @@ def _package_outputs(reader: ArtifactReader, collector: _Collector, step_name: s
     package = collector.described(arn, reader.model_package(arn))
     if not package:
         return
+    collector.found.packages[arn] = dict(package.get("CustomerMetadataProperties") or {})
+    collector.found.sources[arn] = f"step {step_name}"
     if group := package.get("ModelPackageGroupName"):
         group_arn = f"{arn.split(':model-package/', 1)[0]}:model-package-group/{group}"
         if group_arn not in collector.found.groups:

@@ -20,12 +20,15 @@ from datetime import UTC, datetime
 
 from sm_lifecycle.kernel import tags
 from sm_lifecycle.kernel.errors import ConfigurationError, InvalidEventError
+from sm_lifecycle.kernel.registry import EXECUTION_ID, EXECUTION_START, GIT_SHA
 from sm_lifecycle.kernel.settings import boolean, integer, required
+from sm_lifecycle.kernel.timestamps import optional_utc_datetime
 
 __all__ = [
     "S3_MAX_TAGS",
     "STABLE_KEYS",
     "TAG_KEYS",
+    "VERSION_KEYS",
     "Execution",
     "Merge",
     "TaggingConfig",
@@ -33,10 +36,13 @@ __all__ = [
     "merge_tags",
     "parse_extra_tags",
     "stable_tags",
+    "version_facts",
+    "version_mismatches",
 ]
 
 TAG_KEYS = tags.ARTIFACT_KEYS
 STABLE_KEYS = tags.STABLE_KEYS  # the tags a model package group (shared by executions) receives
+VERSION_KEYS = (tags.EXECUTION, tags.DATE, tags.GIT_SHA)  # what a package version's metadata carries instead
 S3_MAX_TAGS = 10
 
 Tags = tuple[tuple[str, str], ...]
@@ -153,6 +159,24 @@ def execution_tags(
 def stable_tags(pairs: Sequence[tuple[str, str]]) -> Tags:
     """The subset of ``pairs`` that does not change from one execution to the next (for shared resources)."""
     return tuple((k, v) for k, v in pairs if k in STABLE_KEYS or k not in TAG_KEYS)
+
+
+def version_facts(properties: Mapping[str, str]) -> dict[str, str]:
+    """What a model package version's ``CustomerMetadataProperties`` say of it, as tags would (``execution``,
+    ``date``, ``git-sha``): a version cannot be tagged, the pipeline records these at registration."""
+    started = optional_utc_datetime(properties.get(EXECUTION_START))
+    facts = {
+        tags.EXECUTION: properties.get(EXECUTION_ID),
+        tags.DATE: started.date().isoformat() if started else None,
+        tags.GIT_SHA: properties.get(GIT_SHA),
+    }
+    return {key: tags.tag_value(value) for key, value in facts.items() if value}
+
+
+def version_mismatches(properties: Mapping[str, str], ours: Sequence[tuple[str, str]]) -> list[str]:
+    """The keys of :data:`VERSION_KEYS` on which a version's metadata disagrees with (or lacks) our tags."""
+    facts, expected = version_facts(properties), dict(ours)
+    return [key for key in VERSION_KEYS if key in expected and facts.get(key) != expected[key]]
 
 
 # ---------------------------------------------------------------------------------------------------- merge policy

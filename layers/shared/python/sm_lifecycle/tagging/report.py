@@ -32,6 +32,7 @@ class TaggingReport:
     retryable: dict[str, str] = field(default_factory=dict)  # ref → transient error (Lambda retries the event)
     skipped: dict[str, str] = field(default_factory=dict)  # location → why it was not tagged (scope, shared)
     reused: dict[str, str] = field(default_factory=dict)  # cached step → execution that made (and tagged) its results
+    recorded: dict[str, str] = field(default_factory=dict)  # package version → its facts in CustomerMetadataProperties
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     # ------------------------------------------------------------------ filling (from the tagging threads)
@@ -86,6 +87,7 @@ class TaggingReport:
             "unchanged": len(self.unchanged),
             **{name: head(items) for name, items in problems.items()},
             "reused": head(self.reused),
+            "recorded": head(self.recorded),
             "counts": {name: len(items) for name, items in problems.items()},
         }
 
@@ -93,15 +95,16 @@ class TaggingReport:
         lines = [
             f"Execution {self.execution_arn}: {len(self.tagged)} tagged, {len(self.unchanged)} already tagged, "
             f"{len(self.did_not_fit)} with tags that did not fit, {len(self.missing)} missing, "
-            f"{len(self.failed)} failed, {len(self.retryable)} to retry, {len(self.skipped)} locations skipped, "
-            f"{len(self.reused)} cached steps reused from earlier executions."
+            f"{len(self.failed)} failed, {len(self.retryable)} to retry, {len(self.skipped)} skipped, "
+            f"{len(self.reused)} cached steps reused from earlier executions, {len(self.recorded)} package versions "
+            "recorded in their metadata (versions cannot be tagged)."
         ]
         sections: tuple[tuple[str, dict[str, Any]], ...] = (
             ("Tags that did not fit (S3 allows 10 per object; the object's own tags were kept)", self.did_not_fit),
             ("Missing (deleted before they could be tagged)", self.missing),
             ("Failed", self.failed),
             ("To retry", self.retryable),
-            ("Locations not tagged", self.skipped),
+            ("Not tagged", self.skipped),
         )
         for title, items in sections:
             if items:

@@ -1,9 +1,10 @@
 """Adapter: what tagging reads from and writes to SageMaker. AWS error codes stop here.
 
-Reads (:class:`SageMakerArtifacts`): the execution and its parameters, its steps, the jobs and packages they name
-(``None`` for one that no longer exists). Writes: ``AddTags``, which adds or overwrites the given keys, leaves the
-resource's other tags alone and changes no resource field, so it emits no state change event (unlike
-``UpdateModelPackage``, never called here: it would wake the deployer).
+Reads (:class:`SageMakerArtifacts`): the execution and its parameters, its steps, the jobs (found by their real
+names: :mod:`sm_lifecycle.kernel.jobs`) and packages they name (``None`` for one that no longer exists). Writes:
+``AddTags``, which adds or overwrites the given keys, leaves the resource's other tags alone and changes no resource
+field, so it emits no state change event (unlike ``UpdateModelPackage``, never called here: it would wake the
+deployer).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from sm_lifecycle.kernel.clients import classify, error_code, error_message, is_not_found, is_transient
 from sm_lifecycle.kernel.errors import InvalidEventError
+from sm_lifecycle.kernel.jobs import JobNames
 from sm_lifecycle.kernel.registry import parameter_values
 from sm_lifecycle.tagging.report import Problem, TaggingReport
 from sm_lifecycle.tagging.service import DescribedExecution
@@ -37,6 +39,7 @@ class SageMakerArtifacts:
 
     def __init__(self, sagemaker: SageMakerClient) -> None:
         self._sm = sagemaker
+        self._names = JobNames(sagemaker)
 
     # ------------------------------------------------------------------ the execution
     def execution(self, arn: str) -> DescribedExecution:
@@ -67,16 +70,32 @@ class SageMakerArtifacts:
             raise classify(exc, what=f"listing the steps of {execution_arn}") from exc
 
     # ------------------------------------------------------------------ what the steps name
-    def training_job(self, name: str) -> dict[str, Any] | None:
+    def training_job(self, arn: str) -> dict[str, Any] | None:
+        name = self._job_name(arn)
+        if name is None:
+            return None
         return self._describe(lambda: self._sm.describe_training_job(TrainingJobName=name), f"training job {name}")
 
-    def processing_job(self, name: str) -> dict[str, Any] | None:
+    def processing_job(self, arn: str) -> dict[str, Any] | None:
+        name = self._job_name(arn)
+        if name is None:
+            return None
         return self._describe(
             lambda: self._sm.describe_processing_job(ProcessingJobName=name), f"processing job {name}"
         )
 
-    def transform_job(self, name: str) -> dict[str, Any] | None:
+    def transform_job(self, arn: str) -> dict[str, Any] | None:
+        name = self._job_name(arn)
+        if name is None:
+            return None
         return self._describe(lambda: self._sm.describe_transform_job(TransformJobName=name), f"transform job {name}")
+
+    def _job_name(self, arn: str) -> str | None:
+        """The job's real name (its ARN lower-cases it), ``None`` if no such job exists."""
+        try:
+            return self._names.name_of(arn)
+        except (ClientError, BotoCoreError) as exc:
+            raise classify(exc, what=f"listing the jobs of {arn}") from exc
 
     def model_package(self, arn: str) -> dict[str, Any] | None:
         return self._describe(lambda: self._sm.describe_model_package(ModelPackageName=arn), f"model package {arn}")

@@ -15,7 +15,10 @@ its error message. Idempotency records are not used on purpose: a re-delivery mu
 (someone may have removed them), and the compare-before-write makes it cheap.
 
 Only ``AddTags`` and ``PutObjectTagging`` are written: model package fields (e.g. ``CustomerMetadataProperties``) are
-never updated, because ``UpdateModelPackage`` emits a model package state change event that wakes the deployer.
+never updated, because ``UpdateModelPackage`` emits a model package state change event that wakes the deployer. A
+package version cannot be tagged (AWS refuses it): what is specific to it (execution, date, git SHA) is written by
+the pipeline at registration, in its ``CustomerMetadataProperties``, which a run checks and reports; its group gets
+the stable tags.
 """
 
 from __future__ import annotations
@@ -34,7 +37,14 @@ from sm_lifecycle.kernel.registry import git_sha_of
 from sm_lifecycle.kernel.settings import Settings
 from sm_lifecycle.kernel.timestamps import optional_utc_datetime
 from sm_lifecycle.tagging.discovery import ArtifactReader, Location, discover
-from sm_lifecycle.tagging.policy import Execution, TaggingConfig, execution_tags, stable_tags
+from sm_lifecycle.tagging.policy import (
+    Execution,
+    TaggingConfig,
+    execution_tags,
+    stable_tags,
+    version_facts,
+    version_mismatches,
+)
 from sm_lifecycle.tagging.report import Problem, TaggingReport
 
 __all__ = [
@@ -138,6 +148,8 @@ def tag_execution(
 
     for arn in found.resources:
         sagemaker.add_tags(arn, tags, report)
+    for arn, properties in found.packages.items():
+        check_version_facts(arn, properties, tags, report)
     if config.tag_model_package_group:
         for arn in found.groups:
             sagemaker.add_tags(arn, stable_tags(tags), report)
@@ -154,6 +166,23 @@ def tag_execution(
         for future in [pool.submit(work, ref) for ref in refs]:
             future.result()
     return report
+
+
+def check_version_facts(
+    arn: str, properties: Mapping[str, str], tags: Sequence[tuple[str, str]], report: TaggingReport
+) -> None:
+    """A package version cannot be tagged (AddTags refuses it): its ``CustomerMetadataProperties``, written at
+    registration, must say what the tags would. Reported as recorded, or as skipped (and alerted) with what is off."""
+    wrong = version_mismatches(properties, tags)
+    if not wrong:
+        report.recorded[arn] = ", ".join(f"{k}={v}" for k, v in version_facts(properties).items())
+        return
+    facts = version_facts(properties)
+    said = ", ".join(f"{key}={facts.get(key, '(none)')}" for key in wrong)
+    report.skipped[arn] = (
+        f"model package versions cannot be tagged, and its CustomerMetadataProperties do not carry this execution's "
+        f"{', '.join(wrong)} ({said})"
+    )
 
 
 def raise_for_retry(report: TaggingReport) -> None:
