@@ -100,6 +100,7 @@ MODEL_PACKAGE_DETAIL_FIELDS = (
     "SamplePayloadUrl",
     "AdditionalInferenceSpecifications",
     "SourceUri",
+    "ModelLifeCycle",
 )
 
 

@@ -10,7 +10,6 @@ The methods of :class:`PipelineBackend` replace or join moto's ``SageMakerModelB
 from __future__ import annotations
 
 import copy
-import re
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +17,7 @@ from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.models import SageMakerModelBackend
 
 from local.aws.runtime import RUNTIME
+from local.aws.sagemaker.paging import check_enum, page_size, page_start
 from local.aws.sagemaker.pipelines import executors
 from local.aws.sagemaker.pipelines.store import pipeline_execution, recorded_steps
 
@@ -27,32 +27,6 @@ DEFAULT_PAGE_SIZE = 50
 
 _moto_start_pipeline_execution = SageMakerModelBackend.start_pipeline_execution
 _moto_describe_pipeline_execution = SageMakerModelBackend.describe_pipeline_execution
-
-
-def check_enum(value: str | None, allowed: tuple[str, ...], parameter: str) -> None:
-    """ValidationException as the API words it when ``value`` (if given) is not one of ``allowed``."""
-    if value not in (None, *allowed):
-        raise ValidationError(
-            f"Value '{value}' at '{parameter}' failed to satisfy constraint: "
-            f"Member must satisfy enum value set: [{', '.join(allowed)}]"
-        )
-
-
-def _page_size(max_results: int | None) -> int:
-    limit = DEFAULT_PAGE_SIZE if max_results is None else int(max_results)
-    if not 1 <= limit <= 100:
-        raise ValidationError(
-            f"Value '{limit}' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 100"
-        )
-    return limit
-
-
-def _page_start(next_token: str | None, total: int) -> int:
-    if not next_token:
-        return 0
-    if not re.fullmatch(r"\d+", next_token) or int(next_token) > total:
-        raise ValidationError("Invalid pagination token because of an invalid NextToken.")
-    return int(next_token)
 
 
 def _newest_first(steps: list[dict[str, Any]], sort_order: str | None) -> list[dict[str, Any]]:
@@ -101,9 +75,9 @@ class PipelineBackend(SageMakerModelBackend):
                     f"Could not find pipeline execution with PipelineExecutionArn {pipeline_execution_arn}."
                 )
             check_enum(sort_order, SORT_ORDERS, "sortOrder")
-            limit = _page_size(max_results)
+            limit = page_size(max_results, DEFAULT_PAGE_SIZE)
             ordered = _newest_first(recorded or [], sort_order)
-            start = _page_start(next_token, len(ordered))
+            start = page_start(next_token, len(ordered))
             following = start + limit
             return ordered[start:following], (str(following) if following < len(ordered) else None)
 

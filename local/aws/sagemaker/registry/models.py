@@ -22,6 +22,8 @@ from moto.sagemaker.utils import arn_formatter
 
 from local.aws.runtime import RUNTIME
 from local.aws.sagemaker.events import models as ev
+from local.aws.sagemaker.registry.lifecycle import life_cycle_errors, raise_validation, stored_life_cycle
+from local.aws.sagemaker.registry.search import search_model_packages
 from local.aws.timestamps import iso
 
 UPDATABLE_PACKAGE_FIELDS = (
@@ -146,6 +148,7 @@ def _validate_update(package: ModelPackage, given: dict[str, Any]) -> None:
         sm_models.validate_model_approval_status(given["ModelApprovalStatus"])
     if given["AdditionalInferenceSpecificationsToAdd"]:
         package.validate_additional_inference_specifications(given["AdditionalInferenceSpecificationsToAdd"])
+    raise_validation(life_cycle_errors(given["ModelLifeCycle"]))
 
 
 def _apply_update(package: ModelPackage, given: dict[str, Any]) -> None:
@@ -166,10 +169,16 @@ def _apply_update(package: ModelPackage, given: dict[str, Any]) -> None:
         package.add_additional_inference_specifications(given["AdditionalInferenceSpecificationsToAdd"])
     if given["InferenceSpecification"] is not None:
         package.inference_specification = given["InferenceSpecification"]
-    for key in EXTRA_FIELDS:
-        if given[key] is not None:
-            package.__dict__[f"_local_{key}"] = given[key]
+    keep_extra_fields(package, given)
     package.modifications_done()
+
+
+def keep_extra_fields(package: ModelPackage, given: dict[str, Any]) -> None:
+    """Store the given fields moto's ModelPackage has no attribute for (ModelLifeCycle with its members only)."""
+    for key in EXTRA_FIELDS:
+        value = given.get(key)
+        if value is not None:
+            package.__dict__[f"_local_{key}"] = stored_life_cycle(value) if key == "ModelLifeCycle" else value
 
 
 class ModelPackageBackend(SageMakerModelBackend):
@@ -179,12 +188,23 @@ class ModelPackageBackend(SageMakerModelBackend):
         with RUNTIME.lock:
             return model_package_or_error(self, model_package_name)
 
-    def create_model_package(self, **kwargs: Any) -> str:  # type: ignore[override]
+    def create_model_package(  # type: ignore[override]
+        self,
+        *,
+        source_uri: str | None = None,
+        model_card: dict[str, Any] | None = None,
+        model_life_cycle: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> str:
         if kwargs.get("model_package_group_name") and kwargs.get("tags"):
             raise ValidationError(VERSION_TAGS_REFUSED)
+        raise_validation(life_cycle_errors(model_life_cycle))
         with RUNTIME.lock:
             arn = _moto_create_model_package(self, **kwargs)
             package = self.model_packages[arn]
+            keep_extra_fields(
+                package, {"SourceUri": source_uri, "ModelCard": model_card, "ModelLifeCycle": model_life_cycle}
+            )
             group = package.model_package_group_name
             if package.model_package_version is not None and group:
                 # versions are never reused, even after a version is deleted (moto counts the live ones)
@@ -198,6 +218,10 @@ class ModelPackageBackend(SageMakerModelBackend):
                 package.tags = []
             emit_package_state(self, package, creation_fields(package))
             return arn
+
+    def search_model_packages(self, request: dict[str, Any]) -> dict[str, Any]:
+        with RUNTIME.lock:
+            return search_model_packages(list(self.model_packages.values()), request)
 
     def delete_model_package(self, model_package_name: str) -> None:
         with RUNTIME.lock:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import cast
 
 from moto.core.responses import ActionResult, EmptyResult
+from moto.core.utils import camelcase_to_underscores
 from moto.sagemaker.models import ModelPackage, SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 
@@ -17,8 +18,44 @@ def _backend(response: SageMakerResponse) -> ModelPackageBackend:
     return cast(ModelPackageBackend, response.sagemaker_backend)
 
 
+CREATE_PACKAGE_PARAMETERS = (
+    # what moto's CreateModelPackage reads, and the fields it drops (SourceUri, ModelCard, ModelLifeCycle)
+    "ModelPackageName",
+    "ModelPackageGroupName",
+    "ModelPackageDescription",
+    "InferenceSpecification",
+    "ValidationSpecification",
+    "SourceAlgorithmSpecification",
+    "Tags",
+    "ModelApprovalStatus",
+    "MetadataProperties",
+    "ModelMetrics",
+    "ClientToken",
+    "CustomerMetadataProperties",
+    "DriftCheckBaselines",
+    "Domain",
+    "Task",
+    "SamplePayloadUrl",
+    "AdditionalInferenceSpecifications",
+    "SourceUri",
+    "ModelCard",
+    "ModelLifeCycle",
+)
+
+
+SEARCH_PARAMETERS = ("SearchExpression", "SortBy", "SortOrder", "MaxResults", "NextToken")
+_moto_search = SageMakerResponse.search
+
+
 class ModelPackageResponses(SageMakerResponse):
     """Model registry actions of the SageMaker API (installed on ``SageMakerResponse``)."""
+
+    def create_model_package(self) -> ActionResult:
+        given = {camelcase_to_underscores(name): self._get_param(name) for name in CREATE_PACKAGE_PARAMETERS}
+        arn = _backend(self).create_model_package(
+            certify_for_marketplace=self._get_param("CertifyForMarketplace", False), **given
+        )
+        return ActionResult({"ModelPackageArn": arn})
 
     def update_model_package(self) -> ActionResult:
         arn = _backend(self).update_model_package(
@@ -39,6 +76,12 @@ class ModelPackageResponses(SageMakerResponse):
         _backend(self).delete_model_package(self._get_param("ModelPackageName"))
         return EmptyResult()
 
+    def search(self) -> ActionResult:
+        if self._get_param("Resource") != "ModelPackage":
+            return _moto_search(self)
+        request = {name: self._get_param(name) for name in SEARCH_PARAMETERS}
+        return ActionResult(_backend(self).search_model_packages(request))
+
 
 PATCHES = (
     *methods(
@@ -49,14 +92,17 @@ PATCHES = (
             "create_model_package": "version numbers are never reused; registering emits the package's state",
             "delete_model_package": "moto has no DeleteModelPackage",
             "update_model_package": "changes only the given fields, validates first, emits the changed fields",
+            "search_model_packages": "moto's Search ignores nested properties and neither sorts nor pages",
         },
     ),
     *methods(
         SageMakerResponse,
         ModelPackageResponses,
         {
+            "create_model_package": "passes SourceUri, ModelCard and ModelLifeCycle on too",
             "update_model_package": "passes InferenceSpecification, SourceUri, ModelCard, ModelLifeCycle on too",
             "delete_model_package": "moto has no DeleteModelPackage action",
+            "search": "Search for ModelPackage resources as the API reference describes it (registry.search)",
         },
     ),
     Patch(
