@@ -11,11 +11,16 @@ from moto.sagemaker.responses import SageMakerResponse
 
 from local.aws.patches import Patch, methods
 from local.aws.sagemaker.registry.models import ModelPackageBackend, package_response
+from local.aws.sagemaker.registry.policies import GroupPolicyBackend
 
 
 def _backend(response: SageMakerResponse) -> ModelPackageBackend:
     """moto\'s backend of the request, with the methods of :class:`ModelPackageBackend` installed on it."""
     return cast(ModelPackageBackend, response.sagemaker_backend)
+
+
+def _policies(response: SageMakerResponse) -> GroupPolicyBackend:
+    return cast(GroupPolicyBackend, response.sagemaker_backend)
 
 
 CREATE_PACKAGE_PARAMETERS = (
@@ -76,6 +81,20 @@ class ModelPackageResponses(SageMakerResponse):
         _backend(self).delete_model_package(self._get_param("ModelPackageName"))
         return EmptyResult()
 
+    def put_model_package_group_policy(self) -> ActionResult:
+        arn = _policies(self).put_model_package_group_policy(
+            self._get_param("ModelPackageGroupName"), self._get_param("ResourcePolicy")
+        )
+        return ActionResult({"ModelPackageGroupArn": arn})
+
+    def get_model_package_group_policy(self) -> ActionResult:
+        policy = _policies(self).get_model_package_group_policy(self._get_param("ModelPackageGroupName"))
+        return ActionResult({"ResourcePolicy": policy})
+
+    def delete_model_package_group_policy(self) -> ActionResult:
+        _policies(self).delete_model_package_group_policy(self._get_param("ModelPackageGroupName"))
+        return EmptyResult()
+
     def search(self) -> ActionResult:
         if self._get_param("Resource") != "ModelPackage":
             return _moto_search(self)
@@ -96,12 +115,24 @@ PATCHES = (
         },
     ),
     *methods(
+        SageMakerModelBackend,
+        GroupPolicyBackend,
+        {
+            "put_model_package_group_policy": "moto keeps no model package group policies",
+            "get_model_package_group_policy": "moto keeps no model package group policies",
+            "delete_model_package_group_policy": "moto keeps no model package group policies",
+        },
+    ),
+    *methods(
         SageMakerResponse,
         ModelPackageResponses,
         {
             "create_model_package": "passes SourceUri, ModelCard and ModelLifeCycle on too",
             "update_model_package": "passes InferenceSpecification, SourceUri, ModelCard, ModelLifeCycle on too",
             "delete_model_package": "moto has no DeleteModelPackage action",
+            "put_model_package_group_policy": "moto has no PutModelPackageGroupPolicy action",
+            "get_model_package_group_policy": "moto has no GetModelPackageGroupPolicy action",
+            "delete_model_package_group_policy": "moto has no DeleteModelPackageGroupPolicy action",
             "search": "Search for ModelPackage resources as the API reference describes it (registry.search)",
         },
     ),
