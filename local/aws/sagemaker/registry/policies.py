@@ -1,6 +1,6 @@
 """Model package group resource policies: ``PutModelPackageGroupPolicy`` / ``Get...`` / ``Delete...`` (moto has none).
 
-A group holds at most one policy (a put replaces it); it goes with the group when the group is deleted. A policy is
+A group holds at most one policy (a put replaces it). A policy is
 a JSON object of at most 20,480 characters with a ``Statement`` (an object or a list of them); anything else is
 refused with ``ValidationException`` and nothing changes. Getting or deleting the policy of a group that has none
 is refused too (AWS does not document the message). :func:`group_policy` is what the IAM engine's
