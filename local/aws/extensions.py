@@ -1,7 +1,8 @@
 """Everything the embedded AWS changes in moto, in one registry: ``install()`` applies it all, once.
 
-The patches come from the areas of :mod:`local.aws.sagemaker` (each declares its own, with why); installing them also
-connects event delivery and starts the extensions' workers (:mod:`local.aws.runtime`). Works for moto's server
+The patches come from the areas of :mod:`local.aws.sagemaker` and :mod:`local.aws.scheduler` (each declares its own,
+with why); installing them also connects event delivery and starts the extensions' workers (:mod:`local.aws.runtime`).
+Works for moto's server
 (:class:`local.aws.server.EmbeddedAWS` calls it) and for moto's in-process ``mock_aws``. State kept outside moto
 (faults, timings, the event log) is reset by ``EmbeddedAWS.start()`` or ``RUNTIME.reset()``.
 """
@@ -17,6 +18,7 @@ from local.aws.sagemaker.pipelines import responses as pipelines
 from local.aws.sagemaker.registry import responses as registry
 from local.aws.sagemaker.serving import responses as serving
 from local.aws.sagemaker.tags import responses as tags
+from local.aws.scheduler import responses as scheduler
 
 PATCHES = PatchRegistry(
     [
@@ -27,6 +29,7 @@ PATCHES = PatchRegistry(
         *pipelines.PATCHES,
         *delivery.PATCHES,
         *serving.PATCHES,
+        *scheduler.PATCHES,
     ]
 )
 

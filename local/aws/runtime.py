@@ -27,6 +27,9 @@ class ExtensionRuntime:
         self.lock = threading.RLock()
         self.timings = Timings()
         self.scheduler = Scheduler()
+        # EventBridge Scheduler's clock: its own thread, not waited for by wait_idle (a rate schedule never ends)
+        self.schedules = Scheduler("eventbridge-scheduler")
+        self.reset_hooks: list[Callable[[], None]] = []  # what else the extensions forget on reset
         self.dispatcher: Dispatcher | None = None  # set by connect_delivery() when the extensions are installed
         self.emitted_events: list[dict[str, Any]] = []
         self.faults = Faults()
@@ -42,19 +45,24 @@ class ExtensionRuntime:
 
     def start(self) -> None:
         self.scheduler.start()
+        self.schedules.start()
         if self.dispatcher:
             self.dispatcher.start()
 
     def stop(self) -> None:
         self.scheduler.stop()
+        self.schedules.stop()
         if self.dispatcher:
             self.dispatcher.stop()
 
     def reset(self) -> None:
-        """Forget scheduled transitions, queued events, faults, the event log and the creation-event shape."""
+        """Forget transitions and schedules, queued events, faults, the event log and the creation-event shape."""
         with self.lock:
             self.scheduler.clear()
             self.scheduler.resume()
+            self.schedules.clear()
+            for hook in self.reset_hooks:
+                hook()
             if self.dispatcher:
                 self.dispatcher.clear()
             self.emitted_events.clear()

@@ -84,6 +84,7 @@ class EmbeddedAWS:
             return
         RUNTIME.scheduler.clear()
         RUNTIME.scheduler.resume()
+        RUNTIME.schedules.clear()
         self._server.shutdown()
         self._server.server_close()
         if self._thread:

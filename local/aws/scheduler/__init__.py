@@ -1,0 +1,1 @@
+"""EventBridge Scheduler schedules that fire (see :mod:`.models`)."""
