@@ -12,8 +12,8 @@ target's ``Input`` (``{}`` when none), with the context attributes ``<aws.schedu
 * an SQS queue ARN: ``SendMessage`` with the input as body (``SqsParameters.MessageGroupId`` for FIFO queues);
 * an EventBridge bus ARN: ``PutEvents`` with the input as detail and ``EventBridgeParameters``' ``Source`` and
   ``DetailType``;
-* a Lambda function ARN: an asynchronous invocation through the hook the stack runtime connects
-  (:meth:`ScheduleFirings.connect_lambda`); without one the firing fails.
+* a Lambda function ARN: an asynchronous invocation through the hook the stack runtime connects for each of its
+  functions (:meth:`ScheduleFirings.connect_function`); for a function nobody connected the firing fails.
 
 After its last firing a schedule whose ``ActionAfterCompletion`` is ``DELETE`` is deleted. Every firing is recorded
 (:attr:`ScheduleFirings.fired`) with its outcome. Not modelled: retries and the target's dead-letter queue, flexible
@@ -39,7 +39,7 @@ from local.aws.scheduler.expressions import instant, parse
 
 logger = logging.getLogger(__name__)
 
-LambdaInvoker = Callable[[str, str], None]  # (function ARN, payload JSON): an asynchronous invocation
+FunctionInvoker = Callable[[str], None]  # payload JSON -> None: one asynchronous invocation of a function
 
 
 @dataclass(frozen=True)
@@ -86,18 +86,25 @@ class ScheduleFirings:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._lambda: LambdaInvoker | None = None
+        self._functions: dict[str, FunctionInvoker] = {}
         self._generations: dict[str, int] = {}
         self.fired: list[Firing] = []
 
-    def connect_lambda(self, invoke: LambdaInvoker | None) -> None:
-        """Deliver Lambda targets with ``invoke(function_arn, payload)`` (None disconnects)."""
-        self._lambda = invoke
+    def connect_function(self, function_arn: str, invoke: FunctionInvoker) -> None:
+        """Deliver firings whose target is ``function_arn`` with ``invoke(payload)`` (Lambda's ``Event`` invocation)."""
+        with self._lock:
+            self._functions[function_arn] = invoke
+
+    def disconnect_function(self, function_arn: str) -> None:
+        with self._lock:
+            self._functions.pop(function_arn, None)
 
     def reset(self) -> None:
+        """Forget plans, firings and connected functions (a new stack connects its own)."""
         with self._lock:
             self._generations.clear()
             self.fired.clear()
+            self._functions.clear()
 
     def firings(self, schedule_arn: str) -> list[Firing]:
         with self._lock:
@@ -187,9 +194,11 @@ class ScheduleFirings:
             if result.get("ErrorCode"):
                 raise ValueError(f"{result['ErrorCode']}: {result.get('ErrorMessage')}")
         elif service == "lambda":
-            if self._lambda is None:
-                raise RuntimeError("no Lambda runtime is connected to the embedded scheduler")
-            self._lambda(target_arn, payload)
+            with self._lock:
+                invoke = self._functions.get(target_arn.removesuffix(":$LATEST"))
+            if invoke is None:
+                raise LookupError(f"Function not found: {target_arn} (no function runtime is connected for it)")
+            invoke(payload)
         else:
             raise ValueError(f"targets of {service} are not supported by the embedded scheduler")
 

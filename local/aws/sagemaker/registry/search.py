@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import botocore.session
+from botocore.model import StructureShape
 from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.models import ModelPackage
 
@@ -46,8 +47,8 @@ DEFAULT_PAGE_SIZE = 10
 
 def _record_properties() -> frozenset[str]:
     """The properties of a ``ModelPackage`` search record (botocore's model of the wire)."""
-    model = botocore.session.get_session().get_service_model("sagemaker")
-    return frozenset(model.shape_for("ModelPackage").members)
+    shape = botocore.session.get_session().get_service_model("sagemaker").shape_for("ModelPackage")
+    return frozenset(shape.members) if isinstance(shape, StructureShape) else frozenset()
 
 
 PROPERTIES = _record_properties()
