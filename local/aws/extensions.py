@@ -1,14 +1,15 @@
 """Everything the embedded AWS changes in moto, in one registry: ``install()`` applies it all, once.
 
-The patches come from the areas of :mod:`local.aws.sagemaker` and :mod:`local.aws.scheduler` (each declares its own,
-with why); installing them also connects event delivery and starts the extensions' workers (:mod:`local.aws.runtime`).
-Works for moto's server
+The patches come from the areas of :mod:`local.aws.sagemaker`, :mod:`local.aws.scheduler` and
+:mod:`local.aws.cloudwatch` (each declares its own, with why); installing them also connects event delivery and
+starts the extensions' workers (:mod:`local.aws.runtime`). Works for moto's server
 (:class:`local.aws.server.EmbeddedAWS` calls it) and for moto's in-process ``mock_aws``. State kept outside moto
 (faults, timings, the event log) is reset by ``EmbeddedAWS.start()`` or ``RUNTIME.reset()``.
 """
 
 from __future__ import annotations
 
+from local.aws.cloudwatch import responses as cloudwatch
 from local.aws.patches import PatchRegistry
 from local.aws.runtime import RUNTIME
 from local.aws.sagemaker.endpoints import responses as endpoints
@@ -30,6 +31,7 @@ PATCHES = PatchRegistry(
         *delivery.PATCHES,
         *serving.PATCHES,
         *scheduler.PATCHES,
+        *cloudwatch.PATCHES,
     ]
 )
 

@@ -242,6 +242,38 @@ def test_guardrail_rollback_returns_to_the_old_config_naming_the_alarm(
     assert "fraud-detector-dev-5xx" in final["FailureReason"]
 
 
+def test_guardrail_rollback_puts_the_rollback_alarm_in_alarm_history(embedded_aws, sagemaker, live_endpoint):
+    # GIVEN the rollback alarm exists in CloudWatch and will trip while the next deployment bakes
+    cloudwatch = embedded_aws.client("cloudwatch")
+    cloudwatch.put_metric_alarm(
+        AlarmName="fraud-detector-dev-5xx",
+        Namespace="AWS/SageMaker",
+        MetricName="Invocation5XXErrors",
+        Dimensions=[{"Name": "EndpointName", "Value": live_endpoint}, {"Name": "VariantName", "Value": "AllTraffic"}],
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )
+    make_config(sagemaker, "cfg-v2")
+    embedded_aws.control.inject_guardrail_rollback(live_endpoint)
+
+    # WHEN the update rolls back
+    sagemaker.update_endpoint(EndpointName=live_endpoint, EndpointConfigName="cfg-v2", DeploymentConfig=BLUE_GREEN)
+    embedded_aws.wait_idle()
+
+    # THEN the alarm's history shows it in ALARM during the deployment, and OK again after the rollback
+    items = cloudwatch.describe_alarm_history(
+        AlarmName="fraud-detector-dev-5xx", HistoryItemType="StateUpdate", ScanBy="TimestampAscending"
+    )["AlarmHistoryItems"]
+    assert [item["HistorySummary"] for item in items] == [
+        "Alarm updated from OK to ALARM",
+        "Alarm updated from ALARM to OK",
+    ]
+    assert cloudwatch.describe_alarms(AlarmNames=["fraud-detector-dev-5xx"])["MetricAlarms"][0]["StateValue"] == "OK"
+
+
 def test_control_route_injects_faults_from_another_process(embedded_aws, sagemaker, live_endpoint, control_http):
     # GIVEN a failure injected over HTTP, as a test driving a separate process would
     make_config(sagemaker, "cfg-v2")

@@ -4,7 +4,9 @@ An update leaves the endpoint ``Updating`` on its old config, with the new one u
 at 40 % of ``Timings.endpoint_update`` traffic is activated on the new fleet (canary capacity if the deployment
 config says so), at 60 % it bakes (``TerminationWaitInSeconds``), and at 100 % the endpoint is ``InService`` on the
 new config. An injected fault makes the update fail, or a guardrail alarm roll it back: the endpoint returns to
-``InService`` on its old config with ``FailureReason`` set ("the status is InService but update operation fails").
+``InService`` on its old config with ``FailureReason`` set ("the status is InService but update operation fails");
+the rollback alarms that exist in CloudWatch go to ``ALARM`` while the new fleet bakes and back to ``OK`` once
+traffic is back on the old fleet (their alarm history shows it).
 Each phase sends "SageMaker Endpoint Deployment State Change"; each status change "SageMaker Endpoint State Change".
 A rollout the API reference does not allow (:func:`validate_rollout`) is refused before anything changes.
 """
@@ -12,12 +14,14 @@ A rollout the API reference does not allow (:func:`validate_rollout`) is refused
 from __future__ import annotations
 
 import copy
+import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from moto.cloudwatch.models import cloudwatch_backends
 from moto.core.utils import utcnow
 from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig, SageMakerModelBackend
@@ -198,6 +202,8 @@ class EndpointUpdate:
             pending = extras(endpoint).pending
             if not pending:
                 return
+            if status == "Baking" and self.fault is not None and self.fault.kind == "rollback":
+                self._set_alarms("ALARM", f"the new fleet of {self.new_config_name} breached the alarm while baking")
             now = utcnow()
             for pv in pending["ProductionVariants"]:
                 pv["CurrentInstanceCount"] = pv.get("DesiredInstanceCount", pv.get("CurrentInstanceCount"))
@@ -220,10 +226,25 @@ class EndpointUpdate:
         endpoint.endpoint_config_name = self.old_config_name
         endpoint.production_variants = self.old_variants
         set_status(self.backend, endpoint, "InService", self._failure_reason(self.fault))
+        if self.fault.kind == "rollback":
+            self._set_alarms("OK", f"traffic is back on {self.old_config_name}")
+
+    def _rollback_alarms(self) -> list[str]:
+        if self.fault is not None and self.fault.alarm_name:
+            return [self.fault.alarm_name]
+        return alarm_names(self.deployment_config)
+
+    def _set_alarms(self, state: str, why: str) -> None:
+        """The rollback alarms that exist in CloudWatch go to ``state`` (SetAlarmState: their history records it)."""
+        cloudwatch = cloudwatch_backends[self.backend.account_id][self.backend.region_name]
+        for name in self._rollback_alarms():
+            if name in cloudwatch.alarms and cloudwatch.alarms[name].state_value != state:
+                reason = f"Threshold Crossed: {why} (injected guardrail rollback)."
+                cloudwatch.set_alarm_state(name, reason, json.dumps({"version": "1.0"}), state)
 
     def _failure_reason(self, fault: Fault) -> str:
         if fault.kind == "rollback":
-            alarms = [fault.alarm_name] if fault.alarm_name else alarm_names(self.deployment_config)
+            alarms = self._rollback_alarms()
             return fault.reason or DEFAULT_ROLLBACK_REASON.format(
                 old_config=self.old_config_name,
                 new_config=self.new_config_name,

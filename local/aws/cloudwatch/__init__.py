@@ -1,0 +1,1 @@
+"""CloudWatch alarm history (see :mod:`.models`)."""
