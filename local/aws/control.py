@@ -7,6 +7,7 @@ Usable in-process (``aws.control``) and from another process through the HTTP ro
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,6 +20,7 @@ from local.aws.sagemaker.pipelines import executors
 from local.aws.sagemaker.pipelines.executors import PipelineExecutor
 from local.aws.sagemaker.pipelines.store import SageMakerStore
 from local.aws.sagemaker.registry.models import PACKAGE_CREATION_FIELDS
+from local.aws.scheduler.models import FIRINGS
 
 
 class Control:
@@ -52,6 +54,14 @@ class Control:
         RUNTIME.faults.add(
             endpoint_name, Fault(kind="rollback", operation="update", reason=reason, alarm_name=alarm_name)
         )
+
+    def duplicate_schedule_firings(self, schedule_arn: str, times: int = 1) -> None:
+        """The schedule's next ``times`` firings reach its target twice (EventBridge Scheduler is at-least-once)."""
+        FIRINGS.duplicate(schedule_arn, times)
+
+    def schedule_firings(self, schedule_arn: str | None = None) -> list[dict[str, Any]]:
+        """Every firing of EventBridge Scheduler schedules so far (of one schedule if given), oldest first."""
+        return [dataclasses.asdict(f) for f in list(FIRINGS.fired) if schedule_arn in (None, f.schedule_arn)]
 
     def clear_faults(self, endpoint_name: str | None = None) -> None:
         RUNTIME.faults.clear(endpoint_name)

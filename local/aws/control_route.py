@@ -21,6 +21,8 @@ CONTROL_PATH = "/_local/control"
 HTTP_ACTIONS = (
     "inject_endpoint_failure",
     "inject_guardrail_rollback",
+    "duplicate_schedule_firings",
+    "schedule_firings",
     "clear_faults",
     "pending_faults",
     "set_timings",

@@ -165,15 +165,17 @@ def test_disabled_and_updated_schedules(scheduler, queue):
     time.sleep(0.3)
     assert FIRINGS.firings(arn) == []
 
-    # WHEN it is updated to a one-time schedule, enabled, with another input
+    # WHEN it is updated to a one-time schedule, enabled, with another input, deleted after completion
     scheduler.update_schedule(
         Name="held",
         ScheduleExpression=at(datetime.now(UTC)),
         FlexibleTimeWindow=OFF,
         Target={**target, "Input": '"second"'},
         State="ENABLED",
+        ActionAfterCompletion="DELETE",
     )
     assert eventually(read) == ['"second"']
+    assert eventually(lambda: not scheduler.list_schedules()["Schedules"])  # the update's ActionAfterCompletion
 
 
 def test_an_event_bus_target_receives_the_input_as_detail(embedded_aws, scheduler, queue):
@@ -278,3 +280,27 @@ def test_invalid_expressions_are_refused(scheduler, queue, expression, timezone)
         )
     assert refused.value.response["Error"]["Code"] == "ValidationException"
     assert scheduler.list_schedules()["Schedules"] == []
+
+
+def test_a_duplicated_firing_reaches_the_target_twice_with_one_execution_id(
+    embedded_aws, scheduler, queue, control_http
+):
+    # GIVEN the next firing of a schedule is to be delivered twice (asked over the control route)
+    queue_arn, read = queue
+    arn = "arn:aws:scheduler:us-east-1:123456789012:schedule/default/bake-twice"
+    assert control_http({"action": "duplicate_schedule_firings", "schedule_arn": arn}) == {"ok": True, "result": None}
+
+    # WHEN it fires
+    scheduler.create_schedule(
+        Name="bake-twice",
+        ScheduleExpression=at(datetime.now(UTC)),
+        FlexibleTimeWindow=OFF,
+        Target={"Arn": queue_arn, "RoleArn": ROLE, "Input": '"<aws.scheduler.execution-id>"'},
+    )
+
+    # THEN the target receives the same payload twice, and both deliveries are recorded
+    assert eventually(lambda: len(read()) == 2)
+    first, second = read()
+    assert first == second
+    recorded = control_http({"action": "schedule_firings", "schedule_arn": arn})["result"]
+    assert [json.dumps(r["execution_id"]) for r in recorded] == [first, second]

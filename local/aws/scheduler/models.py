@@ -16,8 +16,9 @@ target's ``Input`` (``{}`` when none), with the context attributes ``<aws.schedu
   functions (:meth:`ScheduleFirings.connect_function`); for a function nobody connected the firing fails.
 
 After its last firing a schedule whose ``ActionAfterCompletion`` is ``DELETE`` is deleted. Every firing is recorded
-(:attr:`ScheduleFirings.fired`) with its outcome. Not modelled: retries and the target's dead-letter queue, flexible
-time windows, cron expressions, universal (``aws-sdk``) targets.
+(:attr:`ScheduleFirings.fired`) with its outcome; a test may have a firing delivered twice, with the same execution
+id (:meth:`ScheduleFirings.duplicate`: EventBridge Scheduler delivers at least once). Not modelled: retries and the
+target's dead-letter queue, flexible time windows, cron expressions, universal (``aws-sdk``) targets.
 """
 
 from __future__ import annotations
@@ -87,6 +88,7 @@ class ScheduleFirings:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._functions: dict[str, FunctionInvoker] = {}
+        self._duplicates: dict[str, int] = {}  # schedule ARN -> how many next firings are delivered twice
         self._generations: dict[str, int] = {}
         self.fired: list[Firing] = []
 
@@ -105,6 +107,19 @@ class ScheduleFirings:
             self._generations.clear()
             self.fired.clear()
             self._functions.clear()
+            self._duplicates.clear()
+
+    def duplicate(self, schedule_arn: str, times: int = 1) -> None:
+        """Deliver the schedule's next ``times`` firings twice (EventBridge Scheduler delivers at least once)."""
+        with self._lock:
+            self._duplicates[schedule_arn] = self._duplicates.get(schedule_arn, 0) + times
+
+    def _copies(self, schedule_arn: str) -> int:
+        with self._lock:
+            left = self._duplicates.get(schedule_arn, 0)
+            if left:
+                self._duplicates[schedule_arn] = left - 1
+            return 2 if left else 1
 
     def firings(self, schedule_arn: str) -> list[Firing]:
         with self._lock:
@@ -165,14 +180,15 @@ class ScheduleFirings:
         execution_id = uuid.uuid4().hex[:16]
         payload = render_input(schedule, scheduled, execution_id)
         target_arn = str(schedule.target.get("Arn", ""))
-        error = None
-        try:
-            self._send(target_arn, payload, schedule.target)
-        except Exception as exc:  # the target refused or is missing: recorded, as the schedule's failed invocation
-            error = f"{type(exc).__name__}: {exc}"
-            logger.warning("schedule %s could not invoke %s: %s", schedule.arn, target_arn, error)
-        with self._lock:
-            self.fired.append(Firing(schedule.arn, target_arn, _iso(scheduled), execution_id, payload, error))
+        for _ in range(self._copies(schedule.arn)):
+            error = None
+            try:
+                self._send(target_arn, payload, schedule.target)
+            except Exception as exc:  # the target refused or is missing: recorded as the schedule's failed invocation
+                error = f"{type(exc).__name__}: {exc}"
+                logger.warning("schedule %s could not invoke %s: %s", schedule.arn, target_arn, error)
+            with self._lock:
+                self.fired.append(Firing(schedule.arn, target_arn, _iso(scheduled), execution_id, payload, error))
 
     def _send(self, target_arn: str, payload: str, target: dict[str, Any]) -> None:
         parts = target_arn.split(":", 5)
