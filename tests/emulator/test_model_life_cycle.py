@@ -262,3 +262,10 @@ def test_search_on_creation_time_and_nested_filters(sagemaker, staged, register)
 def test_search_refuses_invalid_requests(sagemaker, staged, request_, message):
     error = error_of(sagemaker.search, Resource="ModelPackage", **request_)
     assert (error["Code"], error["Message"]) == ("ValidationException", message)
+
+
+def test_search_checks_property_names_even_with_nothing_to_match(sagemaker):
+    nested = {"Filters": [{"Name": "ModelPackageGroupName", "Value": "x"}, {"Name": "Stage", "Value": "Staging"}]}
+    error = error_of(sagemaker.search, Resource="ModelPackage", SearchExpression={"SubExpressions": [nested]})
+    assert (error["Code"], error["Message"]) == ("ValidationException", "Unknown property name: Stage")
+    assert search(sagemaker, {"Name": "ModelLifeCycle.Stage", "Value": "Staging"}) == []

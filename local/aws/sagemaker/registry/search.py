@@ -108,7 +108,7 @@ def _equal(actual: Any, wanted: str) -> bool:
         except ValueError:
             return False
     if isinstance(actual, datetime):
-        return _comparable(actual, wanted, "")[0] == _timestamp(wanted)
+        return (actual if actual.tzinfo else actual.replace(tzinfo=UTC)) == _timestamp(wanted)
     return str(actual) == wanted
 
 
@@ -125,15 +125,21 @@ def _value_matches(actual: Any, operator: str, wanted: str, name: str) -> bool:
 
 def filter_matches(record: Mapping[str, Any], flt: Mapping[str, Any]) -> bool:
     name, operator, wanted = flt["Name"], flt.get("Operator") or "Equals", flt.get("Value")
-    check_enum(operator, OPERATORS, "searchExpression.filters.member.operator")
     values = _values(record, name)
     if operator in ("Exists", "NotExists"):
         return bool(values) == (operator == "Exists")
-    if wanted is None:
-        raise ValidationError(f"A value is required for the {operator} operator of the filter on {name}")
     if operator == "NotEquals":
         return not any(_equal(v, wanted) for v in values)
     return any(_value_matches(v, operator, wanted, name) for v in values)
+
+
+def _check_filter(flt: Mapping[str, Any]) -> None:
+    """A filter's property, operator and value, checked before any resource is looked at."""
+    name, operator = flt["Name"], flt.get("Operator") or "Equals"
+    _values({}, name)  # an unknown property is refused even when nothing would match
+    check_enum(operator, OPERATORS, "searchExpression.filters.member.operator")
+    if operator not in ("Exists", "NotExists") and flt.get("Value") is None:
+        raise ValidationError(f"A value is required for the {operator} operator of the filter on {name}")
 
 
 def _nested_matches(record: Mapping[str, Any], nested: Mapping[str, Any]) -> bool:
@@ -167,7 +173,6 @@ def expression_matches(record: Mapping[str, Any], expression: Mapping[str, Any])
 def validate_expression(expression: Mapping[str, Any] | None) -> None:
     if expression is None:
         return
-    check_enum(expression.get("Operator"), ("And", "Or"), "searchExpression.operator")
     count = _components(expression)
     if count == 0:
         raise ValidationError("A SearchExpression must contain at least one Filter, NestedFilter or SubExpression.")
@@ -176,6 +181,19 @@ def validate_expression(expression: Mapping[str, Any] | None) -> None:
             f"The SearchExpression contains {count} SubExpressions, NestedFilters and Filters; "
             f"the maximum is {MAX_COMPONENTS}."
         )
+    _check_parts(expression)
+
+
+def _check_parts(expression: Mapping[str, Any]) -> None:
+    check_enum(expression.get("Operator"), ("And", "Or"), "searchExpression.operator")
+    for flt in expression.get("Filters") or []:
+        _check_filter(flt)
+    for nested in expression.get("NestedFilters") or []:
+        _values({}, nested["NestedPropertyName"])
+        for flt in nested["Filters"]:
+            _check_filter(flt)
+    for sub in expression.get("SubExpressions") or []:
+        _check_parts(sub)
 
 
 def _sort_key(record: Mapping[str, Any], sort_by: str) -> tuple[int, Any]:
