@@ -12,6 +12,7 @@ from typing import Any
 
 from moto.moto_api._internal.models import moto_api_backend
 
+from local.aws.eventbridge.service_events import put_service_events
 from local.aws.faults import FAULT_OPERATIONS, Fault
 from local.aws.runtime import RUNTIME, Timings
 from local.aws.sagemaker.events import models as events
@@ -87,6 +88,11 @@ class Control:
         return events.emit(
             detail_type, detail, resources, account=self.account_id, region=self.region, time=time, wait=True
         )
+
+    def put_service_events(self, events: list[dict[str, Any]]) -> list[str]:
+        """Put events as the AWS services named by their ``source`` send them (``aws.sagemaker``, ``aws.s3``...),
+        which ``PutEvents`` refuses from customers; their ids, once delivered (:mod:`local.aws.eventbridge`)."""
+        return put_service_events(events, account=self.account_id, region=self.region)
 
     def emitted_events(self, detail_type: str | None = None) -> list[dict[str, Any]]:
         return [e for e in list(RUNTIME.emitted_events) if detail_type is None or e["detail-type"] == detail_type]

@@ -29,6 +29,7 @@ HTTP_ACTIONS = (
     "resume_transitions",
     "wait_idle",
     "emit",
+    "put_service_events",
     "emitted_events",
     "set_package_creation_fields",
     "record_step",

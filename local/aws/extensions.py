@@ -8,6 +8,7 @@ connects event delivery and starts the extensions' workers (:mod:`local.aws.runt
 
 from __future__ import annotations
 
+from local.aws.eventbridge import put_events
 from local.aws.patches import PatchRegistry
 from local.aws.runtime import RUNTIME
 from local.aws.sagemaker.endpoints import responses as endpoints
@@ -27,6 +28,7 @@ PATCHES = PatchRegistry(
         *pipelines.PATCHES,
         *delivery.PATCHES,
         *serving.PATCHES,
+        *put_events.PATCHES,
     ]
 )
 
