@@ -7,6 +7,8 @@ Usable in-process (``aws.control``) and from another process through the HTTP ro
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -53,6 +55,27 @@ class Control:
         RUNTIME.faults.add(
             endpoint_name, Fault(kind="rollback", operation="update", reason=reason, alarm_name=alarm_name)
         )
+
+    def inject_service_fault(self, service: str, operation: str = "*", kind: str = "throttle", **options: Any) -> dict:
+        """Calls of ``service`` (boto3's name) to ``operation`` (``"*"``: all) meet ``kind``: ``"throttle"``,
+        ``"internal"`` (500), ``"unavailable"`` (503), ``"latency"`` (``latency=`` seconds, then through) or
+        ``"error"`` (``code=``, ``status=``). Options: ``times`` (calls), ``seconds`` (a window), ``after`` (calls let
+        through first), ``latency``, ``code``, ``status``, ``message``. The fault, described
+        (:mod:`local.aws.service_faults`)."""
+        fault = RUNTIME.service_faults.add(service, kind, operation=operation, **options)
+        return fault.describe(time.monotonic())
+
+    def service_faults(self) -> list[dict[str, Any]]:
+        """The faults still waiting, each with the calls it answered (``applied``) and what remains of it."""
+        return RUNTIME.service_faults.pending()
+
+    def service_fault_log(self) -> list[dict[str, Any]]:
+        """Every call a fault answered, oldest first: the fault's id, the service and operation, the error."""
+        return [dataclasses.asdict(hit) for hit in list(RUNTIME.service_faults.hits)]
+
+    def clear_service_faults(self, fault_id: str | None = None, service: str | None = None) -> int:
+        """Remove one fault, a service's, or all of them (the log stays); how many were removed."""
+        return RUNTIME.service_faults.clear(fault_id, service)
 
     def clear_faults(self, endpoint_name: str | None = None) -> None:
         RUNTIME.faults.clear(endpoint_name)

@@ -19,7 +19,7 @@ as deep as AWS accepts: an entry nested deeper than :data:`EMULATOR_MAX_DEPTH` g
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from moto.events.exceptions import ValidationException
@@ -98,7 +98,7 @@ def entry_error(entry: Mapping[str, Any]) -> dict[str, str] | None:
     return None
 
 
-def check_request(entries: list[Mapping[str, Any]]) -> None:
+def check_request(entries: Sequence[Mapping[str, Any]]) -> None:
     """Raise the ``ValidationException`` EventBridge answers a request over its limits with."""
     if len(entries) > MAX_ENTRIES:
         raise ValidationException(TOO_MANY_ENTRIES)
