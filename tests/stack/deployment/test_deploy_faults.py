@@ -22,7 +22,7 @@ def test_a_throttled_registry_dead_letters_the_approval_and_alerts(world: World)
 
     # WHEN it is approved
     world.approve(v1)
-    world.idle()
+    world.stack.wait_idle(timeout=180)  # three attempts, each through the SDK's back-off
 
     # THEN the deployer failed past its SDK retries and Lambda's, the approval is in its dead-letter queue,
     # the queue's alarm alerted the topic, and no endpoint was created
