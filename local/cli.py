@@ -149,7 +149,8 @@ def replay_on_served(served: Any, events: list[tuple[str, dict[str, Any]]], time
     ids = put_events(served.endpoint_url, served.client, [event for _, event in events])
     ControlClient(served.endpoint_url).call("wait_idle", timeout=timeout)
     for (file, event), event_id in zip(events, ids, strict=True):
-        _emit({"file": file, "detail_type": event.get("detail-type"), "event_id": event_id, "served": served.endpoint_url})
+        line = {"file": file, "detail_type": event.get("detail-type"), "event_id": event_id}
+        _emit({**line, "served": served.endpoint_url})
     logger.info("%d events sent to the served stack at %s: see make monitor", len(ids), served.endpoint_url)
     return 0
 
