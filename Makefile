@@ -60,7 +60,7 @@ pytest: $(VENV)/.installed ## the test suite
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # ---------------------------------------------------------------- local stack
-.PHONY: demo serve replay run-pipeline
+.PHONY: demo serve replay entries run-pipeline
 demo: $(VENV)/.installed ## the whole lifecycle on the embedded AWS
 	$(PY) -m local demo --env $(ENV)
 
@@ -68,8 +68,11 @@ serve: $(VENV)/.installed ## embedded AWS with the stack deployed; prints one JS
 	$(PY) -m local serve --env $(ENV) $(if $(PORT),--port $(PORT))
 
 EVENTS ?= events
-replay: $(VENV)/.installed ## feed events (file or folder) to a local stack: make replay EVENTS=events/x.json
+replay: $(VENV)/.installed ## feed events (file or folder) to the served stack (make serve), else a stack of its own: make replay EVENTS=events/x.json
 	$(PY) -m local replay --env $(ENV) $(EVENTS)
+
+entries: $(VENV)/.installed ## events (file or folder) as `aws events put-events --entries file://...` files; prints the commands
+	$(PY) -m tools.event_entries --env $(ENV) $(EVENTS)
 
 TARGET ?= local
 run-pipeline: $(VENV)/.installed ## upsert + start the pipeline: on `make serve`'s stack, else a one-shot local run; TARGET=aws for AWS

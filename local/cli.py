@@ -1,7 +1,7 @@
 """``python -m local``: run the stack of template.yaml on the embedded AWS.
 
     python -m local serve  [--env dev] [--port N] [--delays demo|zero]   # prints one JSON line, runs until signalled
-    python -m local replay [--env dev] PATH...                           # one JSON line per handler invocation
+    python -m local replay [--env dev] [--standalone] PATH...            # one JSON line per handler invocation
     python -m local demo   [--env dev]
 
 Machine-readable output goes to stdout; logs (including the handlers' logs) go to stderr.
@@ -127,10 +127,35 @@ def read_events(paths: Sequence[str]) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def replay(args: argparse.Namespace) -> int:
+    """Feed the served stack of the environment (``make serve``) when one runs, else a stack of its own."""
     events = list(read_events(args.paths))
     if not events:
         logger.error("no events in %s", ", ".join(args.paths))
         return 2
+    from tools.stackinfo import served_stack  # noqa: PLC0415
+
+    served = None if args.standalone else served_stack(args.env)
+    if served is not None:
+        return replay_on_served(served, events, args.timeout)
+    return replay_standalone(args, events)
+
+
+def replay_on_served(served: Any, events: list[tuple[str, dict[str, Any]]], timeout: float) -> int:
+    """Put the events on a served stack's EventBridge: one JSON line per event (its id); the served process runs
+    the functions, whose outcomes ``make monitor`` and the functions' logs show."""
+    from local.aws.control_client import ControlClient  # noqa: PLC0415
+    from local.stack.events import put_events  # noqa: PLC0415
+
+    ids = put_events(served.endpoint_url, served.client, [event for _, event in events])
+    ControlClient(served.endpoint_url).call("wait_idle", timeout=timeout)
+    for (file, event), event_id in zip(events, ids, strict=True):
+        line = {"file": file, "detail_type": event.get("detail-type"), "event_id": event_id}
+        _emit({**line, "served": served.endpoint_url})
+    logger.info("%d events sent to the served stack at %s: see make monitor", len(ids), served.endpoint_url)
+    return 0
+
+
+def replay_standalone(args: argparse.Namespace, events: list[tuple[str, dict[str, Any]]]) -> int:
     aws, stack, runner = _start(args, args.delays)
     try:
         ids = stack.put_events([event for _, event in events])
@@ -171,11 +196,16 @@ def parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--delays", choices=sorted(DELAYS), default="demo", help="retry and SageMaker delays")
     serve_cmd.set_defaults(func=serve)
 
-    replay_cmd = commands.add_parser("replay", help="put events through EventBridge; one JSON line per invocation")
+    replay_cmd = commands.add_parser(
+        "replay", help="put events through EventBridge (the served stack's, else its own); one JSON line each"
+    )
     common(replay_cmd)
     replay_cmd.add_argument("paths", nargs="+", metavar="PATH", help="event file (one event or a list) or folder")
     replay_cmd.add_argument("--delays", choices=sorted(DELAYS), default="zero")
     replay_cmd.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for the stack to settle")
+    replay_cmd.add_argument(
+        "--standalone", action="store_true", help="start a stack of its own even when `serve` runs one for the env"
+    )
     replay_cmd.set_defaults(func=replay)
 
     demo_cmd = commands.add_parser("demo", help="the whole model lifecycle on the embedded AWS, narrated")

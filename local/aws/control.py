@@ -8,11 +8,13 @@ Usable in-process (``aws.control``) and from another process through the HTTP ro
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterable
 from typing import Any
 
 from moto.moto_api._internal.models import moto_api_backend
 
+from local.aws.eventbridge.service_events import put_service_events
 from local.aws.faults import FAULT_OPERATIONS, Fault
 from local.aws.runtime import RUNTIME, Timings
 from local.aws.sagemaker.events import models as events
@@ -63,6 +65,27 @@ class Control:
         """Every firing of EventBridge Scheduler schedules so far (of one schedule if given), oldest first."""
         return [dataclasses.asdict(f) for f in list(FIRINGS.fired) if schedule_arn in (None, f.schedule_arn)]
 
+    def inject_service_fault(self, service: str, operation: str = "*", kind: str = "throttle", **options: Any) -> dict:
+        """Calls of ``service`` (boto3's name) to ``operation`` (``"*"``: all) meet ``kind``: ``"throttle"``,
+        ``"internal"`` (500), ``"unavailable"`` (503), ``"latency"`` (``latency=`` seconds, then through) or
+        ``"error"`` (``code=``, ``status=``). Options: ``times`` (calls), ``seconds`` (a window), ``after`` (calls let
+        through first), ``latency``, ``code``, ``status``, ``message``. The fault, described
+        (:mod:`local.aws.service_faults`)."""
+        fault = RUNTIME.service_faults.add(service, kind, operation=operation, **options)
+        return fault.describe(time.monotonic())
+
+    def service_faults(self) -> list[dict[str, Any]]:
+        """The faults still waiting, each with the calls it answered (``applied``) and what remains of it."""
+        return RUNTIME.service_faults.pending()
+
+    def service_fault_log(self) -> list[dict[str, Any]]:
+        """Every call a fault answered, oldest first: the fault's id, the service and operation, the error."""
+        return [dataclasses.asdict(hit) for hit in list(RUNTIME.service_faults.hits)]
+
+    def clear_service_faults(self, fault_id: str | None = None, service: str | None = None) -> int:
+        """Remove one fault, a service's, or all of them (the log stays); how many were removed."""
+        return RUNTIME.service_faults.clear(fault_id, service)
+
     def clear_faults(self, endpoint_name: str | None = None) -> None:
         RUNTIME.faults.clear(endpoint_name)
 
@@ -97,6 +120,11 @@ class Control:
         return events.emit(
             detail_type, detail, resources, account=self.account_id, region=self.region, time=time, wait=True
         )
+
+    def put_service_events(self, events: list[dict[str, Any]]) -> list[str]:
+        """Put events as the AWS services named by their ``source`` send them (``aws.sagemaker``, ``aws.s3``...),
+        which ``PutEvents`` refuses from customers; their ids, once delivered (:mod:`local.aws.eventbridge`)."""
+        return put_service_events(events, account=self.account_id, region=self.region)
 
     def emitted_events(self, detail_type: str | None = None) -> list[dict[str, Any]]:
         return [e for e in list(RUNTIME.emitted_events) if detail_type is None or e["detail-type"] == detail_type]

@@ -10,6 +10,7 @@ starts the extensions' workers (:mod:`local.aws.runtime`). Works for moto's serv
 from __future__ import annotations
 
 from local.aws.cloudwatch import responses as cloudwatch
+from local.aws.eventbridge import put_events
 from local.aws.patches import PatchRegistry
 from local.aws.runtime import RUNTIME
 from local.aws.sagemaker.endpoints import responses as endpoints
@@ -32,6 +33,7 @@ PATCHES = PatchRegistry(
         *serving.PATCHES,
         *scheduler.PATCHES,
         *cloudwatch.PATCHES,
+        *put_events.PATCHES,
     ]
 )
 

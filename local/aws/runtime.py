@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from local.aws.faults import Fault, Faults
+from local.aws.service_faults import ServiceFaults
 from local.aws.timings import Timings
 from local.aws.workers import Dispatcher, Scheduler
 
@@ -33,6 +34,7 @@ class ExtensionRuntime:
         self.dispatcher: Dispatcher | None = None  # set by connect_delivery() when the extensions are installed
         self.emitted_events: list[dict[str, Any]] = []
         self.faults = Faults()
+        self.service_faults = ServiceFaults()  # throttling, 5xx, latency of the APIs (local.aws.service_faults)
         # How a model package's creation event carries UpdatedModelPackageFields, which AWS does not document:
         # "absent" (the documented samples), "empty" ([]) or "given" (the fields the request set).
         self.package_creation_fields = "absent"
@@ -56,7 +58,8 @@ class ExtensionRuntime:
             self.dispatcher.stop()
 
     def reset(self) -> None:
-        """Forget transitions and schedules, queued events, faults, the event log and the creation-event shape."""
+        """Forget scheduled transitions and schedules, queued events, faults (and their log), the event log and the
+        creation-event shape."""
         with self.lock:
             self.scheduler.clear()
             self.scheduler.resume()
@@ -67,6 +70,7 @@ class ExtensionRuntime:
                 self.dispatcher.clear()
             self.emitted_events.clear()
             self.faults.clear()
+            self.service_faults.reset()
             self.package_creation_fields = "absent"
 
     # -- waiting --------------------------------------------------------------------------------------------------

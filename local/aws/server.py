@@ -22,6 +22,7 @@ from local.aws.control_route import control_middleware
 from local.aws.runtime import RUNTIME, Timings
 from local.aws.sagemaker.events import models as events
 from local.aws.sagemaker.pipelines.store import SageMakerStore
+from local.aws.service_fault_middleware import service_fault_middleware
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +69,8 @@ class EmbeddedAWS:
         self.reset()
         RUNTIME.timings = self._initial_timings
         RUNTIME.start()
-        app = control_middleware(DomainDispatcherApplication(create_backend_app), self.control)
+        moto = service_fault_middleware(DomainDispatcherApplication(create_backend_app), RUNTIME.service_faults)
+        app = control_middleware(moto, self.control)
         self._server = make_server(
             self.host, self._requested_port, app, threaded=True, request_handler=_QuietRequestHandler
         )

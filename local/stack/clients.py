@@ -9,7 +9,12 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-CLIENT_CONFIG = Config(retries={"max_attempts": 3, "mode": "standard"}, max_pool_connections=50)
+from local.aws.service_faults import SERVICE_CALLER_AGENT
+
+# what the runtime does, AWS's services do (event delivery, Lambda, alarms): never subject to injected API faults
+CLIENT_CONFIG = Config(
+    retries={"max_attempts": 3, "mode": "standard"}, max_pool_connections=50, user_agent_extra=SERVICE_CALLER_AGENT
+)
 _SESSION = boto3.session.Session()
 _SESSION_LOCK = threading.Lock()
 

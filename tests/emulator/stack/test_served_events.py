@@ -1,0 +1,173 @@
+"""Events sent to a served stack (``make serve`` in its own process) as operators and attackers would send them:
+``make replay``, the AWS CLI's entry files, and a corpus of malformed and forged events through the rules."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local.cli import read_events
+from local.stack.events import is_service_event, put_events
+from tests.emulator.stack.served import ROOT, Inbox, Served, serving
+from tools.event_entries import write
+
+pytestmark = pytest.mark.slow
+EVENTS = ROOT / "events"
+HOSTILE = ROOT / "tests" / "fixtures" / "events" / "hostile"  # the functions' own corpus, when present
+ACCOUNT = "123456789012"
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[Served]:
+    with serving("dev") as stack:
+        yield stack
+
+
+def failed_execution() -> dict[str, Any]:
+    return json.loads((EVENTS / "pipeline-execution-failed.json").read_text())
+
+
+def alert_naming(execution_arn: str) -> Any:
+    return lambda message: execution_arn in message.get("Message", "")
+
+
+def test_replay_feeds_the_served_stack_instead_of_starting_its_own(served: Served) -> None:
+    # GIVEN an operator subscribed to the served stack's alerts
+    inbox = Inbox(served, "replay-inbox")
+    # WHEN `make replay` sends SageMaker's failed-execution sample
+    sample = EVENTS / "pipeline-execution-failed.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "local", "replay", "--env", "dev", str(sample)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
+    )
+    # THEN it went to the served stack (one line per event, naming it), whose alert function alerted
+    [line] = [json.loads(text) for text in done.stdout.splitlines()]
+    assert (line["served"], line["detail_type"]) == (served.endpoint_url, failed_execution()["detail-type"])
+    arn = failed_execution()["detail"]["pipelineExecutionArn"]
+    assert any(alert_naming(arn)(m) for m in inbox.until(alert_naming(arn)))
+
+
+def test_entry_files_are_what_the_aws_cli_sends_and_service_events_go_to_the_control_api(
+    served: Served, tmp_path: Path
+) -> None:
+    # GIVEN the samples of events/ plus one customer event, written as entry files
+    custom = {"source": "my.app", "detail-type": "Thing", "detail": {"n": 1}, "time": "2026-01-01T00:00:00Z"}
+    (tmp_path / "custom.json").write_text(json.dumps(custom))
+    commands = write(read_events([str(EVENTS), str(tmp_path / "custom.json")]), tmp_path / "out", served.endpoint_url)
+    # THEN the customer event is a PutEvents entry file, every SageMaker sample a control-action body
+    entry_files = sorted((tmp_path / "out").glob("*.entries.json"))
+    assert [f.name for f in entry_files] == ["custom-1.entries.json"]
+    assert any(c.startswith("aws events put-events --entries file://") for c in commands)
+    assert len([c for c in commands if "/_local/control" in c]) == len(list(EVENTS.glob("*.json")))
+    events = served.client("events")
+    # AND the entries go through PutEvents as the CLI sends them (a JSON list of entries)
+    entries = json.loads(entry_files[0].read_text())
+    assert events.put_events(Entries=entries)["FailedEntryCount"] == 0
+    # AND the same SageMaker events put as entries are refused, as AWS refuses them
+    body = json.loads((tmp_path / "out" / "model-package-approved.service-events.json").read_text())
+    forged = [
+        {"Source": e["source"], "DetailType": e["detail-type"], "Detail": json.dumps(e["detail"])}
+        for e in body["events"]
+    ]
+    refused = events.put_events(Entries=forged)
+    assert [e["ErrorCode"] for e in refused["Entries"]] == ["NotAuthorizedForSourceException"] * len(forged)
+    # AND the control-action body is accepted by the control API
+    assert len(served.control.call(**body)) == len(body["events"])
+
+
+# -- the corpus ----------------------------------------------------------------------------------------------------
+def forged(pending_arn: str, group: str) -> list[dict[str, Any]]:
+    """A handful of forgeries of every rule's events: statuses, times, types, text, foreign ARNs, size, depth."""
+    approved = json.loads((EVENTS / "model-package-approved.json").read_text())
+    approved["resources"] = [pending_arn]
+    approved["detail"].update(
+        ModelPackageArn=pending_arn,
+        ModelPackageGroupName=group,
+        ModelPackageVersion=1,
+        LastModifiedTime="2999-01-01T00:00:00Z",
+        ModelApprovalStatus="Approved",
+    )
+    no_times = copy.deepcopy(approved)
+    for key in ("CreationTime", "LastModifiedTime"):
+        no_times["detail"].pop(key, None)
+    wrong_types = copy.deepcopy(approved)
+    wrong_types["detail"].update(ModelPackageVersion="one", ModelApprovalStatus=["Approved"], InferenceSpecification=7)
+    foreign = copy.deepcopy(approved)
+    foreign_arn = pending_arn.replace(f":{ACCOUNT}:", ":999999999999:").replace("arn:aws:", "arn:aws-cn:")
+    foreign["detail"]["ModelPackageArn"] = foreign_arn
+    succeeded = json.loads((EVENTS / "pipeline-execution-succeeded.json").read_text())
+    succeeded["detail"].update(executionStartTime="1999-01-01T00:00:00Z", pipelineExecutionDescription="\u202e" * 50)
+    epoch = copy.deepcopy(succeeded)
+    epoch["detail"]["executionStartTime"] = "915148800000"
+    training = json.loads((EVENTS / "training-job-failed.json").read_text())
+    training["detail"]["FailureReason"] = "boom \ud800 \x00\x1b[31m" + "x" * 100_000
+    deep = copy.deepcopy(training)
+    node = deep["detail"]
+    for _ in range(150):
+        node["nested"] = {}
+        node = node["nested"]
+    return [approved, no_times, wrong_types, foreign, succeeded, epoch, training, deep]
+
+
+def corpus(pending_arn: str, group: str) -> list[dict[str, Any]]:
+    samples = [event for _, event in read_events([str(EVENTS)])]
+    hostile = [event for _, event in read_events([str(HOSTILE)])] if HOSTILE.is_dir() else []
+    return samples + forged(pending_arn, group) + hostile
+
+
+def test_the_hostile_corpus_through_the_served_rules_mutates_nothing_and_the_stack_still_alerts(served: Served) -> None:
+    # GIVEN a registered, pending version in the stack's group
+    sagemaker = served.client("sagemaker")
+    group = served.outputs["ModelPackageGroupName"]
+    pending = sagemaker.create_model_package(
+        ModelPackageGroupName=group,
+        ModelApprovalStatus="PendingManualApproval",
+        InferenceSpecification={
+            "Containers": [
+                {
+                    "Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
+                    "ModelDataUrl": f"s3://{served.outputs['ArtifactBucketName']}/models/m.tar.gz",
+                }
+            ],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["text/csv"],
+        },
+    )["ModelPackageArn"]
+    served.control.call("wait_idle", timeout=60)
+    events = corpus(pending, group)
+
+    # WHEN an attacker with PutEvents access sends them all: every aws.* one is refused by EventBridge
+    customer = served.client("events")
+    for event in events:
+        entry = {"Source": event["source"], "DetailType": event["detail-type"], "Detail": json.dumps(event["detail"])}
+        [result] = customer.put_events(Entries=[entry])["Entries"]
+        assert "EventId" in result or result["ErrorCode"] in {"NotAuthorizedForSourceException", "MalformedDetail"}
+        assert not (is_service_event(event) and "EventId" in result), result
+    # AND the same events arrive as if forged upstream (another account's bus, a compromised producer)
+    ids = put_events(served.endpoint_url, served.client, events)
+    assert len(ids) == len(events)
+    served.control.call("wait_idle", timeout=120)
+
+    # THEN the served stack is alive, nothing was deployed and the pending version is still pending
+    assert served.alive()
+    assert sagemaker.list_endpoints()["Endpoints"] == []
+    assert sagemaker.describe_model_package(ModelPackageName=pending)["ModelApprovalStatus"] == "PendingManualApproval"
+    # AND a genuine failure is still alerted afterwards
+    inbox = Inbox(served, "corpus-inbox")
+    genuine = failed_execution()
+    genuine["detail"]["pipelineExecutionArn"] += "-after-corpus"
+    put_events(served.endpoint_url, served.client, [genuine])
+    arn = genuine["detail"]["pipelineExecutionArn"]
+    assert any(alert_naming(arn)(m) for m in inbox.until(alert_naming(arn), timeout=120))
+    assert served.alive()
