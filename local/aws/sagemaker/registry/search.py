@@ -124,7 +124,7 @@ def _value_matches(actual: Any, operator: str, wanted: str, name: str) -> bool:
 
 
 def filter_matches(record: Mapping[str, Any], flt: Mapping[str, Any]) -> bool:
-    name, operator, wanted = flt["Name"], flt.get("Operator") or "Equals", flt.get("Value")
+    name, operator, wanted = flt["Name"], flt.get("Operator") or "Equals", str(flt.get("Value"))
     values = _values(record, name)
     if operator in ("Exists", "NotExists"):
         return bool(values) == (operator == "Exists")
