@@ -21,6 +21,7 @@ from typing import Any
 
 logger = logging.getLogger("local")
 
+DEFAULT_TEMPLATE = "template.yaml"
 DELAYS = {
     # (Lambda's waits before the 2nd and 3rd attempt, SageMaker timings preset)
     "zero": (0.0, 0.0),
@@ -134,7 +135,9 @@ def replay(args: argparse.Namespace) -> int:
         return 2
     from tools.stackinfo import served_stack  # noqa: PLC0415
 
-    served = None if args.standalone else served_stack(args.env)
+    # a served stack runs template.yaml: another template, or --standalone, gets a stack of its own
+    own = args.standalone or args.template != DEFAULT_TEMPLATE
+    served = None if own else served_stack(args.env)
     if served is not None:
         return replay_on_served(served, events, args.timeout)
     return replay_standalone(args, events)
@@ -187,7 +190,7 @@ def parser() -> argparse.ArgumentParser:
 
     def common(command: argparse.ArgumentParser) -> None:
         command.add_argument("--env", default="dev", help="samconfig.toml environment (dev, staging, prod)")
-        command.add_argument("--template", default="template.yaml", help="SAM template (default: template.yaml)")
+        command.add_argument("--template", default=DEFAULT_TEMPLATE, help="SAM template (default: template.yaml)")
         command.add_argument("--region", default="us-east-1")
 
     serve_cmd = commands.add_parser("serve", help="embedded AWS + the stack; prints one JSON line, runs until stopped")
