@@ -12,6 +12,7 @@ from sm_lifecycle.kernel.text import (
     TAG_VALUE,
     FieldLimit,
     clean,
+    clean_all,
 )
 
 HOSTILE = "ok\ud800 \udfff\x00\x07\x1b[31m\u202eevil\u2066x\u2069\u200f\u061c\x7f\x85end"
@@ -66,4 +67,9 @@ def test_aws_limits_are_the_documented_ones() -> None:
 def test_non_strings_are_rendered_then_cleaned() -> None:
     assert clean(None, LOG_TEXT) == ""
     assert clean(42, LOG_TEXT) == "42"
-    assert clean({"k": "\ud800"}, LOG_TEXT) == "{'k': '\ufffd'}"
+    assert clean({"k": "\ud800"}, LOG_TEXT) == "{'k': '\\ud800'}"  # repr escapes it: encodable as is
+
+
+def test_a_whole_record_is_cleaned_for_a_log_line() -> None:
+    record = {"status": "invalid", "error\u202e": ["\ud800", b"\xff", 3, None], "nested": {"k": "a\nb"}}
+    assert clean_all(record) == {"status": "invalid", "error": ["\ufffd", "\ufffd", 3, None], "nested": {"k": "a b"}}
