@@ -65,9 +65,7 @@ class Scene:
         }
         if metrics:
             request["ModelMetrics"] = {
-                "ModelQuality": {
-                    "Statistics": {"ContentType": "application/json", "S3Uri": f"s3://{bucket}/{key}"}
-                }
+                "ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": f"s3://{bucket}/{key}"}}
             }
         return self.sagemaker.create_model_package(**request)["ModelPackageArn"]
 

@@ -291,7 +291,7 @@ def test_updates_of_a_pending_package_are_not_registrations(promote_stack, embed
     assert len(scene.promotion_notices(package)) == 1
 
 
-# ---------------------------------------------------------------------------------------------------- where reports live
+# ----------------------------------------------------------------------------------------------- where reports live
 def test_a_report_outside_the_pipeline_s_artifacts_is_never_read_nor_approved(promote_stack):
     # GIVEN a report in a bucket that is not the stack's (another account's, say), with an excellent score
     stack, scene = promote_stack("dev")
