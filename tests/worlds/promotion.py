@@ -28,6 +28,7 @@ class Scene:
     bucket: str
     group: str
     inbox: Any  # tests.conftest.SnsInbox on the stack's alert topic
+    pipeline: str = "pipeline"  # the pipeline writes its reports under s3://<bucket>/<pipeline>/<execution>/...
 
     @classmethod
     def on(cls, aws: Any, outputs: dict[str, Any], inbox: Any) -> Scene:
@@ -37,13 +38,22 @@ class Scene:
             outputs["ArtifactBucketName"],
             outputs["ModelPackageGroupName"],
             inbox,
+            outputs["PipelineName"],
         )
 
-    def register(self, report: bytes | None, *, status: str = "PendingManualApproval", metrics: bool = True) -> str:
-        """Register a package whose model-quality report is ``report`` (None: declared but never written)."""
-        key = f"evaluation/{uuid.uuid4().hex}/evaluation.json"
+    def register(
+        self,
+        report: bytes | None,
+        *,
+        status: str = "PendingManualApproval",
+        metrics: bool = True,
+        location: tuple[str, str] | None = None,
+    ) -> str:
+        """Register a package whose model-quality report is ``report`` (None: declared but never written), where
+        the pipeline's evaluation step writes it, or at ``location`` (bucket, key)."""
+        bucket, key = location or (self.bucket, f"{self.pipeline}/{uuid.uuid4().hex[:12]}/Evaluate/evaluation.json")
         if report is not None:
-            self.s3.put_object(Bucket=self.bucket, Key=key, Body=report)
+            self.s3.put_object(Bucket=bucket, Key=key, Body=report)
         request: dict[str, Any] = {
             "ModelPackageGroupName": self.group,
             "ModelApprovalStatus": status,
@@ -55,9 +65,7 @@ class Scene:
         }
         if metrics:
             request["ModelMetrics"] = {
-                "ModelQuality": {
-                    "Statistics": {"ContentType": "application/json", "S3Uri": f"s3://{self.bucket}/{key}"}
-                }
+                "ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": f"s3://{bucket}/{key}"}}
             }
         return self.sagemaker.create_model_package(**request)["ModelPackageArn"]
 

@@ -14,13 +14,13 @@ import string
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/sagemaker-execution"
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/xgboost:1.7-1"
 DEFINITION = json.dumps({"Version": "2020-12-01", "Parameters": [{"Name": "GitSha", "Type": "String"}], "Steps": []})
 
-STARTED = "2026-03-24T16:03:13Z"  # when every execution of this world started (its events say so)
 RecordStep = Callable[[str, dict[str, Any]], None]  # (execution ARN, step summary as the API returns it)
 
 
@@ -36,6 +36,12 @@ class Execution:
     group_arn: str | None = None
     report_key: str | None = None
     git_sha: str | None = None
+    started: str = ""  # the execution's CreationTime (DescribePipelineExecution), ISO 8601
+
+    @property
+    def date(self) -> str:
+        """The ``date`` tag of its artifacts: the day the execution started."""
+        return self.started[:10]
 
     @property
     def root(self) -> str:
@@ -85,6 +91,8 @@ class World:
             ClientRequestToken=uuid.uuid4().hex,
         )["PipelineExecutionArn"]
         run = Execution(arn, arn.rsplit("/", 1)[-1], self.pipeline, self.bucket, git_sha=git_sha)
+        created = self.sm.describe_pipeline_execution(PipelineExecutionArn=arn)["CreationTime"]
+        run.started = created.astimezone(UTC).isoformat().replace("+00:00", "Z")
         for step in steps:
             getattr(self, f"_{step.lower()}")(run, extra_objects if step == "Preprocess" else 0)
         return run
@@ -177,7 +185,7 @@ class World:
             CustomerMetadataProperties={
                 "GitSha": run.git_sha or "unknown",
                 "PipelineExecutionId": run.execution_id,
-                "PipelineExecutionStartTime": STARTED,
+                "PipelineExecutionStartTime": run.started,
             },
         )["ModelPackageArn"]
         run.package_arn = arn
@@ -208,7 +216,7 @@ class World:
                 "pipelineExecutionDisplayName": described.get("PipelineExecutionDisplayName"),
                 "currentPipelineExecutionStatus": status,
                 "previousPipelineExecutionStatus": "Executing",
-                "executionStartTime": STARTED,
+                "executionStartTime": run.started,
                 "executionEndTime": "2026-03-24T16:10:10Z",
                 "pipelineExecutionDescription": described.get("PipelineExecutionDescription"),
                 "pipelineArn": pipeline_arn,

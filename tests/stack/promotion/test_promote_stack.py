@@ -289,3 +289,35 @@ def test_updates_of_a_pending_package_are_not_registrations(promote_stack, embed
     assert all(status in {"duplicate", "skipped"} for status in results[1:])
     assert scene.status(package) == PENDING
     assert len(scene.promotion_notices(package)) == 1
+
+
+# ----------------------------------------------------------------------------------------------- where reports live
+def test_a_report_outside_the_pipeline_s_artifacts_is_never_read_nor_approved(promote_stack):
+    # GIVEN a report in a bucket that is not the stack's (another account's, say), with an excellent score
+    stack, scene = promote_stack("dev")
+    scene.s3.create_bucket(Bucket="someone-elses-reports")
+    elsewhere = scene.register(binary_report(0.99, 0.01), location=("someone-elses-reports", "fraud/evaluation.json"))
+    stack.wait_idle()
+
+    # THEN the package is not approved; the approvers are told why
+    assert scene.status(elsewhere) == PENDING
+    [notice] = scene.promotion_notices(elsewhere)
+    assert notice["decision"] == "undecided"
+    assert "outside" in notice["message"] and "not read" in notice["message"]
+    assert "fraud/evaluation.json" not in notice["message"]
+
+
+def test_an_alert_never_quotes_keys_or_data_outside_the_pipeline_s_prefix(promote_stack):
+    # GIVEN a package whose report URI points at the endpoint's captured traffic (customer data) in the stack's bucket
+    stack, scene = promote_stack("dev")
+    key = "data-capture/fraud-detector-dev/AllTraffic/2026/12/01/10/capture-1.jsonl"
+    captured = json.dumps({"captureData": {"endpointInput": {"data": "4111111111111111,12.50"}}}).encode()
+    captured_arn = scene.register(captured, location=(scene.bucket, key))
+    stack.wait_idle()
+
+    # THEN it is left pending and alerted, without the key or anything of the object
+    assert scene.status(captured_arn) == PENDING
+    [notice] = scene.promotion_notices(captured_arn)
+    assert notice["decision"] == "undecided"
+    for secret in ("data-capture/", "capture-1.jsonl", "captureData", "4111111111111111"):
+        assert secret not in notice["message"], secret

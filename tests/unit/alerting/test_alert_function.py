@@ -163,6 +163,21 @@ def test_execution_failure_alert_reads_the_failed_step_from_list_pipeline_execut
     assert alert["attributes"]["step"] == "Training"
 
 
+def test_hostile_failure_reason_is_alerted_sanitised(stack: AlertStack) -> None:
+    # GIVEN a failure reason with a lone UTF-16 surrogate, control and bidi characters, and far too long
+    event = sample("training-job-failed")
+    event["detail"]["FailureReason"] = "AlgorithmError: \ud800 bad\x1b[2J\u202egnp.exe " + "x" * 300_000
+    # WHEN the function receives it
+    result = stack.invoke(event)
+    # THEN the alert is published once, readable and within SNS's limits
+    assert result["status"] == "published"
+    [alert] = stack.alerts()
+    assert "AlgorithmError: \ufffd bad[2Jgnp.exe" in alert["Message"]
+    assert "\u202e" not in alert["Message"] and "\x1b" not in alert["Message"]
+    assert len(alert["Message"].encode()) <= 256 * 1024
+    assert stack.dead_letters() == []
+
+
 def test_spot_failure_is_called_out(stack: AlertStack) -> None:
     stack.invoke(sample("training-job-stopped-spot"))
     [alert] = stack.alerts()

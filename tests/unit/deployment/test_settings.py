@@ -109,16 +109,16 @@ def _event(name: str) -> dict:
     return json.loads((AWS_EVENTS / name).read_text())
 
 
-def test_approval_event_becomes_a_package_trigger_with_what_saves_a_describe() -> None:
+def test_approval_event_becomes_a_package_trigger_naming_the_package_only() -> None:
     event = _event("model-package-approved.json")
     settings = DeploySettings.from_env(environment(MODEL_PACKAGE_GROUP_NAME=event["detail"]["ModelPackageGroupName"]))
     trigger = trigger_from_event(event, settings)
     assert trigger.kind == "model-package"
     assert trigger.package_version == event["detail"]["ModelPackageVersion"]
     assert trigger.approval_changed is True
-    assert trigger.package is not None
-    assert trigger.package.has_inference_specification is True
-    assert trigger.approves(trigger.package.arn)
+    assert trigger.approves(event["detail"]["ModelPackageArn"])
+    # nothing else of the event is carried: the reconciler reads the package from the registry
+    assert not hasattr(trigger, "package") and not hasattr(trigger, "changed_at")
 
 
 def test_event_of_another_group_or_endpoint_is_invalid() -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from local.aws import EmbeddedAWS, Timings
 from sm_lifecycle.kernel import clients
+from sm_lifecycle.kernel.artifacts import ArtifactLocation
 from sm_lifecycle.kernel.errors import ConflictError
 from sm_lifecycle.kernel.idempotency import idempotent
 from sm_lifecycle.promotion.metrics import MetricsReportError
@@ -126,19 +127,40 @@ def test_registry_reads_the_report_location_and_writes_the_decision(aws, sagemak
 def test_report_store_reads_small_objects_and_refuses_the_rest(aws):
     s3 = aws.client("s3")
     s3.create_bucket(Bucket="artifacts")
-    s3.put_object(Bucket="artifacts", Key="a/evaluation.json", Body=b'{"x": 1}')
-    s3.put_object(Bucket="artifacts", Key="big.json", Body=b" " * 2048)
-    store = S3ReportStore(s3, max_bytes=1024)
+    s3.put_object(Bucket="artifacts", Key="pipeline/a/evaluation.json", Body=b'{"x": 1}')
+    s3.put_object(Bucket="artifacts", Key="pipeline/big.json", Body=b" " * 2048)
+    store = S3ReportStore(s3, ArtifactLocation("artifacts", "pipeline/"), max_bytes=1024)
 
-    assert store.read("s3://artifacts/a/evaluation.json") == b'{"x": 1}'
+    assert store.read("s3://artifacts/pipeline/a/evaluation.json") == b'{"x": 1}'
     with pytest.raises(MetricsReportError, match="more than the 1024 allowed"):
-        store.read("s3://artifacts/big.json")
+        store.read("s3://artifacts/pipeline/big.json")
     with pytest.raises(MetricsReportError, match="NoSuchKey"):
-        store.read("s3://artifacts/missing.json")
-    with pytest.raises(MetricsReportError, match="NoSuchBucket"):
-        store.read("s3://nobucket/a.json")
-    with pytest.raises(MetricsReportError, match="not an s3://bucket/key URI"):
-        store.read("https://artifacts.s3.amazonaws.com/a/evaluation.json")
+        store.read("s3://artifacts/pipeline/missing.json")
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "s3://someone-elses-bucket/pipeline/a/evaluation.json",  # another bucket (another account's)
+        "s3://artifacts/data-capture/endpoint/AllTraffic/2026/12/01/10/x.jsonl",  # captured traffic
+        "s3://artifacts/pipeline/../data-capture/x.jsonl",  # out of the prefix by a relative segment
+        "s3://artifacts/pipeline%2F/../x",
+        "s3://artifacts/pipelinex/a.json",
+        "https://artifacts.s3.amazonaws.com/pipeline/a/evaluation.json",
+        "",
+    ],
+)
+def test_report_store_reads_nothing_outside_the_pipeline_s_artifacts_nor_names_it(aws, uri):
+    s3 = aws.client("s3")
+    s3.create_bucket(Bucket="artifacts")
+    store = S3ReportStore(s3, ArtifactLocation("artifacts", "pipeline/"))
+    calls: list[str] = []
+    s3.meta.events.register("before-call.s3.*", lambda model, **_: calls.append(model.name))
+    with pytest.raises(MetricsReportError) as refused:
+        store.read(uri)
+    assert calls == []  # not even tried
+    assert "outside the pipeline's artifacts (s3://artifacts/pipeline/)" in str(refused.value)
+    assert "data-capture" not in str(refused.value) and "someone-elses" not in str(refused.value)
 
 
 class CountingService:

@@ -42,7 +42,7 @@ def test_report_lists_every_artifact_and_flags_the_untagged_ones(world, handler)
     assert bad[untagged.package_arn].flags == []
     assert bad[untagged.package_arn].tags == {
         "execution": untagged.execution_id,
-        "date": "2026-03-24",
+        "date": untagged.date,
         "git-sha": "3f2c1e9aa",
     }
     assert good[f"s3://{BUCKET}/{tagged.objects[0]}"].tags["execution"] == tagged.execution_id

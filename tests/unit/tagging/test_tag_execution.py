@@ -26,7 +26,7 @@ def expected_tags(run: Any, git_sha: str = "3f2c1e9aa") -> dict[str, str]:
         "team": "ml-platform",
         "pipeline": PIPELINE,
         "execution": run.execution_id,
-        "date": "2026-03-24",  # executionStartTime of the event
+        "date": run.date,  # the day the execution started (DescribePipelineExecution)
         "git-sha": git_sha,
         "cost-center": "ml",  # EXTRA_TAGS
     }
@@ -87,6 +87,27 @@ def test_a_version_whose_metadata_names_another_execution_is_reported_and_alerte
     assert "execution=someone-else" in result["skipped"][run.package_arn]
     [alert] = stack_env.received()
     assert run.package_arn in alert["Message"]
+
+
+@pytest.mark.parametrize("forged_start", ["1999-01-01T00:00:00Z", "915148800000"], ids=["iso", "epoch-ms-string"])
+def test_times_and_descriptions_of_a_forged_success_event_change_no_tag(world, handler, forged_start):
+    # GIVEN a succeeded execution, and an event about it whose start time and description are forged
+    run = world.execution(description="nightly")
+    event = world.event(run)
+    event["detail"]["executionStartTime"] = forged_start
+    event["detail"]["pipelineExecutionDescription"] = "forged, git deadbeef"
+    event["detail"]["pipelineExecutionDisplayName"] = "forged"
+    # WHEN it is handled
+    result = handler(event)
+    # THEN the tags carry what the API says of the execution, not the event
+    assert result["status"] == "tagged", result
+    for key in run.objects:
+        assert world.object_tags(key)["date"] == run.date, key
+    for arn in run.jobs:
+        assert world.resource_tags(arn)["date"] == run.date, arn
+    assert result["recorded"] == {
+        run.package_arn: f"execution={run.execution_id}, date={run.date}, git-sha={run.git_sha}"
+    }
 
 
 def test_git_sha_is_read_from_the_gitsha_parameter_only(world, handler):

@@ -10,8 +10,9 @@ version whose rollout failed, as two map attributes:
   the claim was made). An endpoint that is stable again, changed since then, and not on the target went through our
   update and came back: a guardrail (auto-rollback) or a failed update;
 - ``failed``: ``config`` / ``version`` / ``at`` / ``reason`` of the rollout that came back. That config is not tried
-  again until its package is explicitly approved again: an approval event of that version that is not the one that
-  started the failed rollout and is not older than ``at`` (package events carry whole seconds).
+  again until its package is explicitly approved again: an approval event of that version (not the one that started
+  the failed rollout) makes the deployer look, and the registry decides (the package ``Approved``, its
+  ``LastModifiedTime`` not older than ``at``).
 
 A claim is a conditional write: of any number of concurrent deliveries, exactly one may move the endpoint to a given
 config. The item never expires (no ``expiration`` attribute): it is the memory of the failed version.

@@ -43,6 +43,7 @@ class PackageDetails:
     git_sha: str
     # InferenceSpecification.SupportedRealtimeInferenceInstanceTypes; empty when the package does not say
     realtime_instance_types: tuple[str, ...] = ()
+    last_modified: datetime | None = None  # the registry's LastModifiedTime (an approval sets it)
 
     def refuses_instance_type(self, instance_type: str) -> bool:
         """The package names the instance types it may be served on, and ``instance_type`` is not one of them."""
@@ -61,7 +62,8 @@ class ObservedEndpoint:
 
 @dataclass(frozen=True)
 class Trigger:
-    """Why the deployer woke up. Only a hint: the decision is always made from the registry and the endpoint."""
+    """Why the deployer woke up. Only a hint: the decision is always made from the registry and the endpoint (no
+    time, status or description of an event is ever used for one)."""
 
     event_id: str
     kind: str  # "model-package" | "endpoint"
@@ -69,12 +71,9 @@ class Trigger:
     package_version: int | None = None
     approval_status: str | None = None
     approval_changed: bool = False
-    changed_at: datetime | None = None
-    package: PackageDetails | None = None  # from the event detail, saves a DescribeModelPackage when it is current
-    endpoint_status: str | None = None
 
     def approves(self, package_arn: str) -> bool:
-        """An explicit (re-)approval of ``package_arn``."""
+        """The event says ``package_arn`` was (re-)approved: a hint, which the registry must confirm."""
         return self.kind == "model-package" and self.package_arn == package_arn and self.approval_status == APPROVED
 
 

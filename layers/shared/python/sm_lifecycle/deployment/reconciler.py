@@ -175,18 +175,7 @@ class Reconciler:
     ) -> Outcome | None:
         """The ledger refused our claim: decide between waiting, a rollback, a take-over. ``None`` = proceed."""
         if held.failed_config == claim.target_config:
-            failed_at = optional_utc_datetime(held.failed_at)
-            # An approval made after the failure; package events carry whole seconds, and the event that started
-            # the failed rollout (re-delivered) is not one.
-            reapproved = (
-                trigger.approves(desired.arn)
-                and trigger.approval_changed
-                and trigger.event_id != held.event_id
-                and trigger.changed_at is not None
-                and failed_at is not None
-                and trigger.changed_at >= failed_at.replace(microsecond=0)
-            )
-            if reapproved and self.ledger.take_over(
+            if self._approved_after_failure(held, trigger, desired) and self.ledger.take_over(
                 self.endpoint_name, claim, from_token=held.claim_token, clear_failure=True
             ):
                 logger.info("approved again after its failed rollout: retrying", extra={"version": desired.version})
@@ -224,6 +213,29 @@ class Reconciler:
             detail=f"another invocation claimed this deployment at {held.claimed_at}",
         )
 
+    def _approved_after_failure(self, held: LedgerRecord, trigger: Trigger, desired: PackageVersion) -> bool:
+        """Whether a person approved the failed version again after its rollout came back.
+
+        The event is only the hint that makes the deployer look (an approval of that version, not the re-delivered
+        event that started the failed rollout); the answer is the registry's: the package is ``Approved`` and its
+        ``LastModifiedTime`` (which an approval sets) is not older than the recorded failure. Times, ids and
+        statuses of the event are never compared.
+        """
+        if not (trigger.approves(desired.arn) and trigger.approval_changed and trigger.event_id != held.event_id):
+            return False
+        failed_at = optional_utc_datetime(held.failed_at)
+        package = self.gateway.describe_package(desired.arn)
+        if failed_at is None or package.last_modified is None or package.approval_status != APPROVED:
+            return False
+        # the API's times carry milliseconds
+        approved_after = package.last_modified >= failed_at.replace(microsecond=failed_at.microsecond // 1000 * 1000)
+        if not approved_after:
+            logger.warning(
+                "an approval event of a rolled-back version that the registry does not back: nothing done",
+                extra={"event_id": trigger.event_id, "registry_last_modified": package.last_modified.isoformat()},
+            )
+        return approved_after
+
     def _rolled_back(self, held: LedgerRecord, desired: PackageVersion, observed: ObservedEndpoint) -> Outcome:
         version = held.target_version or desired.version
         reason = observed.failure_reason or f"the endpoint came back to {observed.config_name}"
@@ -260,7 +272,7 @@ class Reconciler:
     ) -> Outcome:
         mutation_sent = False
         try:
-            package = self._package(trigger, desired)
+            package = self._package(desired)
             tags = self._tags(package)
             self.gateway.ensure_model(
                 model_name, package_arn=desired.arn, role_arn=self.settings.execution_role_arn, tags=tags
@@ -302,11 +314,8 @@ class Reconciler:
         )
         return self._outcome(action, desired, observed, claim.target_config)
 
-    def _package(self, trigger: Trigger, desired: PackageVersion) -> PackageDetails:
-        if trigger.package is not None and trigger.package.arn == desired.arn:
-            package = trigger.package
-        else:
-            package = self.gateway.describe_package(desired.arn)
+    def _package(self, desired: PackageVersion) -> PackageDetails:
+        package = self.gateway.describe_package(desired.arn)  # the registry's, never an event's copy
         if not package.has_inference_specification:
             raise InvalidEventError(f"model package {desired.arn} has no InferenceSpecification to deploy")
         instance_type = self.settings.instance_type

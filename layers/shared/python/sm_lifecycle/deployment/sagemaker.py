@@ -21,6 +21,7 @@ from sm_lifecycle.deployment.model import (
 from sm_lifecycle.kernel.clients import classify, error_code, error_message, is_not_found
 from sm_lifecycle.kernel.errors import ConflictError, InvalidEventError, TransientError
 from sm_lifecycle.kernel.registry import git_sha_of
+from sm_lifecycle.kernel.timestamps import optional_utc_datetime
 
 if TYPE_CHECKING:
     from types_boto3_sagemaker.client import SageMakerClient
@@ -56,7 +57,7 @@ def package_version_of(arn: str) -> int:
 
 
 def package_details(package: Mapping[str, Any]) -> PackageDetails:
-    """A ``DescribeModelPackage`` response (or an event detail of the same shape) as :class:`PackageDetails`."""
+    """A ``DescribeModelPackage`` response as :class:`PackageDetails`."""
     arn = str(package["ModelPackageArn"])
     inference = package.get("InferenceSpecification") or {}
     return PackageDetails(
@@ -67,6 +68,7 @@ def package_details(package: Mapping[str, Any]) -> PackageDetails:
         has_inference_specification=bool(inference.get("Containers")),
         git_sha=git_sha_of(package.get("CustomerMetadataProperties")),
         realtime_instance_types=realtime_instance_types(inference),
+        last_modified=optional_utc_datetime(package.get("LastModifiedTime")),
     )
 
 

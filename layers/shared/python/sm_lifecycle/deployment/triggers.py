@@ -1,16 +1,16 @@
-"""Events → :class:`Trigger`: which wake-up this is, and the facts of the event that can save an API call."""
+"""Events → :class:`Trigger`: which wake-up this is. Only the names (group, package ARN, endpoint) are taken from an
+event, to check that it is about this stack; nothing else of it is believed (the reconciler reads the registry)."""
 
 from __future__ import annotations
 
 from sm_lifecycle.deployment.config import DeploySettings
-from sm_lifecycle.deployment.model import PackageDetails, Trigger, realtime_instance_types
+from sm_lifecycle.deployment.model import Trigger
 from sm_lifecycle.kernel.errors import InvalidEventError
 from sm_lifecycle.kernel.events import (
     EndpointDeploymentStateChangeEvent,
     EndpointStateChangeEvent,
     ModelPackageStateChangeEvent,
 )
-from sm_lifecycle.kernel.registry import git_sha_of
 
 __all__ = ["DEPLOY_EVENTS", "DeployEvent", "trigger_from_event"]
 
@@ -32,27 +32,16 @@ def _package_trigger(event: ModelPackageStateChangeEvent, settings: DeploySettin
             f"not to this environment's group {group!r}",
             field="detail.ModelPackageGroupName",
         )
-    package = PackageDetails(
-        arn=detail.model_package_arn,
-        group=detail.model_package_group_name,
-        version=detail.model_package_version,
-        approval_status=str(detail.model_approval_status),
-        has_inference_specification=bool((detail.inference_specification or {}).get("Containers")),
-        git_sha=git_sha_of(detail.customer_metadata_properties),
-        realtime_instance_types=realtime_instance_types(detail.inference_specification),
-    )
     return Trigger(
         event_id=event.id,
         kind="model-package",
-        package_arn=package.arn,
-        package_version=package.version,
-        approval_status=package.approval_status,
+        package_arn=detail.model_package_arn,
+        package_version=detail.model_package_version,
+        approval_status=str(detail.model_approval_status),
         # A creation event (no UpdatedModelPackageFields) sets the status too.
         approval_changed=(
             "ModelApprovalStatus" in detail.updated_model_package_fields or not detail.updated_model_package_fields
         ),
-        changed_at=detail.last_modified_time or event.time,
-        package=package,
     )
 
 
@@ -65,4 +54,4 @@ def trigger_from_event(event: DeployEvent, settings: DeploySettings) -> Trigger:
             f"endpoint {event.detail.endpoint_name!r} is not this environment's endpoint {settings.endpoint_name!r}",
             field="detail.EndpointName",
         )
-    return Trigger(event_id=event.id, kind="endpoint", endpoint_status=event.detail.api_status)
+    return Trigger(event_id=event.id, kind="endpoint")

@@ -41,6 +41,7 @@ from sm_lifecycle.kernel.errors import ConfigurationError, ConflictError, Invali
 from sm_lifecycle.kernel.events import SageMakerEvent, parse_one_of
 from sm_lifecycle.kernel.notify import Severity, dead_letter, publish_alert
 from sm_lifecycle.kernel.settings import Settings
+from sm_lifecycle.kernel.text import LOG_TEXT, clean, clean_all
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -80,7 +81,7 @@ def make_handler[E: SageMakerEvent](
     @sink.log_metrics
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Outcome:
         outcome = handle(event, context)
-        logger.info(f"handled: {outcome.get('status')}", extra={"outcome": outcome})
+        logger.info(f"handled: {clean(outcome.get('status'), LOG_TEXT)}", extra={"outcome": clean_all(outcome)})
         return count_outcome(sink, outcome, names)
 
     return lambda_handler
@@ -98,10 +99,11 @@ def with_error_policy(handler: Handler) -> Handler:
         except ConfigurationError as exc:
             return reject(event, context, exc, status="misconfigured", field=None)
         except ConflictError as exc:
-            logger.info("conflict: another actor holds the resource", extra={"reason": str(exc)})
-            return {"status": "conflict", "reason": str(exc)}
+            reason = clean(exc, LOG_TEXT)
+            logger.info("conflict: another actor holds the resource", extra={"reason": reason})
+            return {"status": "conflict", "reason": reason}
         except TransientError as exc:
-            logger.warning("transient error: Lambda will retry", extra={"error": str(exc)})
+            logger.warning("transient error: Lambda will retry", extra={"error": clean(exc, LOG_TEXT)})
             raise
         except Exception:
             logger.exception("unexpected error: Lambda will retry")
@@ -143,12 +145,13 @@ _REJECTIONS = {
 
 def reject(event: object, context: LambdaContext, error: Exception, *, status: str, field: str | None) -> Outcome:
     """Log, dead-letter and alert an event that cannot succeed; the result tells Lambda it is done (no retry)."""
-    detail_type = event.get("detail-type") if isinstance(event, dict) else None
-    event_id = event.get("id") if isinstance(event, dict) else None
+    detail_type = clean(event.get("detail-type"), LOG_TEXT) if isinstance(event, dict) else None
+    event_id = clean(event.get("id"), LOG_TEXT) if isinstance(event, dict) else None
+    reason, field = clean(error, LOG_TEXT), clean(field, LOG_TEXT) or None
     what = _REJECTIONS[status]
     logger.error(
         f"{status}: dead-lettered, not retried",
-        extra={"field": field, "error": str(error), "detail_type": detail_type, "event_id": event_id},
+        extra={"field": field, "error": reason, "detail_type": detail_type, "event_id": event_id},
     )
     settings = Settings.from_env()
     function = _function_name(context)
@@ -159,7 +162,7 @@ def reject(event: object, context: LambdaContext, error: Exception, *, status: s
         f"Environment: {settings.environment}",
         f"Event: {detail_type or '?'} (id {event_id or '?'})",
         f"Field: {field or '?'}",
-        f"Reason: {error}",
+        f"Reason: {reason}",
         f"Dead-letter queue: {settings.dead_letter_queue_url}",
         "",
         f"{what.remedy}, then redrive the message from the dead-letter queue.",
@@ -174,7 +177,7 @@ def reject(event: object, context: LambdaContext, error: Exception, *, status: s
         )
     except Exception:
         logger.exception(f"could not publish the {what.kind} alert (the event is in the dead-letter queue)")
-    return {"status": status, "error": str(error), "field": field, "dead_letter_message_id": message_id}
+    return {"status": status, "error": reason, "field": field, "dead_letter_message_id": message_id}
 
 
 def _function_name(context: object) -> str:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from sm_lifecycle.kernel import clients
 from sm_lifecycle.kernel.errors import ConfigurationError
 from sm_lifecycle.kernel.settings import Settings
+from sm_lifecycle.kernel.text import DEAD_LETTER_ERROR, SNS_ATTRIBUTE, SNS_MESSAGE, SNS_SUBJECT, FieldLimit, clean
 
 if TYPE_CHECKING:
     from types_boto3_sns.type_defs import MessageAttributeValueTypeDef as SnsAttribute
@@ -27,9 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SUBJECT_MAX", "Severity", "dead_letter", "publish_alert", "subject_line"]
 
-SUBJECT_MAX = 100  # SNS: at most 100 printable ASCII characters, no line breaks
-_MESSAGE_MAX = 256 * 1024 - 4096  # SNS limit 256 KiB for message + attributes; keep room for the attributes
-_ERROR_MESSAGE_MAX = 1024  # Lambda puts the first 1 KB of the error message on its dead-letter messages
+SUBJECT_MAX = SNS_SUBJECT.maximum  # SNS: at most 100 printable ASCII characters, no line breaks
 _NOT_PRINTABLE = re.compile(r"[^\x20-\x7e]+")
 
 
@@ -44,16 +43,18 @@ class Severity(StrEnum):
 
 def subject_line(text: str) -> str:
     """``text`` made a valid SNS Subject: printable ASCII on one line, at most 100 characters."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()  # "échoué" → "echoue"
+    # hostile characters out first, then "échoué" → "echoue"
+    ascii_text = unicodedata.normalize("NFKD", clean(text, SNS_SUBJECT)).encode("ascii", "ignore").decode()
     line = " ".join(_NOT_PRINTABLE.sub(" ", ascii_text).split())
     if len(line) > SUBJECT_MAX:
         line = line[: SUBJECT_MAX - 3].rstrip() + "..."
     return line or "SageMaker lifecycle alert"
 
 
-def _strings(values: Mapping[str, Any]) -> dict[str, str]:
+def _strings(values: Mapping[str, Any], limit: FieldLimit = SNS_ATTRIBUTE) -> dict[str, str]:
     # SNS rejects empty attribute values: leave those out rather than fail the alert.
-    return {name: str(value) for name, value in values.items() if value is not None and str(value) != ""}
+    cleaned = {name: clean(value, limit) for name, value in values.items()}
+    return {name: value for name, value in cleaned.items() if value}
 
 
 def publish_alert(
@@ -65,7 +66,8 @@ def publish_alert(
 ) -> str:
     """Publish one alert to ``settings.alert_topic_arn``; returns the SNS MessageId.
 
-    ``subject`` is cleaned to a valid SNS Subject (:func:`subject_line`); ``message`` is the readable body. Message
+    ``subject`` is cleaned to a valid SNS Subject (:func:`subject_line`); ``message`` is the readable body, cleaned
+    (:mod:`sm_lifecycle.kernel.text`: hostile characters removed, cut to the SNS limit), as the attributes are. Message
     attributes: ``severity``, ``environment`` (settings), ``pipeline`` (settings, unless ``attributes`` names
     another), ``kind`` (from ``attributes``, default ``"general"``) plus any other entries of ``attributes``.
     Botocore errors propagate (the caller's error taxonomy decides: normally Lambda retries).
@@ -73,7 +75,7 @@ def publish_alert(
     values: dict[str, Any] = {"kind": "general", "pipeline": settings.pipeline_name}
     values.update(attributes or {})
     values.update({"severity": str(Severity(severity)), "environment": settings.environment})
-    body = message if len(message.encode()) <= _MESSAGE_MAX else message.encode()[:_MESSAGE_MAX].decode(errors="ignore")
+    body = clean(message, SNS_MESSAGE)
     message_attributes: dict[str, SnsAttribute] = {
         name: {"DataType": "String", "StringValue": value} for name, value in _strings(values).items()
     }
@@ -103,7 +105,7 @@ def dead_letter(
     """
     if not settings.dead_letter_queue_url:
         raise ConfigurationError("DEAD_LETTER_QUEUE_URL is not set: cannot dead-letter the event")
-    text = f"{type(error).__name__}: {error}".encode()[:_ERROR_MESSAGE_MAX].decode(errors="ignore")
+    text = clean(f"{type(error).__name__}: {error}", DEAD_LETTER_ERROR)
     event_id = event.get("id") if isinstance(event, dict) else None
     strings = {
         "RequestID": request_id or event_id or "unknown",
@@ -111,7 +113,8 @@ def dead_letter(
         "ErrorType": type(error).__name__,
     }
     attributes: dict[str, SqsAttribute] = {
-        name: {"DataType": "String", "StringValue": value} for name, value in _strings(strings).items()
+        name: {"DataType": "String", "StringValue": value}
+        for name, value in _strings(strings, DEAD_LETTER_ERROR).items()
     }
     attributes["ErrorCode"] = {"DataType": "Number", "StringValue": str(error_code)}
     response = clients.client("sqs").send_message(

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from sm_lifecycle.kernel.text import TAG_VALUE, clean
+
 __all__ = ["ARTIFACT_KEYS", "STABLE_KEYS", "UNKNOWN", "tag_value"]
 
 ENV, TEAM, PIPELINE, EXECUTION, DATE, GIT_SHA = "env", "team", "pipeline", "execution", "date", "git-sha"
@@ -24,12 +26,12 @@ MANAGED_BY = "managed-by"
 
 UNKNOWN = "unknown"
 _INVALID_VALUE_CHARS = re.compile(r"[^\w\s+\-=.:/@]", re.UNICODE)
-MAX_VALUE_LENGTH = 256
+MAX_VALUE_LENGTH = TAG_VALUE.maximum
 
 
 def tag_value(value: str) -> str:
     """A value S3 and SageMaker both accept (letters, digits, spaces and ``+ - = . _ : / @``; at most 256)."""
-    cleaned = _INVALID_VALUE_CHARS.sub("-", value).strip()
+    cleaned = _INVALID_VALUE_CHARS.sub("-", clean(value, TAG_VALUE)).strip()
     return (cleaned or UNKNOWN)[:MAX_VALUE_LENGTH]
 
 

@@ -9,9 +9,11 @@ champion), ``s3`` (reports) and ``sns`` (notices).
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from sm_lifecycle.kernel import clients
+from sm_lifecycle.kernel.artifacts import ArtifactLocation
 from sm_lifecycle.kernel.events import ModelPackageStateChangeEvent
 from sm_lifecycle.kernel.idempotency import idempotent
 from sm_lifecycle.kernel.registry import ModelApprovalStatus
@@ -32,15 +34,16 @@ PROMOTE_EVENTS = (ModelPackageStateChangeEvent,)
 
 
 def build_service(settings: Settings, policy: PromotionPolicy) -> PromotionService:
-    """The promotion service wired to AWS through the shared clients."""
+    """The promotion service wired to AWS through the shared clients; reports only from the pipeline's artifacts."""
     sagemaker = clients.client("sagemaker")
+    location = ArtifactLocation.from_env(os.environ, pipeline_name=settings.pipeline_name)
     return PromotionService(
         policy=policy,
         group=settings.model_package_group_name,
         environment=settings.environment,
         registry=SageMakerRegistry(sagemaker),
         champions=EndpointChampionLocator(sagemaker, settings.endpoint_name),
-        reports=S3ReportStore(clients.client("s3")),
+        reports=S3ReportStore(clients.client("s3"), location),
         notifier=SnsNotifier(settings),
         console_url=settings.console_url,
     )

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sm_lifecycle.kernel.registry import ModelApprovalStatus
+from sm_lifecycle.kernel.text import APPROVAL_DESCRIPTION, clean
 from sm_lifecycle.promotion.metrics import MetricsReport, MetricsReportError
 from sm_lifecycle.promotion.policy import EPSILON, METRICS, PromotionPolicy
 
 __all__ = ["MAX_APPROVAL_DESCRIPTION", "Check", "Evaluation", "approval_description", "evaluate", "is_policy_decision"]
 
-MAX_APPROVAL_DESCRIPTION = 1024  # UpdateModelPackage's limit on ApprovalDescription
+MAX_APPROVAL_DESCRIPTION = APPROVAL_DESCRIPTION.maximum  # UpdateModelPackage's limit on ApprovalDescription
 
 
 @dataclass(frozen=True)
@@ -73,15 +74,13 @@ def _audit_head(verdict: str, environment: str, champion_arn: str | None) -> str
 def approval_description(
     policy: PromotionPolicy, verdict: str, evaluation: Evaluation, champion_arn: str | None, environment: str
 ) -> str:
-    """The audit text written with the decision: each check, the champion and the policy (<= 1024 chars)."""
+    """The audit text written with the decision: each check, the champion and the policy (cleaned, <= 1024 chars)."""
     text = (
         _audit_head(verdict, environment, champion_arn)
         + "; ".join(check.render() for check in evaluation.checks)
         + f". Policy: {policy.describe()}"
     )
-    if len(text) > MAX_APPROVAL_DESCRIPTION:
-        text = text[: MAX_APPROVAL_DESCRIPTION - 3] + "..."
-    return text
+    return clean(text, APPROVAL_DESCRIPTION)
 
 
 def is_policy_decision(status: str, description: str | None) -> bool:

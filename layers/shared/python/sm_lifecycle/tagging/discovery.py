@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from sm_lifecycle.kernel.artifacts import split_s3_uri
 from sm_lifecycle.tagging.policy import Execution, TaggingConfig
 
 __all__ = ["HANDLED_STEP_KINDS", "ArtifactReader", "Discovery", "Location", "discover", "split_s3_uri"]
@@ -74,13 +75,6 @@ class Discovery:
     steps: list[dict[str, Any]] = field(default_factory=list)  # raw step summaries (for the governance report)
 
 
-def split_s3_uri(uri: str) -> tuple[str, str]:
-    if not uri.startswith("s3://"):
-        raise ValueError(uri)
-    bucket, _, key = uri[len("s3://") :].partition("/")
-    return bucket, key
-
-
 def _name(arn: str) -> str:
     return arn.rsplit("/", 1)[-1]
 
@@ -116,7 +110,10 @@ class _Collector:
         bucket_wanted, prefix = self.config.artifact_bucket, self.config.artifact_prefix
         in_scope = bucket == bucket_wanted and key.startswith(prefix)
         if bucket_wanted and not in_scope:  # no bucket configured: every location (read-only report)
-            self.found.skipped[uri] = f"{source}: outside the artifact location s3://{bucket_wanted}/{prefix}"
+            # keyed by what named it, not by the foreign URI: a report never quotes keys outside the pipeline's prefix
+            self.found.skipped[f"{source} (a location outside the artifacts)"] = (
+                f"{source}: outside the artifact location s3://{bucket_wanted}/{prefix}, not tagged"
+            )
             return
         if not any(owner and owner in key for owner in owners):
             self.found.skipped[uri] = f"{source}: shared location (names neither the execution nor the job)"

@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sm_lifecycle.kernel import tags
+from sm_lifecycle.kernel.artifacts import ArtifactLocation
 from sm_lifecycle.kernel.errors import ConfigurationError, InvalidEventError
 from sm_lifecycle.kernel.registry import EXECUTION_ID, EXECUTION_START, GIT_SHA
-from sm_lifecycle.kernel.settings import boolean, integer, required
+from sm_lifecycle.kernel.settings import boolean, integer
 from sm_lifecycle.kernel.timestamps import optional_utc_datetime
 
 __all__ = [
@@ -92,10 +93,10 @@ class TaggingConfig:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, pipeline_name: str) -> TaggingConfig:
-        prefix = env.get("ARTIFACT_PREFIX", "").strip() or f"{pipeline_name}/"
+        location = ArtifactLocation.from_env(env, pipeline_name=pipeline_name)
         return cls(
-            artifact_bucket=required(env, "ARTIFACT_BUCKET"),
-            artifact_prefix=prefix if prefix.endswith("/") else prefix + "/",
+            artifact_bucket=location.bucket,
+            artifact_prefix=location.prefix,
             extra_tags=parse_extra_tags(env.get("EXTRA_TAGS")),
             tag_model_package_group=boolean(env, "TAG_MODEL_PACKAGE_GROUP", True),
             max_workers=integer(env, "TAGGING_MAX_WORKERS", 8, 1, 64),

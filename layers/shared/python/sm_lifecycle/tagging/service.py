@@ -26,7 +26,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger
@@ -35,6 +34,7 @@ from sm_lifecycle.kernel.errors import InvalidEventError, TransientError
 from sm_lifecycle.kernel.notify import Severity, publish_alert
 from sm_lifecycle.kernel.registry import git_sha_of
 from sm_lifecycle.kernel.settings import Settings
+from sm_lifecycle.kernel.text import clean_all
 from sm_lifecycle.kernel.timestamps import optional_utc_datetime
 from sm_lifecycle.tagging.discovery import ArtifactReader, Location, discover
 from sm_lifecycle.tagging.policy import (
@@ -88,7 +88,8 @@ def _never() -> float:
 
 @dataclass(frozen=True)
 class SucceededExecution:
-    """The fields of a "Pipeline Execution Status Change" event that tagging uses."""
+    """The fields of a "Pipeline Execution Status Change" event: the ARNs name the execution; the times and texts
+    are only compared with the API (:func:`note_disagreements`), never used."""
 
     pipeline_arn: str
     execution_arn: str
@@ -213,8 +214,24 @@ def finish(report: TaggingReport, settings: Settings) -> dict[str, Any]:
     return result
 
 
-def _start_time(event: SucceededExecution, described: Mapping[str, Any]) -> datetime | None:
-    return optional_utc_datetime(event.start_time) or optional_utc_datetime(described.get("CreationTime"))
+def note_disagreements(event: SucceededExecution, described: Mapping[str, Any]) -> None:
+    """Log (only) where the event says something else than DescribePipelineExecution: the API is what is used."""
+    try:
+        event_start = optional_utc_datetime(event.start_time)
+    except ValueError:
+        event_start = None
+    api_start = optional_utc_datetime(described.get("CreationTime"))
+    said = {
+        "executionStartTime": (event_start, api_start),
+        "pipelineExecutionDescription": (event.description, described.get("PipelineExecutionDescription")),
+        "pipelineExecutionDisplayName": (event.display_name, described.get("PipelineExecutionDisplayName")),
+    }
+    differ = {name: pair for name, pair in said.items() if pair[0] is not None and pair[0] != pair[1]}
+    if differ:
+        logger.warning(
+            "the event disagrees with DescribePipelineExecution: the API's values are used",
+            extra={"fields": clean_all({name: [str(a), str(b)] for name, (a, b) in differ.items()})},
+        )
 
 
 def tag_succeeded_execution(
@@ -228,7 +245,11 @@ def tag_succeeded_execution(
     s3: ObjectTagger,
     deadline: Deadline = _never,
 ) -> TaggingReport:
-    """Check the event is ours, resolve the execution (date, git SHA) and tag everything it produced."""
+    """Check the event is ours, resolve the execution (date, git SHA) and tag everything it produced.
+
+    The event only names the execution: its start time, description and status are read from the API
+    (``DescribePipelineExecution``, ``ListPipelineParametersForExecution``); where the event says otherwise, that is
+    logged and changes nothing."""
     check_ours(event, pipeline_name=pipeline_name)
     described, parameters = sagemaker.execution(event.execution_arn)
     status = described.get("PipelineExecutionStatus")
@@ -237,11 +258,12 @@ def tag_succeeded_execution(
             f"pipeline execution {event.execution_arn}: status is {status}, not Succeeded",
             field="detail.pipelineExecutionArn",
         )
+    note_disagreements(event, described)
     execution = Execution.from_arn(
         event.execution_arn,
-        start_time=_start_time(event, described),
-        description=event.description or described.get("PipelineExecutionDescription"),
-        display_name=event.display_name or described.get("PipelineExecutionDisplayName"),
+        start_time=optional_utc_datetime(described.get("CreationTime")),
+        description=described.get("PipelineExecutionDescription"),
+        display_name=described.get("PipelineExecutionDisplayName"),
     )
     tags = execution_tags(
         environment=environment,
