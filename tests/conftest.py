@@ -5,6 +5,9 @@
 - ``stack_outputs``: the template's Outputs of ``local_stack``, resolved.
 - ``local_stack_factory``: ``local_stack_factory(template_path=..., env=..., **LocalStack kwargs)`` for other templates.
 - ``sns_inbox``: ``inbox = sns_inbox(topic_arn)`` subscribes an SQS queue to the topic; ``inbox.messages(wait=5)``.
+
+IAM is enforced on every embedded AWS: a test fails when any function, job or service was denied anything while it
+ran, unless it is marked ``@pytest.mark.expect_denials`` (a test that denies on purpose asserts its denials itself).
 """
 
 from __future__ import annotations
@@ -33,6 +36,31 @@ def embedded_aws() -> Iterator[EmbeddedAWS]:
         yield aws
     finally:
         aws.stop()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """After each test, while its fixtures still run: fail it if IAM denied anything on the embedded AWS since the
+    last test (its fixtures' set-up included), unless it is marked ``expect_denials``."""
+    try:
+        result = yield
+    except BaseException:
+        _forget_denials()
+        raise
+    denials = _forget_denials()
+    if denials and item.get_closest_marker("expect_denials") is None:
+        listed = "\n".join(f"- {denial.message}" for denial in denials[:20])
+        pytest.fail(f"IAM denied {len(denials)} request(s) during the test:\n{listed}", pytrace=False)
+    return result
+
+
+def _forget_denials() -> list[Any]:
+    aws = EmbeddedAWS.current()
+    if aws is None or aws.iam is None:
+        return []
+    denials = aws.iam.log.denials
+    aws.iam.log.reset()
+    return denials
 
 
 @pytest.fixture

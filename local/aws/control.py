@@ -23,6 +23,7 @@ from local.aws.sagemaker.pipelines.executors import PipelineExecutor
 from local.aws.sagemaker.pipelines.store import SageMakerStore
 from local.aws.sagemaker.registry.models import PACKAGE_CREATION_FIELDS
 from local.aws.scheduler.models import FIRINGS
+from local.iam import Enforcer
 
 
 class Control:
@@ -32,6 +33,21 @@ class Control:
         self.account_id = account_id
         self.region = region
         self.store = SageMakerStore()
+        self.iam: Enforcer | None = None  # the IAM enforcement of the embedded AWS, once it is started
+
+    # -- IAM ------------------------------------------------------------------------------------------------------
+    def iam_decisions(self, clear: bool = False) -> dict[str, Any]:
+        """IAM's counts (allowed, denied, unevaluated, unmapped) and every denial so far; ``clear`` resets them."""
+        if self.iam is None:
+            return {"enforced": False, "counts": {}, "denials": []}
+        answer = {
+            "enforced": True,
+            "counts": dict(self.iam.log.counts),
+            "denials": [dataclasses.asdict(denial) for denial in self.iam.log.denials],
+        }
+        if clear:
+            self.iam.log.reset()
+        return answer
 
     # -- faults ---------------------------------------------------------------------------------------------------
     def inject_endpoint_failure(self, endpoint_name: str, reason: str | None = None, operation: str = "any") -> None:

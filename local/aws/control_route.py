@@ -44,6 +44,7 @@ HTTP_ACTIONS = (
     "reset",
     "interrupt_training",
     "fail_capacity",
+    "iam_decisions",
 )
 _REASONS = {200: "OK", 400: "Bad Request", 405: "Method Not Allowed"}
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from local.aws.cloudwatch import responses as cloudwatch
 from local.aws.eventbridge import put_events
+from local.aws.iam import managed_policies
 from local.aws.patches import PatchRegistry
 from local.aws.runtime import RUNTIME
 from local.aws.sagemaker.endpoints import responses as endpoints
@@ -34,6 +35,7 @@ PATCHES = PatchRegistry(
         *scheduler.PATCHES,
         *cloudwatch.PATCHES,
         *put_events.PATCHES,
+        *managed_policies.PATCHES,
     ]
 )
 

@@ -22,7 +22,10 @@ from local.aws.control_route import control_middleware
 from local.aws.runtime import RUNTIME, Timings
 from local.aws.sagemaker.events import models as events
 from local.aws.sagemaker.pipelines.store import SageMakerStore
+from local.aws.sagemaker.registry.lifecycle import current_stage_keys
+from local.aws.sagemaker.registry.policies import group_policy
 from local.aws.service_fault_middleware import service_fault_middleware
+from local.iam import Authorizer, Enforcer, enforce, model_package_group_provider
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +44,16 @@ class EmbeddedAWS:
     >>> boto3.client("sagemaker", endpoint_url=aws.endpoint_url, region_name=aws.region)
     >>> aws.stop()
 
-    moto's state is process-global: run one EmbeddedAWS per process at a time. ``start()`` resets all state.
+    moto's state is process-global: run one EmbeddedAWS per process at a time (``EmbeddedAWS.current()``: the one
+    running). ``start()`` resets all state.
     """
+
+    _running: EmbeddedAWS | None = None
+
+    @classmethod
+    def current(cls) -> EmbeddedAWS | None:
+        """The embedded AWS running in this process, if any."""
+        return cls._running
 
     def __init__(
         self,
@@ -60,6 +71,13 @@ class EmbeddedAWS:
         self._thread: threading.Thread | None = None
         self.control = Control(self.account_id, self.region)
         self.sagemaker_store = SageMakerStore()
+        self.iam: Enforcer | None = None  # IAM enforcement, in front of moto once started
+
+    def _authorizer(self) -> Authorizer:
+        authorizer = Authorizer(self.account_id)
+        authorizer.resource_policies.register("sagemaker", model_package_group_provider(group_policy))
+        authorizer.resource_keys.register("sagemaker", current_stage_keys)
+        return authorizer
 
     # -- lifecycle ------------------------------------------------------------------------------------------------
     def start(self) -> EmbeddedAWS:
@@ -69,8 +87,9 @@ class EmbeddedAWS:
         self.reset()
         RUNTIME.timings = self._initial_timings
         RUNTIME.start()
-        moto = service_fault_middleware(DomainDispatcherApplication(create_backend_app), RUNTIME.service_faults)
-        app = control_middleware(moto, self.control)
+        self.iam = enforce(DomainDispatcherApplication(create_backend_app), self._authorizer())
+        self.control.iam = self.iam
+        app = control_middleware(service_fault_middleware(self.iam, RUNTIME.service_faults), self.control)
         self._server = make_server(
             self.host, self._requested_port, app, threaded=True, request_handler=_QuietRequestHandler
         )
@@ -78,12 +97,15 @@ class EmbeddedAWS:
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="embedded-aws", daemon=True
         )
         self._thread.start()
+        EmbeddedAWS._running = self
         logger.info("embedded AWS listening on %s", self.endpoint_url)
         return self
 
     def stop(self) -> None:
         if self._server is None:
             return
+        if EmbeddedAWS._running is self:
+            EmbeddedAWS._running = None
         RUNTIME.scheduler.clear()
         RUNTIME.scheduler.resume()
         RUNTIME.schedules.clear()
@@ -101,8 +123,12 @@ class EmbeddedAWS:
         self.stop()
 
     def reset(self) -> None:
-        """Forget every resource in every service, scheduled transitions, faults and the event log."""
+        """Forget every resource in every service, scheduled transitions, faults, the event log, the credentials
+        handed out and IAM's decisions."""
         self.control.reset()
+        if self.iam is not None:
+            self.iam.authorizer.principals.clear()
+            self.iam.log.reset()
 
     # -- access ---------------------------------------------------------------------------------------------------
     @property

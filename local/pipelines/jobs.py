@@ -7,8 +7,8 @@ import random
 import re
 import string
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -113,6 +113,24 @@ class StepServices:
     keep_work: bool
     account_id: str
     region: str
+    # (role ARN, session name, source ARN) -> a client factory acting as a session of the role SageMaker assumes
+    role_clients: Callable[[str, str, str], Callable[[str], Any]] | None = None
+
+    def acting_as(self, role_arn: str, session_name: str, source_arn: str, services: tuple[str, ...]) -> StepServices:
+        """These services with the clients of ``services`` ("sagemaker", "s3", "logs") as a session of the role, as
+        SageMaker acts for a pipeline (its role) or inside a job (the job's role)."""
+        if self.role_clients is None or not role_arn:
+            return self
+        client = self.role_clients(role_arn, session_name, source_arn)
+        changes: dict[str, Any] = {}
+        if "sagemaker" in services:
+            changes["sagemaker"] = client("sagemaker")
+        if "s3" in services:
+            changes["s3"] = client("s3")
+            changes["transfer"] = S3Transfer(changes["s3"])
+        if "logs" in services:
+            changes["logs"] = JobLogs(client("logs"))
+        return replace(self, **changes)
 
     def backend(self) -> SageMakerModelBackend:
         """moto's SageMaker backend, whose job objects the runner moves through their statuses."""

@@ -33,6 +33,7 @@ from botocore.config import Config
 from moto.sagemaker.models import SageMakerModelBackend
 
 from local.aws.sagemaker.pipelines import executors
+from local.aws.sessions import RoleNotAssumable, role_session
 from local.pipelines.cache import StepCache
 from local.pipelines.containers import S3Transfer
 from local.pipelines.engine import ExecutionRun
@@ -88,7 +89,31 @@ class PipelineRunner:
             keep_work=keep_work,
             account_id=aws.account_id,
             region=aws.region,
+            role_clients=self._role_clients if getattr(aws, "iam", None) is not None else None,
         )
+
+    def _role_clients(self, role_arn: str, session_name: str, source_arn: str) -> Any:
+        """A client factory with the credentials of a session of the role that SageMaker assumes."""
+        credentials = role_session(
+            self.aws.iam,
+            role_arn,
+            session_name,
+            service="sagemaker.amazonaws.com",
+            source_arn=source_arn,
+            account=self.aws.account_id,
+            region=self.aws.region,
+        )
+
+        def client(service: str) -> Any:
+            return boto3.client(  # type: ignore[call-overload]  # the service name is a str, not one stub's Literal
+                service,
+                endpoint_url=self.aws.endpoint_url,
+                region_name=self.aws.region,
+                config=CLIENT_CONFIG,
+                **credentials.client_kwargs(),
+            )
+
+        return client
 
     def _client(self, service: str) -> Any:
         return boto3.client(  # type: ignore[call-overload]  # the service name is a str, not one stub's Literal
@@ -194,7 +219,16 @@ class PipelineRunner:
             description=fake.pipeline_execution_description,
         )
         self.executions[execution_arn] = execution
-        run = ExecutionRun(self.services, execution, self._cache, self.retry_interval_scale)
+        try:  # SageMaker Pipelines starts the steps' jobs and registers models as the pipeline's role
+            services = self.services.acting_as(
+                str(getattr(pipeline, "role_arn", "") or ""),
+                f"SageMaker-{execution.execution_id}",
+                execution_arn,
+                ("sagemaker", "s3"),
+            )
+        except RoleNotAssumable as exc:
+            services, failure = self.services, failure or f"ClientError: {exc}"
+        run = ExecutionRun(services, execution, self._cache, self.retry_interval_scale)
         thread = threading.Thread(target=run.run, args=(fake, failure), name=f"pipeline-{execution.execution_id}")
         thread.daemon = True
         self._threads.append(thread)

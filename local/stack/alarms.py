@@ -91,8 +91,10 @@ class AlarmEmulator:
         account_id: str,
         queue_url: Callable[[str], str | None],
         interval: float = 0.25,
+        iam: Any = None,
     ) -> None:
         self._client = client
+        self._iam = iam  # local.iam.Enforcer: CloudWatch publishes only where the topic's and key's policies let it
         self._region = region
         self._region_text = region_description(region)
         self._account_id = account_id
@@ -104,6 +106,7 @@ class AlarmEmulator:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.notifications: list[dict[str, Any]] = []
+        self.failed_actions: list[dict[str, Any]] = []  # notifications CloudWatch was not allowed to publish
 
     def add(self, name: str, arn: str, props: dict[str, Any]) -> None:
         if not self._supported(props):
@@ -204,8 +207,35 @@ class AlarmEmulator:
             if not str(target).startswith("arn:aws:sns:"):
                 logger.debug("alarm %s: action %s is not an SNS topic; not run locally", alarm.name, target)
                 continue
+            refusal = self._refusal(alarm, target)
+            if refusal is not None:
+                logger.warning("alarm %s: %s", alarm.name, refusal)
+                self.failed_actions.append({"alarm": alarm.name, "topic": target, "reason": refusal})
+                continue
             self._client("sns").publish(TopicArn=target, Subject=subject, Message=json.dumps(message))
             self.notifications.append({"topic": target, "subject": subject, "message": message})
+
+    def _refusal(self, alarm: Alarm, topic_arn: str) -> str | None:
+        """Why CloudWatch may not publish the alarm's notification to the topic (its policy, or its KMS key's policy,
+        does not admit ``cloudwatch.amazonaws.com`` for this alarm), or None."""
+        if self._iam is None:
+            return None
+        outcome = self._iam.authorize_service(
+            "cloudwatch.amazonaws.com",
+            "sns:Publish",
+            topic_arn,
+            source_arn=alarm.arn,
+            source_account=self._account_id,
+            region=self._region,
+        )
+        if outcome.allowed:
+            return None
+        denial = outcome.denial
+        return (
+            f"Failed to execute action {topic_arn}. Received error: "
+            f'"CloudWatch Alarms does not have authorization to access the SNS topic'
+            f'{" encryption key" if denial is not None and denial.action.startswith("kms:") else ""}."'
+        )
 
     def _notification(self, alarm: Alarm, old: str, new: str, reason: str, now: datetime) -> dict[str, Any]:
         props = alarm.props

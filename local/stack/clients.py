@@ -10,6 +10,7 @@ import boto3
 from botocore.config import Config
 
 from local.aws.service_faults import SERVICE_CALLER_AGENT
+from local.aws.sessions import ADMINISTRATOR, SessionCredentials
 
 # what the runtime does, AWS's services do (event delivery, Lambda, alarms): never subject to injected API faults
 CLIENT_CONFIG = Config(
@@ -20,11 +21,13 @@ _SESSION_LOCK = threading.Lock()
 
 
 class AwsClients:
-    """``clients("sqs")``: the stack's client of a service, created on first use."""
+    """``clients("sqs")``: the stack's client of a service, created on first use; with ``credentials``, a service
+    acting as a role (Lambda sending to a function's dead-letter queue as the function's execution role)."""
 
-    def __init__(self, endpoint_url: str, region: str) -> None:
+    def __init__(self, endpoint_url: str, region: str, credentials: SessionCredentials = ADMINISTRATOR) -> None:
         self.endpoint_url = endpoint_url
         self.region = region
+        self.credentials = credentials
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
 
@@ -35,8 +38,7 @@ class AwsClients:
                     service,
                     region_name=self.region,
                     endpoint_url=self.endpoint_url,
-                    aws_access_key_id="testing",
-                    aws_secret_access_key="testing",  # noqa: S106 - the embedded AWS's fixed credentials
                     config=CLIENT_CONFIG,
+                    **self.credentials.client_kwargs(),
                 )
             return self._clients[service]

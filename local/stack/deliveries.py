@@ -122,8 +122,10 @@ class EventBridgeDeliveries:
         count: Callable[[str, str], None],
         inflight: InFlight,
         retry_delays: Iterable[float] = EVENTBRIDGE_RETRY_DELAYS,
+        iam: Any = None,
     ) -> None:
         self.client = client
+        self.iam = iam  # local.iam.Enforcer: EventBridge may send to a DLQ only if the queue's policy lets it
         self.runners = runners
         self.permitted = permitted
         self.count = count  # (rule name, metric) -> one datapoint for the alarm evaluation
@@ -238,9 +240,27 @@ class EventBridgeDeliveries:
         if exhausted is not None:
             attributes["EXHAUSTED_RETRY_CONDITION"] = {"DataType": "String", "StringValue": exhausted}
         name, owner = target.dead_letter_arn.split(":")[5], target.dead_letter_arn.split(":")[4]  # type: ignore[union-attr]
+        self._authorize_dead_letter(target)
         sqs = self.client("sqs")
         url = sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=owner)["QueueUrl"]
         sqs.send_message(QueueUrl=url, MessageBody=json.dumps(delivery.invocation.event), MessageAttributes=attributes)
+
+    def _authorize_dead_letter(self, target: RuleTarget) -> None:
+        """EventBridge sends to a rule's DLQ as ``events.amazonaws.com``: the queue policy must allow it for the rule
+        (EventBridge user guide, "Granting permissions to the dead-letter queue")."""
+        if self.iam is None:
+            return
+        _, _, _, region, account, _ = target.rule_arn.split(":", 5)
+        outcome = self.iam.authorize_service(
+            "events.amazonaws.com",
+            "sqs:SendMessage",
+            str(target.dead_letter_arn),
+            source_arn=target.rule_arn,
+            source_account=account,
+            region=region,
+        )
+        if not outcome.allowed:
+            raise PermissionError(f"EventBridge may not send to {target.dead_letter_arn}: the queue policy refuses it")
 
     def _metric(self, target: RuleTarget, metric: str) -> None:
         self.count(target.rule_name, metric)

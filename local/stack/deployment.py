@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from local.stack.deliveries import RuleTarget
-from local.stack.functions import LAMBDA_TYPES, LambdaResources
+from local.stack.functions import LAMBDA_TYPES, LambdaResources, Sessions
 from local.stack.intrinsics import Resolver, references
 from local.stack.resources import Provisioned, Provisioners
 from local.stack.rules import create_rule
@@ -36,6 +36,7 @@ class Deployment:
         endpoint_url: str,
         default_concurrency: int,
         account_concurrency: int,
+        sessions: Sessions | None = None,
     ) -> None:
         self.template = template
         self.client = client
@@ -48,6 +49,7 @@ class Deployment:
             endpoint_url=endpoint_url,
             default_concurrency=default_concurrency,
             account_concurrency=account_concurrency,
+            sessions=sessions,
         )
         self.resolver = Resolver(template, account_id=account_id, ref=self._ref, get_att=self._get_att)
         self.resources: dict[str, Provisioned] = {}

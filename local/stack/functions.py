@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from local.aws.sessions import ADMINISTRATOR, SessionCredentials
 from local.stack.resources import Provisioned, lambda_arn, physical_name
 from local.stack.template import Template, TemplateError, UnsupportedResourceError
 
@@ -50,6 +51,12 @@ class FunctionSpec:
     log_group: str = ""
     queue_url: str = ""
     queue_arn: str = ""
+    role_arn: str = ""
+    credentials: SessionCredentials = ADMINISTRATOR  # of a session of the execution role, as Lambda gives them
+
+
+# (role ARN, session name, function ARN) -> credentials of a session of the role that Lambda assumes
+Sessions = Callable[[str, str, str], SessionCredentials]
 
 
 class LambdaResources:
@@ -65,8 +72,10 @@ class LambdaResources:
         endpoint_url: str,
         default_concurrency: int,
         account_concurrency: int = ACCOUNT_CONCURRENCY,
+        sessions: Sessions | None = None,
     ) -> None:
         self.template = template
+        self.sessions = sessions
         self.client = client
         self.stack_name = template.stack_name
         self.account_id = account_id
@@ -155,7 +164,10 @@ class LambdaResources:
             log_group=props.get("LoggingConfig", {}).get("LogGroup") or f"/aws/lambda/{name}",
             queue_url=queue_url,
             queue_arn=f"arn:aws:sqs:{self.region}:{self.account_id}:{queue_name}",
+            role_arn=str(props.get("Role", "")),
         )
+        if self.sessions is not None and spec.role_arn:  # Lambda assumes the role at CreateFunction
+            spec.credentials = self.sessions(spec.role_arn, name, arn)
         self.functions[logical_id] = spec
         return Provisioned(logical_id, "AWS::Lambda::Function", name, {"Arn": arn})
 
@@ -193,6 +205,7 @@ class LambdaResources:
                 log_group=spec.log_group,
                 region=self.region,
                 endpoint_url=self.endpoint_url,
+                credentials=spec.credentials,
             )
 
 
@@ -215,8 +228,10 @@ def worker_environment(
     log_group: str,
     region: str,
     endpoint_url: str,
+    credentials: SessionCredentials = ADMINISTRATOR,
 ) -> dict[str, str]:
-    """The process environment of a function: Lambda's reserved variables, then the template's variables."""
+    """The process environment of a function: Lambda's reserved variables (its role's credentials among them),
+    then the template's variables."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
         "LANG": "en_US.UTF-8",
@@ -234,9 +249,9 @@ def worker_environment(
         "AWS_LAMBDA_LOG_GROUP_NAME": log_group,
         "AWS_REGION": region,
         "AWS_DEFAULT_REGION": region,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
+        "AWS_ACCESS_KEY_ID": credentials.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": credentials.secret_access_key,
+        "AWS_SESSION_TOKEN": credentials.session_token or "testing",
         "AWS_ENDPOINT_URL": endpoint_url,
         # no shared config or credentials files in Lambda: keep the developer's ~/.aws out of the function
         "AWS_CONFIG_FILE": os.devnull,

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from local.aws.sessions import SessionCredentials, role_session
 from local.stack.alarms import AlarmEmulator
 from local.stack.clients import AwsClients
 from local.stack.deliveries import EVENTBRIDGE_RETRY_DELAYS, EventBridgeDeliveries, RuleTarget
@@ -79,6 +80,8 @@ class LocalStack:
         self.retry_delays = tuple(retry_delays)
         self.python = python
         self.client = AwsClients(aws.endpoint_url, self.region)
+        self._role_clients: dict[str, AwsClients] = {}
+        self._role_clients_lock = threading.Lock()
         self.deployment = Deployment(
             self.template,
             self.client,
@@ -87,9 +90,11 @@ class LocalStack:
             endpoint_url=aws.endpoint_url,
             default_concurrency=default_concurrency,
             account_concurrency=account_concurrency,
+            sessions=self._lambda_session,
         )
         self.alarms = AlarmEmulator(
             self.client,
+            iam=self.iam,
             region=self.region,
             account_id=self.account_id,
             queue_url=self.deployment.queue_url_by_name,
@@ -100,13 +105,14 @@ class LocalStack:
         self.queues = EventQueues(self.client, self._inflight, self._stopping)
         self.outcomes = InvocationOutcomes(
             self.client,
+            role_clients=self.role_clients,
             lambdas=self.deployment.lambdas,
             queues=self.queues,
             alarms=self.alarms,
             inflight=self._inflight,
             stopping=self._stopping,
         )
-        self.function_logs = FunctionLogs(self.client)
+        self.function_logs = FunctionLogs(self.role_clients)
         self.runners: dict[str, FunctionRunner] = {}
         self.deliveries = EventBridgeDeliveries(
             self.client,
@@ -115,8 +121,33 @@ class LocalStack:
             count=lambda rule_name, metric: self.alarms.count("AWS/Events", rule_name, metric),
             inflight=self._inflight,
             retry_delays=delivery_retry_delays,
+            iam=self.iam,
         )
         self._started = False
+
+    # ------------------------------------------------------------------ who calls
+    @property
+    def iam(self) -> Any:
+        """The embedded AWS's IAM enforcement (``local.iam.Enforcer``), or None where it has none."""
+        return getattr(self.aws, "iam", None)
+
+    def _lambda_session(self, role_arn: str, session_name: str, function_arn: str) -> SessionCredentials:
+        return role_session(
+            self.iam,
+            role_arn,
+            session_name,
+            service="lambda.amazonaws.com",
+            source_arn=function_arn,
+            account=self.account_id,
+            region=self.region,
+        )
+
+    def role_clients(self, spec: FunctionSpec) -> AwsClients:
+        """Clients with the credentials of the function's execution role (what Lambda does on its behalf)."""
+        with self._role_clients_lock:
+            if spec.logical_id not in self._role_clients:
+                self._role_clients[spec.logical_id] = AwsClients(self.aws.endpoint_url, self.region, spec.credentials)
+            return self._role_clients[spec.logical_id]
 
     # ------------------------------------------------------------------ what is deployed
     @property

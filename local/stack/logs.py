@@ -12,14 +12,16 @@ from local.stack.functions import FunctionSpec
 
 
 class FunctionLogs:
-    def __init__(self, client: Callable[[str], Any]) -> None:
-        self.client = client
+    """``client_of(spec)``: clients with the function's role (Lambda writes logs with the execution role's rights)."""
+
+    def __init__(self, client_of: Callable[[FunctionSpec], Callable[[str], Any]]) -> None:
+        self.client_of = client_of
         self._streams: set[str] = set()
         self._lock = threading.Lock()
 
     def ship(self, spec: FunctionSpec, stream: str, events: list[tuple[int, str]]) -> None:
         """``events``: ``(epoch ms, line)`` of one execution environment's stream."""
-        logs = self.client("logs")
+        logs = self.client_of(spec)("logs")
         with self._lock:
             if stream not in self._streams:
                 with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):

@@ -34,6 +34,7 @@ class InvocationOutcomes:
         self,
         client: Callable[[str], Any],
         *,
+        role_clients: Callable[[FunctionSpec], Callable[[str], Any]],
         lambdas: LambdaResources,
         queues: EventQueues,
         alarms: AlarmEmulator,
@@ -41,6 +42,7 @@ class InvocationOutcomes:
         stopping: threading.Event,
     ) -> None:
         self.client = client
+        self.role_clients = role_clients  # Lambda sends to DLQs and destinations as the function's role
         self.lambdas = lambdas
         self.queues = queues
         self.alarms = alarms
@@ -101,7 +103,7 @@ class InvocationOutcomes:
             "ErrorMessage": {"DataType": "String", "StringValue": message or "Unhandled"},
         }
         try:
-            self._send(spec.dead_letter_arn, json.dumps(invocation.event), attributes)
+            self._send(spec, spec.dead_letter_arn, json.dumps(invocation.event), attributes)
         except Exception:
             logger.exception(
                 "%s: could not send request %s to its dead-letter queue", spec.logical_id, invocation.request_id
@@ -130,24 +132,25 @@ class InvocationOutcomes:
         if status != "ok":
             record["responseContext"]["functionError"] = "Unhandled"
         try:
-            self._send(arn, json.dumps(record), {})
+            self._send(spec, arn, json.dumps(record), {})
         except Exception:
             logger.exception("%s: could not deliver to destination %s", spec.logical_id, arn)
 
-    def _send(self, arn: str, body: str, attributes: dict[str, Any]) -> None:
+    def _send(self, spec: FunctionSpec, arn: str, body: str, attributes: dict[str, Any]) -> None:
         service = arn.split(":")[2]
+        as_role = self.role_clients(spec)
         if service == "sqs":
             name, owner = arn.split(":")[5], arn.split(":")[4]
             url = self.client("sqs").get_queue_url(QueueName=name, QueueOwnerAWSAccountId=owner)["QueueUrl"]
-            self.client("sqs").send_message(QueueUrl=url, MessageBody=body, MessageAttributes=attributes)
+            as_role("sqs").send_message(QueueUrl=url, MessageBody=body, MessageAttributes=attributes)
         elif service == "sns":
-            self.client("sns").publish(TopicArn=arn, Message=body, MessageAttributes=attributes)
+            as_role("sns").publish(TopicArn=arn, Message=body, MessageAttributes=attributes)
         elif service == "lambda":
             self.queues.send(self.lambdas.by_name(arn.split(":")[6]), json.loads(body))
         elif service == "events":
             success = json.loads(body)["requestContext"]["condition"] == "Success"
             detail_type = "Lambda Function Invocation Result - " + ("Success" if success else "Failure")
-            self.client("events").put_events(
+            as_role("events").put_events(
                 Entries=[{"Source": "lambda", "DetailType": detail_type, "Detail": body, "EventBusName": arn}]
             )
         else:

@@ -7,7 +7,6 @@ scheme for resources the template does not name.
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 import string
@@ -15,6 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from local.stack import security_resources as security
+from local.stack.security_resources import as_json
 from local.stack.template import UnsupportedResourceError
 
 logger = logging.getLogger(__name__)
@@ -38,10 +39,6 @@ def tags_dict(tags: Any) -> dict[str, str]:
     if isinstance(tags, dict):
         return {str(key): str(value) for key, value in tags.items()}
     return {tag["Key"]: str(tag["Value"]) for tag in tags or []}
-
-
-def as_json(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value)
 
 
 @dataclass
@@ -80,13 +77,32 @@ class Provisioners:
             "AWS::CloudWatch::Alarm": self.cloudwatch_alarm,
             "AWS::Logs::LogGroup": self.log_group,
             "AWS::SageMaker::ModelPackageGroup": self.model_package_group,
+            "AWS::IAM::Policy": self._security(lambda lid, p: security.iam_policy(self.client, lid, p)),
+            "AWS::IAM::ManagedPolicy": self._security(
+                lambda lid, p: security.iam_managed_policy(self.client, self._name(lid, max_length=128), p)
+            ),
+            "AWS::KMS::Key": self._security(lambda lid, p: security.kms_key(self.client, p)),
+            "AWS::KMS::Alias": self._security(lambda lid, p: security.kms_alias(self.client, p)),
         }
+
+    @staticmethod
+    def _security(
+        create: Callable[[str, dict[str, Any]], tuple[str, dict[str, Any]]],
+    ) -> Callable[[str, dict[str, Any]], Provisioned]:
+        """A handler of :mod:`local.stack.security_resources`: ``(ref, attributes)`` made a ``Provisioned``."""
+
+        def handler(logical_id: str, props: dict[str, Any]) -> Provisioned:
+            ref, attributes = create(logical_id, props)
+            return Provisioned(logical_id, "", ref, attributes)
+
+        return handler
 
     def supports(self, resource_type: str) -> bool:
         return resource_type in self.handlers
 
     def create(self, logical_id: str, resource_type: str, properties: dict[str, Any]) -> Provisioned:
         created = self.handlers[resource_type](logical_id, properties)
+        created.type = created.type or resource_type
         created.properties = properties
         return created
 

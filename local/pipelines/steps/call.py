@@ -38,9 +38,14 @@ class StepJob:
 
     def __init__(self, call: StepCall) -> None:
         self.call = call
-        self.services = call.services
         self.arguments = call.arguments
         self.name = call.new_job_name()
+        # the pipeline creates the job; inside it, SageMaker reads and writes S3 and logs as the job's role
+        kind = "training-job" if "AlgorithmSpecification" in self.arguments else "processing-job"
+        job_arn = f"arn:aws:sagemaker:{call.services.region}:{call.services.account_id}:{kind}/{self.name.lower()}"
+        self.services = call.services.acting_as(
+            str(self.arguments.get("RoleArn", "")), f"SageMaker-{self.name}"[:64], job_arn, ("s3", "logs")
+        )
         self.arn = ""
         self.job: Any = None  # moto's job object, moved through its statuses by the runner
         self.started = now()

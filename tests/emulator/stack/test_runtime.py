@@ -302,6 +302,29 @@ def test_a_delivery_that_outlasts_the_retry_policy_goes_to_the_target_dead_lette
     assert notification["Trigger"]["Dimensions"] == [{"value": rule.ref, "name": "RuleName"}]
 
 
+@pytest.mark.expect_denials
+def test_eventbridge_sends_to_a_dead_letter_queue_only_if_its_policy_lets_it(
+    delivering_stack: LocalStack, embedded_aws: Any
+) -> None:
+    # GIVEN the delivery dead-letter queue without its policy for EventBridge
+    url = delivering_stack.outputs["DeliveryDeadLetterQueueUrl"]
+    embedded_aws.client("sqs").set_queue_attributes(QueueUrl=url, Attributes={"Policy": ""})
+    delivering_stack.fail_deliveries("ProbeFunction", "NO_RESOURCE")
+    # WHEN an event cannot be delivered
+    [event_id] = delivering_stack.put_events([probe_event(target="a")])
+    delivering_stack.wait_idle()
+    # THEN it is not in the queue: EventBridge was refused, and counted it as InvocationsFailedToBeSentToDLQ
+    assert delivering_stack.records_for(event_id) == []
+    assert delivery_dead_letters(delivering_stack, embedded_aws) == []
+    rule = delivering_stack.resources["ProbeFunctionTargetA"].ref
+    metrics = embedded_aws.client("cloudwatch").list_metrics(Namespace="AWS/Events")["Metrics"]
+    counted = {m["MetricName"] for m in metrics if {"Name": "RuleName", "Value": rule} in m["Dimensions"]}
+    assert "InvocationsFailedToBeSentToDLQ" in counted and "InvocationsSentToDLQ" not in counted
+    [denial] = embedded_aws.iam.log.denials
+    assert denial.principal == "events.amazonaws.com"
+    assert denial.resource.endswith(f":{url.rsplit('/', 1)[-1]}")
+
+
 @pytest.mark.parametrize(
     ("event", "fault", "error_code"),
     [
