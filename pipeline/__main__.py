@@ -2,8 +2,9 @@
 
 The stack's outputs (pipeline name, role, bucket, model package group) come from ``--outputs`` (a JSON file or
 string, e.g. the line ``python -m local serve`` prints), else the environment variables PIPELINE_NAME,
-SAGEMAKER_EXECUTION_ROLE_ARN, ARTIFACT_BUCKET, MODEL_PACKAGE_GROUP_NAME, else the CloudFormation stack that
-samconfig.toml names for the environment. boto3 finds AWS (or the embedded AWS) through its usual configuration.
+SAGEMAKER_PIPELINE_ROLE_ARN, SAGEMAKER_JOB_ROLE_ARN, ARTIFACT_BUCKET, MODEL_PACKAGE_GROUP_NAME, else the
+CloudFormation stack that samconfig.toml names for the environment. boto3 finds AWS (or the embedded AWS) through
+its usual configuration.
 """
 
 from __future__ import annotations

@@ -22,7 +22,8 @@ REPO_DIR = PACKAGE_DIR.parent
 # Stack output name -> environment variable that may stand in for it.
 OUTPUT_ENV = {
     "PipelineName": "PIPELINE_NAME",
-    "SageMakerExecutionRoleArn": "SAGEMAKER_EXECUTION_ROLE_ARN",
+    "SageMakerPipelineRoleArn": "SAGEMAKER_PIPELINE_ROLE_ARN",
+    "SageMakerJobRoleArn": "SAGEMAKER_JOB_ROLE_ARN",
     "ArtifactBucketName": "ARTIFACT_BUCKET",
     "ModelPackageGroupName": "MODEL_PACKAGE_GROUP_NAME",
     "EndpointInstanceType": "ENDPOINT_INSTANCE_TYPE",
@@ -70,12 +71,17 @@ class Target:
     """The stack the pipeline belongs to (its outputs)."""
 
     pipeline_name: str
-    role_arn: str
+    role_arn: str  # the pipeline's role (it starts the step jobs and registers models)
     bucket: str
     model_package_group_name: str
     region: str
     # the endpoint's instance type: the one type packages are registered for (the deployer refuses others)
     endpoint_instance_type: str
+    job_role_arn: str = ""  # the role the step jobs run as (the pipeline's role when not given)
+
+    @property
+    def step_role_arn(self) -> str:
+        return self.job_role_arn or self.role_arn
 
     @classmethod
     def from_outputs(cls, outputs: Mapping[str, str], region: str) -> Target:
@@ -84,7 +90,8 @@ class Target:
             raise ConfigError(f"stack outputs missing: {', '.join(missing)}")
         return cls(
             pipeline_name=outputs["PipelineName"],
-            role_arn=outputs["SageMakerExecutionRoleArn"],
+            role_arn=outputs["SageMakerPipelineRoleArn"],
+            job_role_arn=outputs["SageMakerJobRoleArn"],
             bucket=outputs["ArtifactBucketName"],
             model_package_group_name=outputs["ModelPackageGroupName"],
             region=region,

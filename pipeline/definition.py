@@ -104,7 +104,7 @@ def build_pipeline(target: Target, params: PipelineParams, session: PipelineSess
     # ------------------------------------------------------------------ preprocess
     preprocessor = SKLearnProcessor(
         framework_version=params.sklearn_version,
-        role=target.role_arn,
+        role=target.step_role_arn,
         instance_type=processing_instance,
         instance_count=1,
         base_job_name=f"{target.pipeline_name}-preprocess",
@@ -135,7 +135,7 @@ def build_pipeline(target: Target, params: PipelineParams, session: PipelineSess
         entry_point=str(STEPS_DIR / "train.py"),
         framework_version=params.xgboost_version,
         py_version="py3",
-        role=target.role_arn,
+        role=target.step_role_arn,
         instance_type=training_instance,
         instance_count=1,
         use_spot_instances=params.use_spot_instances,
@@ -174,7 +174,7 @@ def build_pipeline(target: Target, params: PipelineParams, session: PipelineSess
     evaluator = ScriptProcessor(
         image_uri=xgboost_image,
         command=["python3"],
-        role=target.role_arn,
+        role=target.step_role_arn,
         instance_type=processing_instance,
         instance_count=1,
         base_job_name=f"{target.pipeline_name}-evaluate",
@@ -201,7 +201,7 @@ def build_pipeline(target: Target, params: PipelineParams, session: PipelineSess
     auc = JsonGet(step_name=evaluate.name, property_file=evaluation_report, json_path=AUC_JSON_PATH)
 
     # ------------------------------------------------------------------ register or fail
-    model = Model(image_uri=xgboost_image, model_data=model_data, role=target.role_arn, sagemaker_session=session)
+    model = Model(image_uri=xgboost_image, model_data=model_data, role=target.step_role_arn, sagemaker_session=session)
     register = ModelStep(
         name="Register",
         step_args=model.register(

@@ -22,7 +22,7 @@ def test_a_throttled_topic_dead_letters_the_failure_and_the_queue_alarm_still_al
     # GIVEN a subscriber of the alert topic, and SNS throttling Publish until further notice
     inbox = sns_inbox(stack_outputs["AlertTopicArn"])
     event = json.loads((ROOT / "events" / "training-job-failed.json").read_text())
-    event["detail"]["RoleArn"] = stack_outputs["SageMakerExecutionRoleArn"]
+    event["detail"]["RoleArn"] = stack_outputs["SageMakerJobRoleArn"]
     local_stack.aws.control.inject_service_fault("sns", "Publish")
 
     # WHEN SageMaker reports a failed training job of the stack's role

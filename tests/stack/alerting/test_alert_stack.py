@@ -33,7 +33,7 @@ def test_training_job_failure_reaches_the_topic_once(
     inbox = sns_inbox(stack_outputs["AlertTopicArn"])
     # AND a failed training job of the stack's role, delivered twice by SageMaker (two events, one change)
     event = sample("training-job-failed")
-    event["detail"]["RoleArn"] = stack_outputs["SageMakerExecutionRoleArn"]
+    event["detail"]["RoleArn"] = stack_outputs["SageMakerJobRoleArn"]
     # WHEN both go through EventBridge
     records = alert_records(local_stack, local_stack.replay([event, event]))
     # THEN the rule matched both, both invocations succeeded, and one alert went out
@@ -114,7 +114,7 @@ def test_a_failed_step_names_its_job_by_its_real_name(
     # GIVEN the failed step's training job, named in the step's case (its ARN, in the event, is lower case)
     inbox = sns_inbox(stack_outputs["AlertTopicArn"])
     name = "pipelines-7k2m9q4x1b3c-Training-Gx7Q2rtZ1a"
-    arn = create_training_job(embedded_aws.client("sagemaker"), name, stack_outputs["SageMakerExecutionRoleArn"])
+    arn = create_training_job(embedded_aws.client("sagemaker"), name, stack_outputs["SageMakerJobRoleArn"])
     event = sample("pipeline-step-failed")
     event["detail"]["metadata"] = {"trainingJob": {"arn": arn}}
 
@@ -131,7 +131,7 @@ def test_spot_stop_is_called_out(
 ) -> None:
     inbox = sns_inbox(stack_outputs["AlertTopicArn"])
     event = sample("training-job-stopped-spot")
-    event["detail"]["RoleArn"] = stack_outputs["SageMakerExecutionRoleArn"]
+    event["detail"]["RoleArn"] = stack_outputs["SageMakerJobRoleArn"]
     local_stack.replay([event])
     [message] = inbox.messages()
     assert message.subject.endswith("(Spot capacity)")

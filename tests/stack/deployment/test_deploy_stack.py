@@ -43,7 +43,7 @@ def test_first_approval_creates_the_endpoint_tagged_with_data_capture(world: Wor
     # the model is made from the package and runs under the stack's SageMaker role
     model_name = config["ProductionVariants"][0]["ModelName"]
     model = world.sm.describe_model(ModelName=model_name)
-    assert model["ExecutionRoleArn"] == world.outputs["SageMakerExecutionRoleArn"]
+    assert model["ExecutionRoleArn"] == world.outputs["SageMakerModelRoleArn"]
     assert model["Containers"][0]["ModelPackageName"] == v1
     # tags: model and config name the package; the endpoint, which outlives versions, carries the stable tags
     for arn in (model["ModelArn"], config["EndpointConfigArn"]):

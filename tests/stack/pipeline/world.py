@@ -1,5 +1,8 @@
 """The pipeline's world: an embedded AWS with the pipeline upserted from the SDK definition and a runner installed.
 
+The stack of template.yaml is deployed (not started): the pipeline runs as its pipeline role, the jobs as its job
+role, in its artifact bucket and model package group, with IAM enforced.
+
 Building the definition imports the SageMaker SDK and uploads the step code (seconds), so a test package opens one
 world for all its tests (``world`` fixtures of package scope); each test starts its own execution (executions are
 isolated by their execution id prefix).
@@ -17,13 +20,12 @@ import pytest
 
 from local.aws import EmbeddedAWS, Timings
 from local.pipelines import PipelineRunner
+from local.stack import LocalStack
 from pipeline import commands
 from pipeline.config import Target
-from tools.artifacts import template_parameters
 
 ENV = "dev"
 GROUP = "fraud-detector-dev"
-ROLE = "arn:aws:iam::123456789012:role/sagemaker-lifecycle-dev-SageMakerExecutionRole"
 
 
 class PipelineWorld:
@@ -86,10 +88,8 @@ def pipeline_world() -> Iterator[PipelineWorld]:
         with pytest.MonkeyPatch.context() as patch:
             for name, value in aws.env().items():
                 patch.setenv(name, value)  # the SDK's own clients find the embedded AWS this way
-            instance_type = template_parameters(ENV)["EndpointInstanceType"]
-            target = Target("fraud-pipeline-dev", ROLE, "artifacts-dev", GROUP, aws.region, instance_type)
-            aws.client("s3").create_bucket(Bucket=target.bucket)
-            aws.client("sagemaker").create_model_package_group(ModelPackageGroupName=GROUP)
+            target = Target.from_outputs(LocalStack(aws, env=ENV).deploy(), aws.region)
+            assert target.model_package_group_name == GROUP
             session = boto3.session.Session(region_name=aws.region)
             commands.upload_data(target, boto_session=session)
             commands.upsert(target, ENV, boto_session=session)

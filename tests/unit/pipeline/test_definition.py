@@ -140,8 +140,8 @@ def test_unknown_environment_is_refused():
 def test_target_from_the_line_local_serve_prints():
     # GIVEN the JSON line of `python -m local serve`
     line = (
-        '{"endpoint_url": "http://127.0.0.1:1", "outputs": {"PipelineName": "p", "SageMakerExecutionRoleArn": "r",'
-        ' "ArtifactBucketName": "b", "ModelPackageGroupName": "g", "EndpointName": "e",'
+        '{"endpoint_url": "http://127.0.0.1:1", "outputs": {"PipelineName": "p", "SageMakerPipelineRoleArn": "r",'
+        ' "SageMakerJobRoleArn": "j", "ArtifactBucketName": "b", "ModelPackageGroupName": "g", "EndpointName": "e",'
         ' "EndpointInstanceType": "ml.m5.large"}}'
     )
     # WHEN the target is resolved from it
@@ -154,6 +154,7 @@ def test_target_from_the_line_local_serve_prints():
         "g",
     )
     assert target.endpoint_instance_type == "ml.m5.large"
+    assert target.step_role_arn == "j"  # the steps' jobs run as the job role, not the pipeline's
 
 
 def test_missing_outputs_are_named():
