@@ -347,6 +347,9 @@ class Demo:
             f"{dead_letters} message(s) in the dead-letter queues"
         )
         say(f"  alert topic       {len(self.alerts)} message(s)")
+        if self.aws.iam is not None:  # what the functions, the pipeline and its jobs were allowed, as their roles
+            counts = self.aws.iam.log.counts
+            say(f"  IAM               {counts['allowed']} requests allowed, {counts['denied']} denied (enforced)")
 
     def _predict(self) -> None:
         t = self.timeline
