@@ -136,3 +136,47 @@ class Failures:
             {"Status": job.secondary_status, "StartTime": STARTED, "EndTime": STARTED, "StatusMessage": reason or ""}
         ]
         return str(arn)
+
+    def failure_for(self, sample: dict[str, Any]) -> dict[str, Any]:
+        """What a sample event (``events/*.json``) reports, made true in SageMaker; the event, pointing at it.
+
+        An execution event: an execution with the event's status (its Training step failed, with the step sample's
+        reason, when the status means a step failed); a step event: a failed execution whose step failed with the
+        event's reason and job; a training job event: the job, with the event's status, reason and secondary status.
+        """
+        detail = sample["detail"]
+        if "TrainingJobName" in detail:
+            transitions = [_times_of(t) for t in detail.get("SecondaryStatusTransitions", [])]
+            self.training_job(
+                detail["TrainingJobName"],
+                detail["TrainingJobStatus"],
+                detail.get("FailureReason"),
+                secondary=detail.get("SecondaryStatus"),
+                transitions=transitions,
+                spot=bool(detail.get("EnableManagedSpotTraining")),
+                max_wait=(detail.get("StoppingCondition") or {}).get("MaxWaitTimeInSeconds"),
+                role_arn=detail.get("RoleArn") or ROLE_ARN,
+            )
+            return copy.deepcopy(sample)
+        if "stepName" in detail:
+            step = failed_step(detail["stepName"], detail.get("failureReason"), job=SAMPLE_JOB)
+            return self.execution("Failed", steps=[step]).event(sample)
+        status = detail["currentPipelineExecutionStatus"]
+        steps = (
+            [failed_step("Training", STEP_REASON, job=SAMPLE_JOB)]
+            if status in ("Failed", "CompletedWithFailures")
+            else []
+        )
+        return self.execution(status, steps=steps).event(sample)
+
+
+STEP_REASON = "ClientError: AlgorithmError: XGBoostError: label must be in [0,1] for logistic regression, exit code: 1"
+"""The failure reason of the step sample (``events/pipeline-step-failed.json``)."""
+
+
+def _times_of(transition: dict[str, Any]) -> dict[str, Any]:
+    """A secondary status transition of an event (epoch milliseconds) as the API has it (datetimes)."""
+    return {
+        key: datetime.fromtimestamp(int(value) / 1000, tz=UTC) if key.endswith("Time") else value
+        for key, value in transition.items()
+    }
