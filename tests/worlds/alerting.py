@@ -7,7 +7,9 @@ pointer, and what it points at must exist first. A :class:`Failures` world creat
   embedded SageMaker's store then reports (``set_pipeline_execution_status``, ``record_step``), and
   :meth:`Execution.event` points a sample event at it;
 - a training job (``CreateTrainingJob``) whose status, reason, secondary status and transitions are then set on the
-  in-process backend, as a job's run would leave them.
+  in-process backend, as a job's run would leave them (so: in process only).
+
+A served stack (``make serve``, another process) has its store behind the control API: :class:`ControlStore`.
 
     world = Failures(sagemaker, store)
     run = world.execution("Failed", steps=[failed_step("Training", "AlgorithmError: boom", job=name)])
@@ -29,7 +31,14 @@ from moto.sagemaker.models import sagemaker_backends
 PIPELINE = "fraud-pipeline-dev"
 ROLE_ARN = "arn:aws:iam::123456789012:role/sagemaker-lifecycle-dev-sagemaker-job"
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
-DEFINITION = json.dumps({"Version": "2020-12-01", "Parameters": [], "Steps": []})
+DEFINITION = json.dumps(
+    {
+        "Version": "2020-12-01",
+        "Parameters": [],
+        "Steps": [{"Name": "Training", "Type": "Fail", "Arguments": {"ErrorMessage": "AlgorithmError: boom"}}],
+    }
+)
+"""Where a pipeline runner is installed (``make serve``), an execution runs this: it fails at its Training step."""
 JOB_ARN_PREFIX = "arn:aws:sagemaker:us-east-1:123456789012:training-job/"
 SAMPLE_JOB = "pipelines-7k2m9q4x1b3c-training-gx7q2rtz1a"  # the training job of the samples
 STARTED = datetime(2025, 11, 20, 10, 2, 11, tzinfo=UTC)
@@ -43,6 +52,22 @@ class Store(Protocol):
     def set_pipeline_execution_status(
         self, execution_arn: str, status: str, failure_reason: str | None = None
     ) -> Any: ...
+
+
+class ControlStore:
+    """The :class:`Store` of an embedded AWS in another process (``make serve``), through its control API."""
+
+    def __init__(self, control: Any) -> None:
+        self.control = control  # a local.aws.control_client.ControlClient
+
+    def record_step(self, execution_arn: str, step: dict[str, Any]) -> Any:
+        sent = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in step.items()}
+        return self.control.call("record_step", execution_arn=execution_arn, step=sent)
+
+    def set_pipeline_execution_status(self, execution_arn: str, status: str, failure_reason: str | None = None) -> Any:
+        return self.control.call(
+            "set_pipeline_execution_status", execution_arn=execution_arn, status=status, failure_reason=failure_reason
+        )
 
 
 def failed_step(
