@@ -25,8 +25,6 @@ from sm_lifecycle.kernel.events import (
 from sm_lifecycle.kernel.notify import Severity
 
 __all__ = [
-    "ALERTED_EXECUTION",
-    "ALERTED_JOB",
     "ALERT_EVENTS",
     "FAILED_STEPS_STATUSES",
     "Alert",
@@ -49,11 +47,11 @@ ALERT_EVENTS: tuple[type[AlertEvent], ...] = (
 )
 """The events the alert function receives (its rules in template.yaml)."""
 
-ALERTED_EXECUTION = frozenset({"Failed", "Stopped", "CompletedWithFailures"})
+_ALERTED_EXECUTION = frozenset({"Failed", "Stopped", "CompletedWithFailures"})
 FAILED_STEPS_STATUSES = frozenset({"Failed", "CompletedWithFailures"})
 """Execution statuses that mean steps failed (the execution stopped on them, or completed without them)."""
 _ALERTED_STEP = frozenset({"Failed"})
-ALERTED_JOB = frozenset({"Failed", "Stopped"})
+_ALERTED_JOB = frozenset({"Failed", "Stopped"})
 
 
 class Unconfirmed(Exception):
@@ -165,12 +163,12 @@ def claimed_status(event: AlertEvent) -> str | None:
     """The status ``event`` claims, if it is one to alert on (SageMaker must then confirm it); else ``None``."""
     if isinstance(event, PipelineExecutionStatusChangeEvent):
         status: str = event.detail.current_pipeline_execution_status
-        return status if status in ALERTED_EXECUTION else None
+        return status if status in _ALERTED_EXECUTION else None
     if isinstance(event, PipelineStepStatusChangeEvent):
         status = event.detail.current_step_status
         return status if status in _ALERTED_STEP else None
     status = event.detail.training_job_status
-    return status if status in ALERTED_JOB else None
+    return status if status in _ALERTED_JOB else None
 
 
 def dedupe_key(failure: PipelineFailure | TrainingJobFailure) -> dict[str, str]:

@@ -5,7 +5,8 @@ Events are hints: an event names the execution, step or training job to look at,
 SageMaker (:mod:`sm_lifecycle.alerting.facts`):
 
 - a pipeline execution: ``DescribePipelineExecution`` gives its status, ``FailureReason``, display name,
-  description and times; ``ListPipelineExecutionSteps`` gives its failed steps and their reasons;
+  description, creation and last modification times (started / ended: the API has no other);
+  ``ListPipelineExecutionSteps`` gives its failed steps and their reasons;
 - a failed step: ``ListPipelineExecutionSteps`` of its execution must show that step ``Failed``, with its reason and
   job;
 - a training job: ``DescribeTrainingJob`` gives its status, ``FailureReason``, secondary status and transitions,
