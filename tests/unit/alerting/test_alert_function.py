@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import boto3
@@ -20,6 +20,7 @@ import pytest
 
 from local.aws.sagemaker.pipelines.store import SageMakerStore
 from sm_lifecycle.alerting import service
+from sm_lifecycle.kernel import clients
 from sm_lifecycle.kernel.errors import TransientError
 from sm_lifecycle.kernel.idempotency import DEDUPE_WINDOW_SECONDS
 from tests.support import REGION, LambdaContext, moto_in_process
@@ -387,6 +388,26 @@ def test_a_training_job_that_does_not_exist_is_not_alerted(stack: AlertStack) ->
     assert "SageMaker does not know pipelines-7k2m9q4x1b3c-training-gx7q2rtz1a" in result["reason"]
     assert stack.alerts() == []
     assert stack.dead_letters() == []
+
+
+def test_a_throttled_sagemaker_is_retried_and_the_retry_alerts(stack: AlertStack, world: Failures) -> None:
+    # GIVEN a failed training job, and SageMaker throttling DescribeTrainingJob past the SDK's retries
+    event = world.failure_for(sample("training-job-failed"))
+    sagemaker = clients.client("sagemaker")
+    throttled = {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}
+
+    def throttle(**_: Any) -> tuple[Any, dict[str, Any]]:
+        return SimpleNamespace(status_code=400), {**throttled, "ResponseMetadata": {"HTTPStatusCode": 400}}
+
+    sagemaker.meta.events.register("before-call.sagemaker.DescribeTrainingJob", throttle)
+    # WHEN invoked  THEN the error propagates so that Lambda retries, and no dedupe record blocks the retry
+    with pytest.raises(TransientError, match="ThrottlingException"):
+        stack.invoke(event)
+    assert boto3.client("dynamodb", region_name=REGION).scan(TableName=TABLE)["Items"] == []
+    # WHEN the retry finds SageMaker answering  THEN the alert goes out
+    sagemaker.meta.events.unregister("before-call.sagemaker.DescribeTrainingJob", throttle)
+    assert stack.invoke(event)["status"] == "published"
+    assert len(stack.alerts()) == 1
 
 
 @pytest.mark.parametrize(
