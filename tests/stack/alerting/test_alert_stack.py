@@ -203,3 +203,34 @@ def test_an_event_saying_failed_for_a_training_job_sagemaker_reports_completed_i
     assert record["result"]["status"] == "ignored"
     assert "the event says Failed, SageMaker says Completed" in record["result"]["reason"]
     assert inbox.messages(wait=1) == []
+
+
+@pytest.mark.expect_denials
+def test_a_failure_sagemaker_will_not_describe_to_the_function_is_still_alerted_saying_so(
+    local_stack: LocalStack,
+    embedded_aws: Any,
+    failures: Failures,
+    stack_outputs: dict[str, Any],
+    sns_inbox: Callable[[str], Any],
+) -> None:
+    # GIVEN a failed training job, and the alert function's role denied DescribeTrainingJob (a broken deployment)
+    inbox = sns_inbox(stack_outputs["AlertTopicArn"])
+    event = sample("training-job-failed")
+    event["detail"]["RoleArn"] = stack_outputs["SageMakerJobRoleArn"]
+    event = failures.failure_for(event)
+    deny = {"Effect": "Deny", "Action": "sagemaker:DescribeTrainingJob", "Resource": "*"}
+    embedded_aws.client("iam").put_role_policy(
+        RoleName=local_stack.physical_id("AlertFunctionRole"),
+        PolicyName="deny-describe-training-job",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [deny]}),
+    )
+    # WHEN its event arrives
+    [record] = alert_records(local_stack, local_stack.replay([event]))
+    # THEN the alert still goes out, saying SageMaker could not confirm it, and why
+    assert record["result"]["status"] == "published"
+    [message] = inbox.messages()
+    assert message.subject == "[dev] Training job pipelines-7k2m9q4x1b3c-training-gx7q2rtz1a Failed"
+    assert "SageMaker could not confirm it, lookup failed: AccessDeniedException" in message.message
+    # AND IAM denied exactly that call
+    assert local_stack.iam is not None
+    assert {d.action for d in local_stack.iam.log.denials} == {"sagemaker:DescribeTrainingJob"}
