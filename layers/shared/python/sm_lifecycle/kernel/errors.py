@@ -2,7 +2,9 @@
 
 - ``InvalidEventError``: the input can never succeed (malformed event, wrong group, missing fields). Never retried:
   the handler logs it, dead-letters the event and alerts.
-- ``TransientError``: throttling, timeouts, 5xx. Re-raised so that Lambda retries the invocation.
+- ``TransientError``: throttling, timeouts, 5xx. Re-raised so that Lambda retries the invocation. Its subclass
+  ``RefusedError`` says more: the service answered and refused the request (throttling, a 5xx it answered), so the
+  request was not applied; a timeout or a lost connection stays a plain ``TransientError`` (the outcome is unknown).
 - ``ConflictError``: someone else is already doing it (endpoint busy, record in progress). A normal outcome.
 - ``ConfigurationError``: the function's environment (template.yaml's parameters) is wrong. Retrying cannot help
   either: the handler logs it, dead-letters the event (to be redriven once the stack is fixed) and alerts.
@@ -31,6 +33,10 @@ class ConfigurationError(LifecycleError):
 
 class TransientError(LifecycleError):
     """A temporary failure; raising it makes Lambda retry the invocation."""
+
+
+class RefusedError(TransientError):
+    """A temporary failure the service answered: it refused the request, which therefore was not applied."""
 
 
 class ConflictError(LifecycleError):
