@@ -9,6 +9,11 @@ Every wake-up (a model package approval change, an endpoint state change, a retr
    endpoint config under deterministic names (a retry finds them) and ``UpdateEndpoint`` with the environment's
    blue/green deployment config.
 
+A claim never stalls a version silently: a mutation SageMaker refused (throttled, a 5xx) releases it before the error
+propagates; one whose outcome is unknown (a timeout) stays, and a later wake-up claims again once the endpoint shows
+no trace of it past ``DEPLOYMENT_CLAIM_GRACE_SECONDS``; a version a claim keeps waiting longer than
+``DEPLOYMENT_STALL_ALERT_SECONDS`` is alerted once.
+
 A guardrail rollback (the endpoint stable again, changed since our claim, not on our target) is recorded in the
 ledger and alerted once; that version is not tried again until it is approved again. Endpoint configs and models are
 never deleted: they cost nothing while unused, and a rollback (SageMaker's or a rejection's) reuses them.
