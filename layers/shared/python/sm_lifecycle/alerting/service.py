@@ -27,7 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from sm_lifecycle.alerting.message import PipelineFailure, TrainingJobFailure, pipeline_alert, training_job_alert
 from sm_lifecycle.alerting.model import FAILED_STEPS_STATUSES, Alert, AlertEvent, FailedStep, dedupe_key, status_of
 from sm_lifecycle.kernel.clients import error_code, error_message
-from sm_lifecycle.kernel.errors import InvalidEventError, TransientError
+from sm_lifecycle.kernel.errors import ForeignEventError, TransientError
 from sm_lifecycle.kernel.events import (
     PipelineExecutionStatusChangeEvent,
     PipelineStepStatusChangeEvent,
@@ -66,9 +66,9 @@ def alert_on_event(
 
     ``{"status": "published", "key": ..., "message_id": ..., "subject": ...}``, ``{"status": "duplicate", ...}``
     (an alert for the same failure already went out) or ``{"status": "ignored", "reason": ...}`` (nothing failed).
-    Raises ``InvalidEventError`` for another pipeline's events; ``ConflictError`` while a concurrent invocation is
-    publishing the alert of the same change (nothing left to do); ``TransientError`` when publishing fails or the
-    idempotency table cannot be reached (Lambda retries).
+    Raises ``ForeignEventError`` (ignored) for another pipeline's events; ``ConflictError`` while a concurrent
+    invocation is publishing the alert of the same change (nothing left to do); ``TransientError`` when publishing
+    fails or the idempotency table cannot be reached (Lambda retries).
     """
     _check_pipeline(event, settings)
     key = dedupe_key(event)
@@ -98,7 +98,7 @@ def _check_pipeline(event: AlertEvent, settings: Settings) -> None:
     if isinstance(event, PipelineExecutionStatusChangeEvent | PipelineStepStatusChangeEvent):
         name = event.detail.pipeline_name
         if name.lower() != settings.pipeline_name.lower():
-            raise InvalidEventError(
+            raise ForeignEventError(
                 f"detail.pipelineArn: event of pipeline {name!r}, this stack watches {settings.pipeline_name!r}",
                 field="detail.pipelineArn",
             )
