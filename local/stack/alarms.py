@@ -1,7 +1,9 @@
 """CloudWatch alarm evaluation for the alarms of the template, which moto stores but never evaluates.
 
 Supported metrics: ``AWS/SQS`` queue depth metrics (``QueueName`` dimension) read from the queue itself,
-``AWS/Lambda`` ``Errors`` / ``Invocations`` (``FunctionName`` dimension) counted by the local Lambda runtime and
+``AWS/Lambda`` ``Errors`` / ``Invocations`` (per attempt) and ``AsyncEventsDropped`` / ``DeadLetterErrors`` (per
+event that ended without success: retries exhausted or too old; its dead-letter send failed) (``FunctionName``
+dimension) counted by the local Lambda runtime and
 ``AWS/Events`` delivery metrics (``RuleName`` dimension: ``FailedInvocations``...) counted by the local EventBridge
 delivery, over the alarm's ``Period`` x ``EvaluationPeriods``. On a state change the alarm's state is set in the
 embedded CloudWatch (``SetAlarmState``) and the notification CloudWatch sends is published to the SNS topics of the
@@ -31,7 +33,7 @@ _SQS_METRICS = {
     "ApproximateNumberOfMessagesDelayed": "ApproximateNumberOfMessagesDelayed",
 }
 _COUNTED: dict[str, tuple[str, set[str]]] = {  # namespace -> (dimension, metrics the local runtime counts)
-    "AWS/Lambda": ("FunctionName", {"Errors", "Invocations"}),
+    "AWS/Lambda": ("FunctionName", {"Errors", "Invocations", "AsyncEventsDropped", "DeadLetterErrors"}),
     "AWS/Events": (
         "RuleName",
         {
@@ -129,6 +131,12 @@ class AlarmEmulator:
         self.count("AWS/Lambda", function_name, "Invocations")
         if error:
             self.count("AWS/Lambda", function_name, "Errors")
+
+    def lambda_dropped(self, function_name: str, *, dead_letter_error: bool) -> None:
+        """An asynchronous event Lambda gave up on (after sending it to its dead-letter queue, if it could)."""
+        self.count("AWS/Lambda", function_name, "AsyncEventsDropped")
+        if dead_letter_error:
+            self.count("AWS/Lambda", function_name, "DeadLetterErrors")
 
     def count(self, namespace: str, dimension_value: str, metric: str) -> None:
         """One occurrence of ``metric`` (of the resource ``dimension_value`` names) now."""

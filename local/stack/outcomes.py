@@ -1,5 +1,7 @@
 """What happens once an asynchronous invocation is over, as Lambda does it: metrics for every attempt; for the
-last one, the dead-letter queue or the destinations, and the invocation's record.
+last one, the dead-letter queue or the destinations, and the invocation's record. An event that ended without
+success is counted once as ``AsyncEventsDropped`` (and ``DeadLetterErrors`` when its dead-letter send failed),
+whatever the number of attempts; ``Errors`` counts every failed attempt, including those a retry fixed.
 
 A discarded event goes to the function's dead-letter queue (SQS message or SNS notification whose body is the event
 and whose message attributes are ``RequestID``, ``ErrorCode`` (200) and ``ErrorMessage``, its first 1 KB) and to
@@ -82,6 +84,7 @@ class InvocationOutcomes:
     def _failed(self, spec: FunctionSpec, invocation: Invocation, error: Mapping[str, Any], status: str) -> str:
         outcome = "dead-lettered" if self._dead_letter(spec, invocation, error) else "error"
         self._destination(spec.on_failure_arn, spec, invocation, error, status)
+        self._dropped(spec, dead_letter_error=bool(spec.dead_letter_arn) and outcome != "dead-lettered")
         logger.warning(
             "%s: request %s (event %s) %s after %d attempt(s): %s",
             spec.logical_id,
@@ -92,6 +95,16 @@ class InvocationOutcomes:
             error.get("errorMessage"),
         )
         return outcome
+
+    def _dropped(self, spec: FunctionSpec, *, dead_letter_error: bool) -> None:
+        """The ``AWS/Lambda`` metrics of an event Lambda gave up on."""
+        self.alarms.lambda_dropped(spec.name, dead_letter_error=dead_letter_error)
+        dimensions = [{"Name": "FunctionName", "Value": spec.name}]
+        data = [{"MetricName": "AsyncEventsDropped", "Dimensions": dimensions, "Value": 1.0, "Unit": "Count"}]
+        if dead_letter_error:
+            data.append({"MetricName": "DeadLetterErrors", "Dimensions": dimensions, "Value": 1.0, "Unit": "Count"})
+        with contextlib.suppress(Exception):
+            self.client("cloudwatch").put_metric_data(Namespace="AWS/Lambda", MetricData=data)
 
     def _dead_letter(self, spec: FunctionSpec, invocation: Invocation, error: Mapping[str, Any]) -> bool:
         if not spec.dead_letter_arn:

@@ -8,10 +8,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from moto.events.models import EventPattern
+
 from local.stack import LocalStack
 from tests.worlds.alerting import Failures
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
+OTHER_ACCOUNT = "210987654321"
 
 
 def sample(name: str) -> dict[str, Any]:
@@ -36,6 +39,28 @@ def test_sample_events_reach_the_functions_the_design_assigns_them(local_stack: 
     # THEN each reached exactly its functions
     for event_id, (_, functions) in zip(ids, cases, strict=True):
         assert {record["function"] for record in local_stack.records_for(event_id)} == functions
+
+
+def test_no_rule_takes_another_accounts_event(local_stack: LocalStack) -> None:
+    # GIVEN the stack's rules as installed in the embedded EventBridge, and the sample events each one takes
+    events = local_stack.client("events")
+    patterns = {
+        rule["Name"]: EventPattern.load(rule["EventPattern"])
+        for rule in events.list_rules()["Rules"]
+        if rule.get("EventPattern")
+    }
+    samples = [json.loads(path.read_text(encoding="utf-8")) for path in sorted(EVENTS.glob("*.json"))]
+    taken = {name: [e for e in samples if pattern.matches_event(e)] for name, pattern in patterns.items()}
+    assert all(taken.values()), taken
+
+    # WHEN the same events come from another account (a bus that receives other accounts' events, forwarded by a
+    # cross-account rule, still carries their account)
+    # THEN no rule of the stack takes any of them: every rule filters on the stack's account
+    still_taken = {
+        name: [e["id"] for e in taken[name] if pattern.matches_event({**e, "account": OTHER_ACCOUNT})]
+        for name, pattern in patterns.items()
+    }
+    assert still_taken == {name: [] for name in patterns}
 
 
 def test_a_failed_pipeline_execution_ends_as_an_alert_on_the_topic(

@@ -191,6 +191,39 @@ def test_alarms_of_the_template_notify_their_topic_as_cloudwatch_does(
     ]
 
 
+def test_errors_count_every_failed_attempt_and_async_events_dropped_only_the_events_given_up(
+    probe_stack: LocalStack, embedded_aws: Any
+) -> None:
+    # GIVEN one event whose first attempt fails (the retry succeeds), and one that fails on every attempt
+    name = probe_stack.functions["ProbeFunction"].name
+    records = probe_stack.replay(
+        [
+            probe_event(target="a", key="fixed", mode="fail", fail_times=1),
+            probe_event(target="a", key="lost", mode="fail"),
+        ]
+    )
+    assert [(r["outcome"], r["attempts"]) for r in records] == [("ok", 2), ("dead-lettered", 3)]
+
+    # THEN AWS/Lambda has one Errors per failed attempt (1 + 3) and one AsyncEventsDropped (the lost event only,
+    # dead-lettered: no DeadLetterErrors)
+    cloudwatch = embedded_aws.client("cloudwatch")
+
+    def total(metric: str) -> float:
+        now = time.time()
+        points = cloudwatch.get_metric_statistics(
+            Namespace="AWS/Lambda",
+            MetricName=metric,
+            Dimensions=[{"Name": "FunctionName", "Value": name}],
+            StartTime=now - 600,
+            EndTime=now + 60,
+            Period=60,
+            Statistics=["Sum"],
+        )["Datapoints"]
+        return sum(p["Sum"] for p in points)
+
+    assert (total("Errors"), total("AsyncEventsDropped"), total("DeadLetterErrors")) == (4.0, 1.0, 0.0)
+
+
 def test_wait_idle_times_out_while_a_handler_is_running(probe_stack: LocalStack) -> None:
     probe_stack.put_events([probe_event(target="a", key="busy", mode="sleep", seconds=1.5)])
     with pytest.raises(TimeoutError):

@@ -273,7 +273,7 @@ def test_failed_endpoint_is_alerted_and_left_alone(world: World) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------- bad inputs
-def test_event_of_another_group_is_dead_lettered_without_mutation(live_v1: tuple[World, str]) -> None:
+def test_event_of_another_group_is_ignored_without_alert_or_mutation(live_v1: tuple[World, str]) -> None:
     world, v1 = live_v1
     before = world.mutations()
     foreign = world.package_event(v1, fields=["ModelApprovalStatus", "ApprovalDescription"])
@@ -283,12 +283,13 @@ def test_event_of_another_group_is_dead_lettered_without_mutation(live_v1: tuple
     world.stack.invoke_async("DeployFunction", foreign)
     world.idle()
 
-    # THEN it is refused, dead-lettered and alerted, and nothing changed
+    # THEN it is ignored with the reason (not another team's problem to be alerted of), and nothing changed
     record = next(r for r in world.deploy_records() if r["event_id"] == "foreign-1")
-    assert record["result"]["status"] == "invalid"
+    assert (record["outcome"], record["attempts"]) == ("ok", 1)
+    assert record["result"]["status"] == "foreign"
     assert record["result"]["field"] == "detail.ModelPackageGroupName"
-    assert len(world.dead_letters()) == 1
-    assert any("invalid event" in a["Subject"] for a in world.alerts(kind=None))
+    assert world.dead_letters() == []
+    assert world.alerts(kind=None) == []
     assert world.mutations() == before
 
 

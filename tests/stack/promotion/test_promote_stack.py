@@ -9,9 +9,11 @@ Policies (samconfig.toml): dev ``auto``, ``auc>=0.80``, margin 0, tolerance 0.02
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -321,3 +323,41 @@ def test_an_alert_never_quotes_keys_or_data_outside_the_pipeline_s_prefix(promot
     assert notice["decision"] == "undecided"
     for secret in ("data-capture/", "capture-1.jsonl", "captureData", "4111111111111111"):
         assert secret not in notice["message"], secret
+
+
+def test_registrations_that_are_not_this_stacks_are_ignored_without_notice_or_decision(promote_stack, embedded_aws):
+    # GIVEN a running dev stack in recommend mode, a pending package of ours (judged once), and a
+    # pending package of another team's group in the same account, which the stack's rule does not deliver
+    stack, scene = promote_stack("dev", PromotionMode="recommend")
+    ours = scene.register(binary_report(0.95, 0.02))
+    scene.sagemaker.create_model_package_group(ModelPackageGroupName="other-team")
+    theirs = dataclasses.replace(scene, group="other-team").register(binary_report(0.99, 0.01))
+    stack.wait_idle()
+    assert [n["decision"] for n in scene.promotion_notices(ours)] == ["recommend-approve"]
+
+    def creation(arn: str) -> dict[str, Any]:
+        return next(
+            e
+            for e in embedded_aws.emitted_events
+            if arn in e["resources"] and "UpdatedModelPackageFields" not in e["detail"]
+        )
+
+    # WHEN the other group's registration, and ours as another account's event, reach the function directly
+    other_group = {**creation(theirs), "id": "other-group"}
+    other_account = {**creation(ours), "id": "other-account", "account": "210987654321"}
+    stack.invoke_async("PromoteFunction", other_group)
+    stack.invoke_async("PromoteFunction", other_account)
+    stack.wait_idle()
+
+    # THEN both are ignored with their reason (not judged again, not a duplicate, not dead-lettered), no notice or
+    # alert goes out, and the other group's package is left pending
+    results = {r["event_id"]: r for r in promote_records(stack)}
+    assert [(results[i]["outcome"], results[i]["result"]["status"]) for i in ("other-group", "other-account")] == [
+        ("ok", "foreign"),
+        ("ok", "foreign"),
+    ]
+    assert results["other-group"]["result"]["field"] == "detail.ModelPackageGroupName"
+    assert results["other-account"]["result"]["field"] == "account"
+    assert scene.status(theirs) == PENDING
+    assert [n["decision"] for n in scene.promotion_notices()] == ["recommend-approve"]
+    assert [n for n in scene.notices() if n.get("kind") != "promotion"] == []

@@ -293,6 +293,29 @@ def test_concurrent_delivery_of_the_same_change_leaves_the_publishing_to_the_fir
 # ---------------------------------------------------------------------------------------------------- not alerts
 
 
+@pytest.mark.parametrize(
+    ("event", "field"),
+    [
+        (
+            json.loads(json.dumps(sample("pipeline-step-failed")).replace("fraud-pipeline-dev", "someone-elses")),
+            "detail.pipelineArn",
+        ),
+        ({**sample("pipeline-execution-failed"), "account": "210987654321"}, "account"),
+        ({**sample("training-job-failed"), "account": "210987654321"}, "account"),
+    ],
+    ids=["other-pipeline", "other-account-execution", "other-account-job"],
+)
+def test_a_failure_that_is_not_this_stacks_is_ignored_without_alert(
+    stack: AlertStack, event: dict[str, Any], field: str
+) -> None:
+    # WHEN the function receives a failure of another pipeline or account (a rule that let it through)
+    result = stack.invoke(event)
+    # THEN it is ignored with the reason: no alert, no dead letter, no retry
+    assert (result["status"], result["field"]) == ("foreign", field)
+    assert stack.alerts() == []
+    assert stack.dead_letters() == []
+
+
 def test_succeeded_execution_is_ignored(stack: AlertStack) -> None:
     assert stack.invoke(sample("pipeline-execution-succeeded"))["status"] == "ignored"
     assert stack.alerts() == []
@@ -415,12 +438,8 @@ def test_a_throttled_sagemaker_is_retried_and_the_retry_alerts(stack: AlertStack
     [
         ({**sample("training-job-failed"), "detail": {"TrainingJobStatus": "Failed"}}, "detail.TrainingJobName"),
         (sample("model-package-approved"), "detail-type"),
-        (
-            json.loads(json.dumps(sample("pipeline-step-failed")).replace("fraud-pipeline-dev", "someone-elses")),
-            "detail.pipelineArn",
-        ),
     ],
-    ids=["malformed", "other-detail-type", "other-pipeline"],
+    ids=["malformed", "other-detail-type"],
 )
 def test_invalid_event_is_dead_lettered_and_alerted_without_retry(
     stack: AlertStack, event: dict[str, Any], field: str

@@ -10,7 +10,7 @@ import pytest
 
 from sm_lifecycle.deployment import DEPLOY_EVENTS, DeploySettings
 from sm_lifecycle.deployment import trigger_from_event as trigger_of
-from sm_lifecycle.kernel.errors import ConfigurationError, InvalidEventError
+from sm_lifecycle.kernel.errors import ConfigurationError, ForeignEventError
 from sm_lifecycle.kernel.events import parse_one_of
 
 
@@ -121,15 +121,15 @@ def test_approval_event_becomes_a_package_trigger_naming_the_package_only() -> N
     assert not hasattr(trigger, "package") and not hasattr(trigger, "changed_at")
 
 
-def test_event_of_another_group_or_endpoint_is_invalid() -> None:
+def test_event_of_another_group_or_endpoint_is_foreign() -> None:
     settings = DeploySettings.from_env(environment(MODEL_PACKAGE_GROUP_NAME="other"))
-    with pytest.raises(InvalidEventError) as caught:
+    with pytest.raises(ForeignEventError) as caught:
         trigger_from_event(_event("model-package-approved.json"), settings)
     assert caught.value.field == "detail.ModelPackageGroupName"
 
     endpoint_event = _event("endpoint-in-service.json")
     endpoint_event["detail"]["EndpointName"] = "someone-elses"
-    with pytest.raises(InvalidEventError) as caught:
+    with pytest.raises(ForeignEventError) as caught:
         trigger_from_event(endpoint_event, DeploySettings.from_env(environment()))
     assert caught.value.field == "detail.EndpointName"
 

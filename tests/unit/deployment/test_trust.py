@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from sm_lifecycle.deployment import reconciler_for
+from sm_lifecycle.deployment.model import Trigger
 
 if TYPE_CHECKING:
     from tests.unit.deployment.conftest import Env
@@ -78,3 +79,12 @@ def test_a_human_approval_after_the_rollback_redeploys_it(env: Env) -> None:
     # THEN its approval event deploys it once more
     assert env.run(reconciler_for(env.settings), approval, "request-5") == "updated"
     assert env.updates() == updates + 1
+
+
+def test_an_approval_hint_names_the_registrys_package_whatever_the_case_of_the_group() -> None:
+    registry_arn = "arn:aws:sagemaker:us-east-1:123456789012:model-package/fraud-detector/2"
+    typed = "arn:aws:sagemaker:us-east-1:123456789012:model-package/Fraud-Detector/2"
+    hint = Trigger(event_id="e", kind="model-package", package_arn=typed, approval_status="Approved")
+    assert hint.approves(registry_arn)
+    assert not hint.approves(registry_arn.replace("/2", "/3"))
+    assert not hint.approves(registry_arn.replace(":123456789012:", ":210987654321:"))

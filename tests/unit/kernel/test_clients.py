@@ -6,7 +6,7 @@ import pytest
 from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 
 from sm_lifecycle.kernel.clients import TRANSIENT_CODES, classify, is_not_found, is_transient
-from sm_lifecycle.kernel.errors import ConflictError, InvalidEventError, TransientError
+from sm_lifecycle.kernel.errors import ConflictError, InvalidEventError, RefusedError, TransientError
 
 
 def error(code: str, message: str = "", status: int = 400) -> ClientError:
@@ -18,12 +18,13 @@ def error(code: str, message: str = "", status: int = 400) -> ClientError:
 @pytest.mark.parametrize("code", sorted(TRANSIENT_CODES))
 def test_every_transient_code_is_transient_whatever_the_status(code: str) -> None:
     assert is_transient(error(code, status=400))
-    assert isinstance(classify(error(code), what="call"), TransientError)
+    assert isinstance(classify(error(code), what="call"), RefusedError)  # answered: the request was not applied
 
 
 @pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
 def test_throttling_and_server_statuses_are_transient_whatever_the_code(status: int) -> None:
     assert is_transient(error("SomethingNew", status=status))
+    assert isinstance(classify(error("SomethingNew", status=status), what="call"), RefusedError)
 
 
 @pytest.mark.parametrize(
@@ -37,7 +38,9 @@ def test_throttling_and_server_statuses_are_transient_whatever_the_code(status: 
 )
 def test_network_errors_are_transient(exc: Exception) -> None:
     assert is_transient(exc)
-    assert isinstance(classify(exc, what="call"), TransientError)
+    classified = classify(exc, what="call")
+    # no answer: the request may have been applied, so it is not a refusal
+    assert isinstance(classified, TransientError) and not isinstance(classified, RefusedError)
 
 
 @pytest.mark.parametrize(
@@ -80,5 +83,5 @@ def test_someone_else_holding_the_resource_is_a_conflict(exc: ClientError) -> No
 
 def test_anything_unknown_is_retried() -> None:
     classified = classify(error("AccessDenied", "no", status=403), what="PutObjectTagging")
-    assert isinstance(classified, TransientError)
+    assert isinstance(classified, TransientError) and not isinstance(classified, RefusedError)
     assert str(classified) == "PutObjectTagging: AccessDenied: no"

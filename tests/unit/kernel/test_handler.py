@@ -10,7 +10,13 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from sm_lifecycle.kernel.errors import ConfigurationError, ConflictError, InvalidEventError, TransientError
+from sm_lifecycle.kernel.errors import (
+    ConfigurationError,
+    ConflictError,
+    ForeignEventError,
+    InvalidEventError,
+    TransientError,
+)
 from sm_lifecycle.kernel.events import TrainingJobStateChangeEvent
 from sm_lifecycle.kernel.handler import count_outcome, make_handler, with_error_policy
 from sm_lifecycle.kernel.handler import logger as handler_logger
@@ -91,6 +97,21 @@ def test_invalid_event_is_retried_when_it_cannot_be_dead_lettered(
 def test_conflict_is_a_normal_outcome(stack: Settings, inbox: Any, dead_letters: Any) -> None:
     result = raising(ConflictError("endpoint fraud-detector-dev is Updating"))(EVENT, LambdaContext())
     assert result == {"status": "conflict", "reason": "endpoint fraud-detector-dev is Updating"}
+    assert inbox.read() == []
+    assert dead_letters() == []
+
+
+def test_a_foreign_event_is_ignored_without_alert_or_dead_letter(
+    stack: Settings, inbox: Any, dead_letters: Any
+) -> None:
+    result = raising(ForeignEventError("pipeline 'other' is not this stack's", field="detail.pipelineArn"))(
+        EVENT, LambdaContext()
+    )
+    assert result == {
+        "status": "foreign",
+        "reason": "pipeline 'other' is not this stack's",
+        "field": "detail.pipelineArn",
+    }
     assert inbox.read() == []
     assert dead_letters() == []
 
@@ -188,6 +209,21 @@ def test_an_event_of_another_kind_is_invalid_dead_lettered_alerted_and_counted(
     [alert] = inbox.read()
     assert alert["attributes"]["kind"] == "invalid-event"
     assert emitted_metrics(capfd.readouterr().out) == ["InvalidEvents"]
+
+
+def test_an_event_of_another_account_is_ignored_unread_and_counted(
+    powertools: None, inbox: Any, dead_letters: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    def entry(event: TrainingJobStateChangeEvent, context: Any) -> dict[str, Any]:
+        raise AssertionError("never reached")
+
+    handler = make_handler(entry, events=(TrainingJobStateChangeEvent,), metrics={})
+    # the function runs in 123456789012 (its invoked_function_arn); the event comes from another account
+    result = handler({**SAMPLE, "account": "210987654321"}, LambdaContext())
+    assert (result["status"], result["field"]) == ("foreign", "account")
+    assert "210987654321" in result["reason"]
+    assert inbox.read() == [] and dead_letters() == []
+    assert emitted_metrics(capfd.readouterr().out) == ["ForeignEventsIgnored"]
 
 
 def test_a_configuration_error_is_dead_lettered_alerted_and_not_retried(

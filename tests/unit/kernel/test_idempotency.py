@@ -9,8 +9,9 @@ import boto3
 import pytest
 
 from sm_lifecycle.kernel import clients
+from sm_lifecycle.kernel.arns import canonical_arn
 from sm_lifecycle.kernel.errors import ConflictError, TransientError
-from sm_lifecycle.kernel.idempotency import DEDUPE_WINDOW_SECONDS, idempotent
+from sm_lifecycle.kernel.idempotency import DEDUPE_WINDOW_SECONDS, canonical_key, idempotent
 from tests.support import REGION, LambdaContext
 
 TABLE = "idempotency"
@@ -105,3 +106,26 @@ def test_the_wrapper_is_built_once_per_table_prefix_and_client(aws: None) -> Non
     assert idempotent(TABLE, key_prefix="other") is not once
     clients.reset()  # new shared clients (e.g. another endpoint): a new wrapper on them
     assert idempotent(TABLE, key_prefix="test") is not once
+
+
+def test_a_sagemaker_arn_in_any_case_is_one_key_and_the_account_prefix_is_kept(table: Any) -> None:
+    once, produce = idempotent(TABLE, key_prefix="test"), Produce()
+    group = "arn:aws:sagemaker:us-east-1:123456789012:model-package-group/"
+    # WHEN a group ARN arrives upper-cased (as a user typed it), then as SageMaker spells it, as the key or in it
+    runs = [
+        once.run(key, produce, context=LambdaContext())
+        for key in (f"{group}Fraud-Detector", f"{group}fraud-detector", {"group": f"{group}FRAUD-detector"})
+    ]
+    # THEN the two plain keys are one (the map is another key); names and statuses are not ARNs and keep their case
+    assert [r.duplicate for r in runs] == [False, True, False]
+    assert produce.calls == 2
+    assert canonical_key({"group": f"{group}Fraud", "status": "Failed"}) == {
+        "group": f"{group}fraud",
+        "status": "Failed",
+    }
+    # AND only the resource part is SageMaker's to lower-case: the partition, region and account are kept as written
+    assert canonical_arn("arn:AWS:sagemaker:US-EAST-1:123456789012:pipeline/Train") == (
+        "arn:AWS:sagemaker:US-EAST-1:123456789012:pipeline/train"
+    )
+    assert canonical_arn("arn:aws:s3:::Bucket/Key") == "arn:aws:s3:::Bucket/Key"
+    assert canonical_arn("Fraud-Detector") == "Fraud-Detector"

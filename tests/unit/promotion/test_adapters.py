@@ -210,3 +210,31 @@ def test_judge_once_per_package_arn(aws, monkeypatch):
     with pytest.raises(ConflictError):
         judge(service, "arn:p/3")
     clients.reset()
+
+
+def test_one_package_spelled_in_two_cases_is_judged_once(aws, monkeypatch):
+    # GIVEN the idempotency table of the template and the shared clients pointed at the embedded AWS
+    for name, value in aws.env().items():
+        monkeypatch.setenv(name, value)
+    clients.reset()
+    aws.client("dynamodb").create_table(
+        TableName="idempotency",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    service = CountingService()
+    prefix = "arn:aws:sagemaker:us-east-1:123456789012:model-package/"
+
+    # WHEN an event names the package with the group's upper-case letters, and another as SageMaker spells it
+    results = [
+        judge_once(
+            service, arn, idempotent("idempotency", key_prefix=KEY_PREFIX), context=LambdaContext("PromoteFunction")
+        )
+        for arn in (f"{prefix}Fraud-Detector/7", f"{prefix}fraud-detector/7")
+    ]
+
+    # THEN it is judged once; the second delivery is the duplicate
+    assert service.calls == 1
+    assert [r["status"] for r in results] == ["approved", "duplicate"]
+    clients.reset()

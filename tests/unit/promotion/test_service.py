@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from sm_lifecycle.kernel.errors import InvalidEventError, TransientError
+from sm_lifecycle.kernel.errors import ForeignEventError, InvalidEventError, TransientError
 from sm_lifecycle.promotion.evaluation import MAX_APPROVAL_DESCRIPTION
 from sm_lifecycle.promotion.metrics import MetricsReportError
 from sm_lifecycle.promotion.policy import PromotionPolicy
@@ -242,11 +242,13 @@ def test_champion_that_cannot_be_described_never_approves(world):
     assert world.registry.decisions == []
 
 
-def test_package_of_another_group_is_an_invalid_event(world):
+def test_package_of_another_group_is_foreign_and_not_judged(world):
     other = "arn:aws:sagemaker:us-east-1:123456789012:model-package/other/1"
     world.registry.packages[other] = Package(other, "other", 1, PENDING, "s3://bucket/x.json")
-    with pytest.raises(InvalidEventError):
+    with pytest.raises(ForeignEventError):
         world.service().judge(other)
+    assert world.registry.decisions == []
+    assert world.notifier.sent == []
 
 
 @pytest.mark.parametrize("path", BAD, ids=lambda p: p.name)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sm_lifecycle.kernel.errors import ConfigurationError, InvalidEventError
+from sm_lifecycle.kernel.errors import ConfigurationError, ForeignEventError, InvalidEventError
 from sm_lifecycle.kernel.events import PipelineExecutionStatusChangeEvent, parse_event
 from sm_lifecycle.kernel.timestamps import to_utc_datetime
 from sm_lifecycle.tagging.policy import (
@@ -134,7 +134,7 @@ def test_events_of_another_pipeline_or_status_are_refused():
         "pipelineArn": PIPELINE_ARN.replace("fraud-pipeline", "other"),
         "pipelineExecutionArn": ARN.replace("fraud-pipeline", "other"),
     }
-    with pytest.raises(InvalidEventError) as refused:
+    with pytest.raises(ForeignEventError) as refused:
         check_ours(SucceededExecution.from_detail(other), pipeline_name="fraud-pipeline")
     assert refused.value.field == "detail.pipelineArn"
     with pytest.raises(InvalidEventError) as failed:

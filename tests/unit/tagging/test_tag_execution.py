@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 from typing import Any
 
 import boto3
@@ -318,19 +317,25 @@ def test_out_of_order_deliveries_tag_each_execution_with_its_own_values(world, h
         assert all(world.resource_tags(a).items() >= expected_tags(run, git_sha=sha).items() for a in run.jobs)
 
 
-def test_an_execution_of_another_pipeline_is_refused_and_nothing_is_tagged(world, handler, stack_env):
-    # GIVEN a succeeded execution of a pipeline that is not this stack's
-    stranger = World(world.sm, world.s3, world.record_step, bucket="other-bucket", pipeline="someone-elses")
-    run = stranger.execution()
+@pytest.mark.parametrize("foreign", ["another-pipeline", "another-account"])
+def test_an_execution_that_is_not_this_stacks_is_ignored_and_nothing_is_tagged(world, handler, stack_env, foreign):
+    # GIVEN a succeeded execution of a pipeline that is not this stack's, or an event of another account
+    if foreign == "another-pipeline":
+        stranger = World(world.sm, world.s3, world.record_step, bucket="other-bucket", pipeline="someone-elses")
+        run = stranger.execution()
+        event, field = stranger.event(run), "detail.pipelineArn"
+    else:
+        stranger, run = world, world.execution()
+        event, field = {**world.event(run), "account": "210987654321"}, "account"
     # WHEN its event reaches the function anyway
-    result = handler(stranger.event(run))
-    # THEN it is refused (dead-lettered, not retried), and nothing of it is tagged
-    assert result["status"] == "invalid" and result["field"] == "detail.pipelineArn"
+    result = handler(event)
+    # THEN it is ignored (not dead-lettered, not alerted, not retried), and nothing of it is tagged
+    assert result["status"] == "foreign" and result["field"] == field
     assert all(stranger.object_tags(k) == {} for k in run.objects)
     assert not any(stranger.resource_tags(arn) for arn in [*run.jobs, run.package_arn])
     sqs = boto3.client("sqs", region_name=REGION)
-    dead = sqs.receive_message(QueueUrl=stack_env.dlq_url, MessageAttributeNames=["All"])["Messages"]
-    assert json.loads(dead[0]["Body"])["detail"]["pipelineExecutionArn"] == run.arn
+    assert sqs.receive_message(QueueUrl=stack_env.dlq_url).get("Messages", []) == []
+    assert stack_env.received() == []
 
 
 def test_an_event_whose_execution_did_not_succeed_is_refused(world, handler):

@@ -45,7 +45,7 @@ from sm_lifecycle.alerting.model import (
     status_of,
 )
 from sm_lifecycle.kernel.clients import error_code, error_message
-from sm_lifecycle.kernel.errors import InvalidEventError, TransientError
+from sm_lifecycle.kernel.errors import ForeignEventError, TransientError
 from sm_lifecycle.kernel.events import PipelineExecutionStatusChangeEvent, PipelineStepStatusChangeEvent
 from sm_lifecycle.kernel.idempotency import Idempotent
 from sm_lifecycle.kernel.notify import publish_alert
@@ -69,7 +69,7 @@ def alert_on_event(
 
     ``{"status": "published", "key": ..., "message_id": ..., "subject": ...}``, ``{"status": "duplicate", ...}``
     (an alert for the same failure already went out) or ``{"status": "ignored", "reason": ...}`` (nothing failed, or
-    SageMaker does not confirm the failure). Raises ``InvalidEventError`` for another pipeline's events;
+    SageMaker does not confirm the failure). Raises ``ForeignEventError`` (ignored) for another pipeline's events;
     ``ConflictError`` while a concurrent invocation is publishing the alert of the same change (nothing left to do);
     ``TransientError`` when SageMaker throttles or fails, publishing fails or the idempotency table cannot be reached
     (Lambda retries).
@@ -108,7 +108,7 @@ def _check_pipeline(event: AlertEvent, settings: Settings) -> None:
     if isinstance(event, PipelineExecutionStatusChangeEvent | PipelineStepStatusChangeEvent):
         name = event.detail.pipeline_name
         if name.lower() != settings.pipeline_name.lower():
-            raise InvalidEventError(
+            raise ForeignEventError(
                 f"detail.pipelineArn: event of pipeline {name!r}, this stack watches {settings.pipeline_name!r}",
                 field="detail.pipelineArn",
             )

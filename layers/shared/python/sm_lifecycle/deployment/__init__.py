@@ -42,7 +42,7 @@ def reconciler_for(settings: DeploySettings) -> Reconciler:
 
 
 def deploy(event: DeployEvent, context: LambdaContext) -> dict[str, Any]:
-    """Reconcile the endpoint once, woken by ``event`` (``InvalidEventError`` for an event not ours).
+    """Reconcile the endpoint once, woken by ``event`` (``ForeignEventError`` for another group's or endpoint's).
 
     The invocation's request id is the claim token: Lambda keeps it across the retries of one invocation.
     """

@@ -56,7 +56,8 @@ class DeploySettings:
     termination_wait_seconds: int
     max_execution_timeout_seconds: int
     rollback_alarm_names: tuple[str, ...]
-    claim_lease_seconds: int
+    claim_grace_seconds: int
+    stall_alert_seconds: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DeploySettings:
@@ -83,7 +84,8 @@ class DeploySettings:
             termination_wait_seconds=integer(env, "DEPLOYMENT_TERMINATION_WAIT_SECONDS", 300, 0, 3600),
             max_execution_timeout_seconds=integer(env, "DEPLOYMENT_MAX_EXECUTION_TIMEOUT_SECONDS", 3600, 600, 28800),
             rollback_alarm_names=alarms,
-            claim_lease_seconds=integer(env, "DEPLOYMENT_CLAIM_LEASE_SECONDS", 180, 0, 86400),
+            claim_grace_seconds=integer(env, "DEPLOYMENT_CLAIM_GRACE_SECONDS", 90, 0, 86400),
+            stall_alert_seconds=integer(env, "DEPLOYMENT_STALL_ALERT_SECONDS", 900, 60, 604800),
         )
         # Fail at the first invocation, not at the first deployment, if the names or the rollout cannot work.
         settings.resource_name(version=99999, digest_of={})

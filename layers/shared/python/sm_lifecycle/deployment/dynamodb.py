@@ -5,14 +5,18 @@ version whose rollout failed, as two map attributes:
 
 - ``claim``: ``target_config`` / ``target_version`` / ``target_package_arn`` (what the mutation moves the endpoint
   to), ``token`` (the claiming invocation's request id: Lambda's retries of that invocation resume it),
-  ``claimed_at`` (the lease of a claimer that died lasts ``DEPLOYMENT_CLAIM_LEASE_SECONDS``), ``event_id`` (the event
-  it reconciled), ``observed_modified`` / ``observed_config`` (the endpoint's ``LastModifiedTime`` and config when
-  the claim was made). An endpoint that is stable again, changed since then, and not on the target went through our
-  update and came back: a guardrail (auto-rollback) or a failed update;
+  ``claimed_at`` (after ``DEPLOYMENT_CLAIM_GRACE_SECONDS``, a claim the endpoint shows no trace of is claimed
+  again: its claimer died, or its call did not apply), ``event_id`` (the event it reconciled), ``observed_modified``
+  / ``observed_config`` (the endpoint's ``LastModifiedTime`` and config when the claim was made). An endpoint that is
+  stable again, changed since then, and not on the target went through our update and came back: a guardrail
+  (auto-rollback) or a failed update;
 - ``failed``: ``config`` / ``version`` / ``at`` / ``reason`` of the rollout that came back. That config is not tried
   again until its package is explicitly approved again: an approval event of that version (not the one that started
   the failed rollout) makes the deployer look, and the registry decides (the package ``Approved``, its
   ``LastModifiedTime`` not older than ``at``).
+
+Two marks make an alert be sent once: ``broken`` (the endpoint's breakage a version waits on) and ``stalled`` (the
+token of a claim that kept a version waiting longer than ``DEPLOYMENT_STALL_ALERT_SECONDS``).
 
 A claim is a conditional write: of any number of concurrent deliveries, exactly one may move the endpoint to a given
 config. The item never expires (no ``expiration`` attribute): it is the memory of the failed version.
@@ -147,7 +151,7 @@ class DeploymentLedger:
         )
 
     def take_over(self, endpoint_name: str, claim: Claim, *, from_token: str | None, clear_failure: bool) -> bool:
-        """Replace the claim ``from_token`` (expired lease, or a re-approved failed version) by ``claim``."""
+        """Replace the claim ``from_token`` (one the endpoint shows did not happen, or a re-approved failed version)."""
         values: dict[str, Any] = {":claim": claim.item()}
         if from_token is None:
             condition = "attribute_not_exists(claim)"
@@ -216,5 +220,16 @@ class DeploymentLedger:
             UpdateExpression="SET broken = :noted",
             ConditionExpression="attribute_not_exists(broken) OR broken <> :noted",
             ExpressionAttributeValues={":noted": noted},
+        )
+        return applied is None
+
+    def note_stalled(self, endpoint_name: str, *, token: str) -> bool:
+        """Record that the claim ``token`` keeps a version waiting too long; ``True`` only for the first caller."""
+        applied = self._update(
+            endpoint_name,
+            "record stalled deployment",
+            UpdateExpression="SET stalled = :token",
+            ConditionExpression="attribute_not_exists(stalled) OR stalled <> :token",
+            ExpressionAttributeValues={":token": {"S": token}},
         )
         return applied is None

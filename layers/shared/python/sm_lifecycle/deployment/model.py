@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sm_lifecycle.kernel.arns import canonical_arn
 from sm_lifecycle.kernel.registry import ModelApprovalStatus
 
 APPROVED = ModelApprovalStatus.APPROVED
@@ -74,7 +75,8 @@ class Trigger:
 
     def approves(self, package_arn: str) -> bool:
         """The event says ``package_arn`` was (re-)approved: a hint, which the registry must confirm."""
-        return self.kind == "model-package" and self.package_arn == package_arn and self.approval_status == APPROVED
+        same = self.package_arn is not None and canonical_arn(self.package_arn) == canonical_arn(package_arn)
+        return self.kind == "model-package" and same and self.approval_status == APPROVED
 
 
 @dataclass(frozen=True)

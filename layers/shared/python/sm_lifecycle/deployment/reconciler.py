@@ -9,6 +9,11 @@ Every wake-up (a model package approval change, an endpoint state change, a retr
    endpoint config under deterministic names (a retry finds them) and ``UpdateEndpoint`` with the environment's
    blue/green deployment config.
 
+A claim never stalls a version silently: a mutation SageMaker refused (throttled, a 5xx) releases it before the error
+propagates; one whose outcome is unknown (a timeout) stays, and a later wake-up claims again once the endpoint shows
+no trace of it past ``DEPLOYMENT_CLAIM_GRACE_SECONDS``; a version a claim keeps waiting longer than
+``DEPLOYMENT_STALL_ALERT_SECONDS`` is alerted once.
+
 A guardrail rollback (the endpoint stable again, changed since our claim, not on our target) is recorded in the
 ledger and alerted once; that version is not tried again until it is approved again. Endpoint configs and models are
 never deleted: they cost nothing while unused, and a rollback (SageMaker's or a rejection's) reuses them.
@@ -37,7 +42,7 @@ from sm_lifecycle.deployment.model import (
 )
 from sm_lifecycle.deployment.sagemaker import SageMakerGateway
 from sm_lifecycle.kernel import tags
-from sm_lifecycle.kernel.errors import ConflictError, InvalidEventError
+from sm_lifecycle.kernel.errors import ConflictError, InvalidEventError, RefusedError
 from sm_lifecycle.kernel.tags import tag_value
 from sm_lifecycle.kernel.timestamps import optional_utc_datetime
 
@@ -194,24 +199,53 @@ class Reconciler:
         if held.claim_token == claim.token:
             logger.info("retrying the deployment this invocation claimed", extra={"claimed_at": held.claimed_at})
             return None
-        claimed_at = optional_utc_datetime(held.claimed_at)
-        lease_expired = claimed_at is None or self.clock() - claimed_at > timedelta(
-            seconds=self.settings.claim_lease_seconds
-        )
+        # The endpoint is stable and shows no change since the claim: its mutation did not happen (an accepted
+        # CreateEndpoint/UpdateEndpoint makes it Creating/Updating at once). Past the grace no live invocation can
+        # still be about to make it (the grace exceeds the function's timeout): claim it again.
+        age = self._claim_age(held)
         if (
             not changed_since_claim
-            and lease_expired
+            and age > timedelta(seconds=self.settings.claim_grace_seconds)
             and self.ledger.take_over(self.endpoint_name, claim, from_token=held.claim_token, clear_failure=False)
         ):
-            logger.warning("took over an expired deployment claim", extra={"claimed_at": held.claimed_at})
+            logger.warning(
+                "the endpoint shows no trace of the claimed deployment: claimed again",
+                extra={"claimed_at": held.claimed_at, "endpoint_modified": held.observed_modified},
+            )
             return None
-        return self._outcome(
-            "in-progress",
-            desired,
-            observed,
-            claim.target_config,
-            detail=f"another invocation claimed this deployment at {held.claimed_at}",
-        )
+        return self._waiting(held, claim, desired, observed, age)
+
+    def _claim_age(self, held: LedgerRecord) -> timedelta:
+        claimed_at = optional_utc_datetime(held.claimed_at)
+        return timedelta.max if claimed_at is None else self.clock() - claimed_at
+
+    def _waiting(
+        self,
+        held: LedgerRecord,
+        claim: Claim,
+        desired: PackageVersion,
+        observed: ObservedEndpoint | None,
+        age: timedelta,
+    ) -> Outcome:
+        """A claim keeps ``desired`` waiting; past the stall limit, ops are told once (per claim)."""
+        detail = f"another invocation claimed this deployment at {held.claimed_at}"
+        if (
+            age > timedelta(seconds=self.settings.stall_alert_seconds)
+            and held.claim_token is not None
+            and self.ledger.note_stalled(self.endpoint_name, token=held.claim_token)
+        ):
+            logger.error(f"version {desired.version} waits on a deployment claim: {detail}")
+            self.alert(
+                f"[{self.settings.common.environment}] version {desired.version} waits to be deployed to "
+                f"{self.endpoint_name}",
+                f"Version {desired.version} is approved but not deployed: {detail} "
+                f"(more than {self.settings.stall_alert_seconds} s ago) and the endpoint is "
+                f"{observed.status if observed else 'missing'} on {observed.config_name if observed else 'no config'}."
+                f"\nPackage: {desired.arn}\nTarget config: {claim.target_config}\n"
+                f"Endpoint: {self.settings.common.console_url(f'endpoints/{self.endpoint_name}')}",
+                "error",
+            )
+        return self._outcome("in-progress", desired, observed, claim.target_config, detail=detail)
 
     def _approved_after_failure(self, held: LedgerRecord, trigger: Trigger, desired: PackageVersion) -> bool:
         """Whether a person approved the failed version again after its rollout came back.
@@ -299,11 +333,12 @@ class Reconciler:
             return self._outcome("conflict", desired, observed, claim.target_config, str(exc))
         except InvalidEventError as exc:
             return self._undeployable(claim, desired, observed, str(exc))
-        except Exception:
-            # Before the endpoint call nothing happened: free the claim for whoever comes next. After it, the outcome
-            # is unknown (the call may have been applied): keep the claim; Lambda's retry of this invocation (same
-            # request id) resumes it, a duplicate waits for the endpoint's state change.
-            if not mutation_sent:
+        except Exception as exc:
+            # Before the endpoint call, or refused by SageMaker (throttled, a 5xx it answered), nothing happened: free
+            # the claim for whoever comes next (Lambda's retry, a redrive, a re-approval). Otherwise (a timeout, a lost
+            # connection) the outcome is unknown: keep the claim; Lambda's retry of this invocation (same request id)
+            # resumes it, another wake-up checks the endpoint (_resolve_held).
+            if not mutation_sent or isinstance(exc, RefusedError):
                 self.ledger.release(self.endpoint_name, claim.token)
             raise
 

@@ -19,7 +19,7 @@ from sm_lifecycle.deployment.model import (
     realtime_instance_types,
 )
 from sm_lifecycle.kernel.clients import classify, error_code, error_message, is_not_found
-from sm_lifecycle.kernel.errors import ConflictError, InvalidEventError, TransientError
+from sm_lifecycle.kernel.errors import ConflictError, InvalidEventError, RefusedError
 from sm_lifecycle.kernel.registry import git_sha_of
 from sm_lifecycle.kernel.timestamps import optional_utc_datetime
 
@@ -187,8 +187,8 @@ class SageMakerGateway:
             )
         except ClientError as exc:
             if is_not_found(exc) and "endpoint-config" not in error_message(exc).lower():
-                # Deleted since we described it: the next attempt creates it.
-                raise TransientError(f"UpdateEndpoint {name}: {error_message(exc)}") from exc
+                # Deleted since we described it (nothing was updated): the next attempt creates it.
+                raise RefusedError(f"UpdateEndpoint {name}: {error_message(exc)}") from exc
             raise _invalid_request(exc, f"UpdateEndpoint {name} to {config_name}") from exc
         except BotoCoreError as exc:
             raise classify(exc, what=f"UpdateEndpoint {name}") from exc

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sm_lifecycle.deployment.config import DeploySettings
 from sm_lifecycle.deployment.model import Trigger
-from sm_lifecycle.kernel.errors import InvalidEventError
+from sm_lifecycle.kernel.errors import ForeignEventError
 from sm_lifecycle.kernel.events import (
     EndpointDeploymentStateChangeEvent,
     EndpointStateChangeEvent,
@@ -27,7 +27,7 @@ def _package_trigger(event: ModelPackageStateChangeEvent, settings: DeploySettin
     detail = event.detail
     group = settings.common.model_package_group_name
     if detail.model_package_group_name != group:
-        raise InvalidEventError(
+        raise ForeignEventError(
             f"model package {detail.model_package_arn} belongs to group {detail.model_package_group_name!r}, "
             f"not to this environment's group {group!r}",
             field="detail.ModelPackageGroupName",
@@ -46,11 +46,11 @@ def _package_trigger(event: ModelPackageStateChangeEvent, settings: DeploySettin
 
 
 def trigger_from_event(event: DeployEvent, settings: DeploySettings) -> Trigger:
-    """The wake-up ``event`` is; ``InvalidEventError`` if it is about another group or endpoint."""
+    """The wake-up ``event`` is; ``ForeignEventError`` (ignored) if it is about another group or endpoint."""
     if isinstance(event, ModelPackageStateChangeEvent):
         return _package_trigger(event, settings)
     if event.detail.endpoint_name != settings.endpoint_name:
-        raise InvalidEventError(
+        raise ForeignEventError(
             f"endpoint {event.detail.endpoint_name!r} is not this environment's endpoint {settings.endpoint_name!r}",
             field="detail.EndpointName",
         )

@@ -20,7 +20,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from sm_lifecycle.kernel.errors import ConflictError, InvalidEventError, TransientError
+from sm_lifecycle.kernel.errors import ConflictError, InvalidEventError, RefusedError, TransientError
 
 if TYPE_CHECKING:
     from types_boto3_dynamodb.client import DynamoDBClient
@@ -132,7 +132,9 @@ def is_not_found(exc: BaseException) -> bool:
 def classify(exc: BaseException, *, what: str) -> Exception:
     """Map a botocore error to the package's taxonomy (call as ``raise classify(e, what=...) from e``).
 
-    Transient → ``TransientError``; not found → ``InvalidEventError``; in progress or a failed condition →
+    Transient → ``TransientError``: ``RefusedError`` when the service answered (a throttling code, 429, a 5xx: the
+    request was refused, not applied), plain for botocore's own errors (a timeout, a lost connection: the request may
+    have been applied); not found → ``InvalidEventError``; in progress or a failed condition →
     ``ConflictError``; anything else → ``TransientError`` (Lambda retries, then the dead-letter queue keeps it).
     """
     if isinstance(exc, BotoCoreError):
@@ -140,7 +142,7 @@ def classify(exc: BaseException, *, what: str) -> Exception:
     code = error_code(exc)
     message = error_message(exc)
     if is_transient(exc):
-        return TransientError(f"{what}: {code}: {message}")
+        return RefusedError(f"{what}: {code}: {message}")
     if is_not_found(exc):
         return InvalidEventError(f"{what}: not found: {message}")
     if code == "ValidationException" and "in-progress" in message.lower():

@@ -6,7 +6,8 @@ The handler it makes does, once for every function:
 
 - Powertools Logger (the correlation id is the EventBridge event ``id``), Metrics (flushed by ``log_metrics``) and
   Tracer (patching botocore only: every AWS call is a subsegment, and nothing else is imported for tracing);
-- parsing: the raw event becomes one of ``events`` (by ``detail-type``), else ``InvalidEventError``;
+- parsing: the raw event becomes one of ``events`` (by ``detail-type``), else ``InvalidEventError``; an event of
+  another account than the function's (its ``invoked_function_arn``) is a ``ForeignEventError``;
 - the error policy, below, around the entry point ``entry(event, context) -> dict``;
 - one log line with the outcome, and one ``Count`` on the metric that ``metrics`` maps the outcome's ``status`` to.
 
@@ -20,6 +21,8 @@ The error policy (see ``sm_lifecycle.kernel.errors``):
   dead-letter send itself fails, that error is re-raised (Lambda retries, then its own dead-letter queue keeps the
   event): nothing is lost silently. A failed alert is logged, not raised (the event is already in the queue, whose
   depth alarm alerts too).
+- ``ForeignEventError`` (another account's, group's, pipeline's or endpoint's event): logged at info with the reason,
+  returns ``{"status": "foreign", "reason": ..., "field": ...}``: no alert, no dead letter, no retry.
 - ``ConflictError`` (someone else is already doing it): logged, returns ``{"status": "conflict", "reason": ...}``.
 - ``TransientError`` and anything unexpected: logged and RE-RAISED, so Lambda retries (2 retries, then the function's
   dead-letter queue).
@@ -37,7 +40,13 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from sm_lifecycle.kernel.errors import ConfigurationError, ConflictError, InvalidEventError, TransientError
+from sm_lifecycle.kernel.errors import (
+    ConfigurationError,
+    ConflictError,
+    ForeignEventError,
+    InvalidEventError,
+    TransientError,
+)
 from sm_lifecycle.kernel.events import SageMakerEvent, parse_one_of
 from sm_lifecycle.kernel.notify import Severity, dead_letter, publish_alert
 from sm_lifecycle.kernel.settings import Settings
@@ -46,14 +55,18 @@ from sm_lifecycle.kernel.text import LOG_TEXT, clean, clean_all
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-__all__ = ["POLICY_METRICS", "Handler", "count_outcome", "make_handler", "with_error_policy"]
+__all__ = ["POLICY_METRICS", "Handler", "check_account", "count_outcome", "make_handler", "with_error_policy"]
 
 logger = Logger()
 
 Outcome = dict[str, Any]
 Handler = Callable[[dict[str, Any], "LambdaContext"], Outcome]
 
-POLICY_METRICS: Mapping[str, str] = {"invalid": "InvalidEvents", "misconfigured": "Misconfigured"}
+POLICY_METRICS: Mapping[str, str] = {
+    "invalid": "InvalidEvents",
+    "misconfigured": "Misconfigured",
+    "foreign": "ForeignEventsIgnored",
+}
 """Metrics of the error policy's own outcomes; a function's ``metrics`` may rename them."""
 
 
@@ -74,7 +87,9 @@ def make_handler[E: SageMakerEvent](
 
     @with_error_policy
     def handle(event: dict[str, Any], context: LambdaContext) -> Outcome:
-        return entry(parse_one_of(event, events), context)
+        parsed = parse_one_of(event, events)
+        check_account(parsed, context)
+        return entry(parsed, context)
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE)
     @tracer.capture_lambda_handler
@@ -98,6 +113,10 @@ def with_error_policy(handler: Handler) -> Handler:
             return reject(event, context, exc, status="invalid", field=exc.field)
         except ConfigurationError as exc:
             return reject(event, context, exc, status="misconfigured", field=None)
+        except ForeignEventError as exc:
+            reason, field = clean(exc, LOG_TEXT), clean(exc.field, LOG_TEXT) or None
+            logger.info("ignored: the event is not about this stack's resources", extra={"reason": reason})
+            return {"status": "foreign", "reason": reason, "field": field}
         except ConflictError as exc:
             reason = clean(exc, LOG_TEXT)
             logger.info("conflict: another actor holds the resource", extra={"reason": reason})
@@ -110,6 +129,17 @@ def with_error_policy(handler: Handler) -> Handler:
             raise
 
     return wrapper
+
+
+def check_account(event: SageMakerEvent, context: object) -> None:
+    """``ForeignEventError`` when ``event`` comes from another account than the function's own (the account of its
+    ``invoked_function_arn``; unchecked when the context has none)."""
+    arn = str(getattr(context, "invoked_function_arn", "") or "").split(":")
+    own = arn[4] if len(arn) > 4 and arn[0] == "arn" else ""
+    if own and event.account != own:
+        raise ForeignEventError(
+            f"event of account {event.account!r}, not this stack's account {own!r}", field="account"
+        )
 
 
 def count_outcome(metrics: MetricSink, outcome: Outcome, names: Mapping[str, str]) -> Outcome:

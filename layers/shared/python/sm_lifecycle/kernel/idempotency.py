@@ -4,6 +4,10 @@
     recorded = once.run({"package": arn}, lambda: judge(arn), context=context)
     recorded.result, recorded.duplicate
 
+A key is canonical before it is hashed: every SageMaker ARN in it is spelled as SageMaker spells it
+(:func:`~sm_lifecycle.kernel.arns.canonical_arn`), so an event naming ``model-package/Fraud/3`` and one naming
+``model-package/fraud/3`` are the same delivery.
+
 ``run`` calls ``produce`` for the first delivery of ``key`` and stores its (JSON) result; a later delivery of the same
 key within :data:`DEDUPE_WINDOW_SECONDS` gets the stored result back without calling it, told apart by
 ``IdempotencyConfig.response_hook`` (which Powertools calls only for a stored result). A delivery that arrives while
@@ -28,6 +32,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 
 from sm_lifecycle.kernel import clients
+from sm_lifecycle.kernel.arns import canonical_arn
 from sm_lifecycle.kernel.errors import ConflictError, TransientError
 
 if TYPE_CHECKING:
@@ -35,7 +40,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
     from types_boto3_dynamodb.client import DynamoDBClient
 
-__all__ = ["DEDUPE_WINDOW_SECONDS", "Idempotent", "Recorded", "idempotent"]
+__all__ = ["DEDUPE_WINDOW_SECONDS", "Idempotent", "Recorded", "canonical_key", "idempotent"]
 
 DEDUPE_WINDOW_SECONDS = 6 * 3600
 """How long a key is remembered: the functions' MaximumEventAgeInSeconds (template.yaml), the longest an event (or a
@@ -51,6 +56,13 @@ class Recorded:
 
     result: Result
     duplicate: bool
+
+
+def canonical_key(key: Key) -> Key:
+    """``key`` with each SageMaker ARN (the key, or a value of it) in SageMaker's spelling."""
+    if isinstance(key, str):
+        return canonical_arn(key)
+    return {name: canonical_arn(value) for name, value in key.items()}
 
 
 class _Stored(dict[str, Any]):
@@ -84,7 +96,7 @@ class Idempotent:
         else:
             self._config.register_lambda_context(context)
         try:
-            result = self._once(key=key, produce=produce)
+            result = self._once(key=canonical_key(key), produce=produce)
         except IdempotencyAlreadyInProgressError as exc:
             raise ConflictError(f"{key} is being handled by another invocation") from exc
         except IdempotencyPersistenceLayerError as exc:

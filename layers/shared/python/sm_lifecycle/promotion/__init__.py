@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sm_lifecycle.kernel import clients
 from sm_lifecycle.kernel.artifacts import ArtifactLocation
+from sm_lifecycle.kernel.errors import ForeignEventError
 from sm_lifecycle.kernel.events import ModelPackageStateChangeEvent
 from sm_lifecycle.kernel.idempotency import idempotent
 from sm_lifecycle.kernel.registry import ModelApprovalStatus
@@ -54,6 +55,13 @@ def promote(event: ModelPackageStateChangeEvent, context: LambdaContext) -> dict
     settings = Settings.from_env()
     policy = PromotionPolicy.from_env()
     change = event.detail
+    if change.model_package_group_name != settings.model_package_group_name:
+        # Not this stack's group: nothing is read or judged (a package of this group is checked in the registry).
+        raise ForeignEventError(
+            f"model package {change.model_package_arn} is in group {change.model_package_group_name!r}, "
+            f"not this stack's {settings.model_package_group_name!r}",
+            field="detail.ModelPackageGroupName",
+        )
     if not change.may_register or change.model_approval_status != ModelApprovalStatus.PENDING:
         # The rule delivers pending creation events; anything else (a replay by hand) is not a registration.
         return {"status": "skipped", "package_arn": change.model_package_arn, "reason": "not a new registration"}

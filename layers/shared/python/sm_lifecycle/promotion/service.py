@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools import Logger
 
-from sm_lifecycle.kernel.errors import InvalidEventError
+from sm_lifecycle.kernel.errors import ForeignEventError, InvalidEventError
 from sm_lifecycle.kernel.idempotency import Idempotent
 from sm_lifecycle.kernel.registry import ModelApprovalStatus
 from sm_lifecycle.promotion.evaluation import Evaluation, approval_description, evaluate, is_policy_decision
@@ -133,7 +133,7 @@ class PromotionService:
             return Result(Outcome.SKIPPED, package_arn, reason="promotion mode is off")
         package = self.registry.describe(package_arn)
         if package.group != self.group:
-            raise InvalidEventError(
+            raise ForeignEventError(
                 f"model package {package_arn} is in group {package.group!r}, not {self.group!r}",
                 field="detail.ModelPackageGroupName",
             )

@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger
 
-from sm_lifecycle.kernel.errors import InvalidEventError, TransientError
+from sm_lifecycle.kernel.errors import ForeignEventError, InvalidEventError, TransientError
 from sm_lifecycle.kernel.notify import Severity, publish_alert
 from sm_lifecycle.kernel.registry import git_sha_of
 from sm_lifecycle.kernel.settings import Settings
@@ -118,7 +118,8 @@ class SucceededExecution:
 
 
 def check_ours(event: SucceededExecution, *, pipeline_name: str) -> None:
-    """Refuse (``InvalidEventError``) an event that is not a success of this stack's pipeline; nothing is touched."""
+    """Refuse an event that is not a success (``InvalidEventError``) of this stack's pipeline (``ForeignEventError``:
+    ignored); nothing is touched."""
     if event.status != "Succeeded":
         raise InvalidEventError(
             f"execution status {event.status!r} is not Succeeded", field="detail.currentPipelineExecutionStatus"
@@ -126,7 +127,7 @@ def check_ours(event: SucceededExecution, *, pipeline_name: str) -> None:
     pipeline = event.pipeline_arn.rsplit(":pipeline/", 1)[-1] if ":pipeline/" in event.pipeline_arn else ""
     execution = Execution.from_arn(event.execution_arn)
     if pipeline.lower() != pipeline_name.lower() or execution.pipeline_name.lower() != pipeline_name.lower():
-        raise InvalidEventError(
+        raise ForeignEventError(
             f"pipeline {pipeline or event.pipeline_arn!r} is not this stack's pipeline {pipeline_name!r}",
             field="detail.pipelineArn",
         )
