@@ -358,6 +358,16 @@ def test_a_step_sagemaker_does_not_report_failed_is_not_alerted(
         build_alert(event, SETTINGS)
 
 
+def test_a_failed_step_run_again_since_is_not_alerted(sagemaker: Stubber) -> None:
+    # GIVEN a step whose first run failed, and which runs again (the execution was retried)
+    event = parse_any(sample("pipeline-step-failed"))
+    retried = [step("Training", "Failed", "AlgorithmError: boom"), step("Training", "Executing")]
+    expect_steps(sagemaker, event.detail.pipeline_execution_arn, *retried)
+    # THEN the event is stale: its step's latest run did not fail
+    with pytest.raises(Unconfirmed, match="the event says Failed, SageMaker says Executing"):
+        build_alert(event, SETTINGS)
+
+
 def test_a_step_of_an_execution_sagemaker_does_not_know_is_not_alerted(sagemaker: Stubber) -> None:
     event = parse_any(sample("pipeline-step-failed"))
     sagemaker.add_client_error(

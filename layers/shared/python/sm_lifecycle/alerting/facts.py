@@ -102,7 +102,8 @@ def step_failure(event: PipelineStepStatusChangeEvent, reads: Reads) -> Pipeline
     if note:  # SageMaker could not be asked: the event's step, nothing of what it says of it
         step = FailedStep(detail.step_name, None, None)
     else:
-        match = next((s for s in found if s.get("StepName") == detail.step_name), {})
+        # the step's latest run (a retried execution runs its failed steps again): stale if it did not fail
+        match: dict[str, Any] = next((s for s in reversed(found) if s.get("StepName") == detail.step_name), {})
         _confirm(f"step {detail.step_name} of {arn}", detail.current_step_status, match.get("StepStatus"))
         step = FailedStep.from_api(match)
     failure = PipelineFailure(
