@@ -11,6 +11,7 @@ from typing import Any
 from moto.events.models import EventPattern
 
 from local.stack import LocalStack
+from tests.worlds.alerting import Failures
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 OTHER_ACCOUNT = "210987654321"
@@ -63,13 +64,16 @@ def test_no_rule_takes_another_accounts_event(local_stack: LocalStack) -> None:
 
 
 def test_a_failed_pipeline_execution_ends_as_an_alert_on_the_topic(
-    local_stack: LocalStack, sns_inbox: Callable[[str], Any]
+    local_stack: LocalStack, embedded_aws: Any, sns_inbox: Callable[[str], Any]
 ) -> None:
-    # GIVEN a subscriber of the alert topic
+    # GIVEN a subscriber of the alert topic, and a failed execution of the dev pipeline
     inbox = sns_inbox(local_stack.outputs["AlertTopicArn"])
+    event = Failures(embedded_aws.client("sagemaker"), embedded_aws.sagemaker_store).failure_for(
+        sample("pipeline-execution-failed.json")
+    )
 
-    # WHEN SageMaker reports a failed execution of the dev pipeline
-    [record] = local_stack.replay([sample("pipeline-execution-failed.json")])
+    # WHEN SageMaker reports it
+    [record] = local_stack.replay([event])
 
     # THEN the alert function handled it and one alert naming the pipeline reached the topic
     assert (record["function"], record["outcome"]) == ("AlertFunction", "ok")

@@ -14,6 +14,9 @@ from pathlib import Path
 import boto3
 import pytest
 
+from local.aws.control_client import ControlClient
+from tests.worlds.alerting import ControlStore, Failures
+
 ROOT = Path(__file__).resolve().parents[3]
 PROBE = ROOT / "tests" / "fixtures" / "stack" / "template.yaml"
 
@@ -91,7 +94,9 @@ def test_alert_path_end_to_end_through_serve() -> None:
         sns.subscribe(TopicArn=ready["outputs"]["AlertTopicArn"], Protocol="sqs", Endpoint=inbox_arn)
 
         # WHEN SageMaker reports a failed pipeline execution (the documented event, emitted by the embedded SageMaker)
-        event = json.loads((ROOT / "events" / "pipeline-execution-failed.json").read_text())
+        sample = json.loads((ROOT / "events" / "pipeline-execution-failed.json").read_text())
+        failures = Failures(boto3.client("sagemaker", **options), ControlStore(ControlClient(ready["endpoint_url"])))
+        event = failures.failure_for(sample)
         emit = {"action": "emit", "detail_type": event["detail-type"], "detail": event["detail"]}
         payload = json.dumps({**emit, "resources": event["resources"]}).encode()
         request = urllib.request.Request(f"{ready['endpoint_url']}/_local/control", data=payload)  # noqa: S310

@@ -16,6 +16,7 @@ import pytest
 from local.cli import read_events
 from local.stack.events import is_service_event, put_events
 from tests.emulator.stack.served import ROOT, Inbox, Served, serving
+from tests.worlds.alerting import ControlStore, Failures
 from tools.event_entries import write
 
 pytestmark = pytest.mark.slow
@@ -34,15 +35,22 @@ def failed_execution() -> dict[str, Any]:
     return json.loads((EVENTS / "pipeline-execution-failed.json").read_text())
 
 
+def genuine_failure(served: Served) -> dict[str, Any]:
+    """The failed-execution sample, pointing at a failed execution that exists in the served SageMaker."""
+    return Failures(served.client("sagemaker"), ControlStore(served.control)).failure_for(failed_execution())
+
+
 def alert_naming(execution_arn: str) -> Any:
     return lambda message: execution_arn in message.get("Message", "")
 
 
-def test_replay_feeds_the_served_stack_instead_of_starting_its_own(served: Served) -> None:
-    # GIVEN an operator subscribed to the served stack's alerts
+def test_replay_feeds_the_served_stack_instead_of_starting_its_own(served: Served, tmp_path: Path) -> None:
+    # GIVEN an operator subscribed to the served stack's alerts, and a failed execution there
     inbox = Inbox(served, "replay-inbox")
-    # WHEN `make replay` sends SageMaker's failed-execution sample
-    sample = EVENTS / "pipeline-execution-failed.json"
+    event = genuine_failure(served)
+    sample = tmp_path / "pipeline-execution-failed.json"
+    sample.write_text(json.dumps(event))
+    # WHEN `make replay` sends SageMaker's failed-execution sample, pointing at it
     done = subprocess.run(
         [sys.executable, "-m", "local", "replay", "--env", "dev", str(sample)],
         cwd=ROOT,
@@ -54,7 +62,7 @@ def test_replay_feeds_the_served_stack_instead_of_starting_its_own(served: Serve
     # THEN it went to the served stack (one line per event, naming it), whose alert function alerted
     [line] = [json.loads(text) for text in done.stdout.splitlines()]
     assert (line["served"], line["detail_type"]) == (served.endpoint_url, failed_execution()["detail-type"])
-    arn = failed_execution()["detail"]["pipelineExecutionArn"]
+    arn = event["detail"]["pipelineExecutionArn"]
     assert any(alert_naming(arn)(m) for m in inbox.until(alert_naming(arn)))
 
 
@@ -165,8 +173,7 @@ def test_the_hostile_corpus_through_the_served_rules_mutates_nothing_and_the_sta
     assert sagemaker.describe_model_package(ModelPackageName=pending)["ModelApprovalStatus"] == "PendingManualApproval"
     # AND a genuine failure is still alerted afterwards
     inbox = Inbox(served, "corpus-inbox")
-    genuine = failed_execution()
-    genuine["detail"]["pipelineExecutionArn"] += "-after-corpus"
+    genuine = genuine_failure(served)
     put_events(served.endpoint_url, served.client, [genuine])
     arn = genuine["detail"]["pipelineExecutionArn"]
     assert any(alert_naming(arn)(m) for m in inbox.until(alert_naming(arn), timeout=120))

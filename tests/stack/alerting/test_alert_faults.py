@@ -11,18 +11,20 @@ import pytest
 
 from local.stack import LocalStack
 from tests.stack.dead_letters import assert_failed_past_its_retries
+from tests.worlds.alerting import Failures
 
 ROOT = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.slow
 
 
 def test_a_throttled_topic_dead_letters_the_failure_and_the_queue_alarm_still_alerts(
-    local_stack: LocalStack, stack_outputs: dict[str, Any], sns_inbox: Callable[[str], Any]
+    local_stack: LocalStack, failures: Failures, stack_outputs: dict[str, Any], sns_inbox: Callable[[str], Any]
 ) -> None:
     # GIVEN a subscriber of the alert topic, and SNS throttling Publish until further notice
     inbox = sns_inbox(stack_outputs["AlertTopicArn"])
     event = json.loads((ROOT / "events" / "training-job-failed.json").read_text())
     event["detail"]["RoleArn"] = stack_outputs["SageMakerJobRoleArn"]
+    event = failures.failure_for(event)
     local_stack.aws.control.inject_service_fault("sns", "Publish")
 
     # WHEN SageMaker reports a failed training job of the stack's role

@@ -1,16 +1,18 @@
 """The alert function end to end in process: moto with the project's SageMaker extensions, a real DynamoDB
-idempotency table, and the alert topic delivering into an SQS queue that the tests read."""
+idempotency table, and the alert topic delivering into an SQS queue that the tests read. The failures the events
+report exist in SageMaker first (:mod:`tests.worlds.alerting`): the function takes its facts from there."""
 
 from __future__ import annotations
 
 import copy
 import importlib
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import boto3
@@ -18,13 +20,14 @@ import pytest
 
 from local.aws.sagemaker.pipelines.store import SageMakerStore
 from sm_lifecycle.alerting import service
+from sm_lifecycle.kernel import clients
 from sm_lifecycle.kernel.errors import TransientError
 from sm_lifecycle.kernel.idempotency import DEDUPE_WINDOW_SECONDS
 from tests.support import REGION, LambdaContext, moto_in_process
+from tests.worlds.alerting import SAMPLE_JOB, Failures, failed_step
 
 ROOT = Path(__file__).resolve().parents[3]
 TABLE = "idempotency"
-JOB_ARN_PREFIX = "arn:aws:sagemaker:us-east-1:123456789012:training-job/"
 
 
 def sample(name: str) -> dict[str, Any]:
@@ -101,23 +104,16 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[AlertStack]:
         yield AlertStack(importlib.import_module("functions.alert.app"), topic, dlq, inbox)
 
 
-def record_failed_training_step(execution_arn: str, reason: str) -> None:
-    """What SageMaker reports through ListPipelineExecutionSteps for the execution of the samples."""
-    store = SageMakerStore()
-    started = datetime(2025, 11, 20, 10, 2, 11, tzinfo=UTC)
-    store.record_step(
-        execution_arn, {"StepName": "Prepare", "StepStatus": "Succeeded", "StartTime": started, "EndTime": started}
-    )
-    store.record_step(
-        execution_arn,
-        {
-            "StepName": "Training",
-            "StepStatus": "Failed",
-            "StartTime": datetime(2025, 11, 20, 10, 9, 30, tzinfo=UTC),
-            "FailureReason": reason,
-            "Metadata": {"TrainingJob": {"Arn": f"{JOB_ARN_PREFIX}pipelines-7k2m9q4x1b3c-training-gx7q2rtz1a"}},
-        },
-    )
+@pytest.fixture
+def world(stack: AlertStack) -> Failures:
+    """Failures in the SageMaker of ``stack``."""
+    return Failures(boto3.client("sagemaker", region_name=REGION), SageMakerStore())
+
+
+def training_execution(world: Failures, reason: str) -> Any:
+    """A failed execution whose Training step failed with ``reason`` (after Prepare succeeded)."""
+    steps = [failed_step("Prepare", status="Succeeded"), failed_step("Training", reason, job=SAMPLE_JOB)]
+    return world.execution("Failed", steps=steps)
 
 
 # ---------------------------------------------------------------------------------------------------- one per failure
@@ -132,9 +128,13 @@ def record_failed_training_step(execution_arn: str, reason: str) -> None:
         ("training-job-stopped-spot", "training-job", "warning"),
     ],
 )
-def test_each_failure_sample_publishes_one_alert(stack: AlertStack, name: str, kind: str, severity: str) -> None:
+def test_each_failure_sample_publishes_one_alert(
+    stack: AlertStack, world: Failures, name: str, kind: str, severity: str
+) -> None:
+    # GIVEN the failure the sample reports, as SageMaker reports it
+    event = world.failure_for(sample(name))
     # WHEN the function receives the sample event
-    result = stack.invoke(sample(name))
+    result = stack.invoke(event)
     # THEN it published exactly one alert, filterable by its attributes
     assert result["status"] == "published"
     [alert] = stack.alerts()
@@ -148,27 +148,28 @@ def test_each_failure_sample_publishes_one_alert(stack: AlertStack, name: str, k
     assert "https://us-east-1.console.aws.amazon.com/sagemaker/home?region=us-east-1#/" in alert["Message"]
 
 
-def test_execution_failure_alert_reads_the_failed_step_from_list_pipeline_execution_steps(stack: AlertStack) -> None:
+def test_execution_failure_alert_reads_the_failed_step_from_list_pipeline_execution_steps(
+    stack: AlertStack, world: Failures
+) -> None:
     # GIVEN SageMaker's record of the execution's steps, the Training step failed
-    event = sample("pipeline-execution-failed")
-    record_failed_training_step(event["detail"]["pipelineExecutionArn"], "AlgorithmError: label must be in [0,1]")
+    run = training_execution(world, "AlgorithmError: label must be in [0,1]")
     # WHEN the execution's Failed event arrives (it carries no reason)
-    result = stack.invoke(event)
+    result = stack.invoke(run.event(sample("pipeline-execution-failed")))
     # THEN the one alert names the pipeline, the execution, the failed step and its reason
     assert result["status"] == "published"
     [alert] = stack.alerts()
-    assert alert["Subject"] == "[dev] Pipeline fraud-pipeline-dev execution 7k2m9q4x1b3c Failed at step Training"
+    assert alert["Subject"] == f"[dev] Pipeline fraud-pipeline-dev execution {run.execution_id} Failed at step Training"
     assert "AlgorithmError: label must be in [0,1]" in alert["Message"]
     assert "Training job: pipelines-7k2m9q4x1b3c-training-gx7q2rtz1a" in alert["Message"]
     assert alert["attributes"]["step"] == "Training"
 
 
-def test_hostile_failure_reason_is_alerted_sanitised(stack: AlertStack) -> None:
-    # GIVEN a failure reason with a lone UTF-16 surrogate, control and bidi characters, and far too long
-    event = sample("training-job-failed")
-    event["detail"]["FailureReason"] = "AlgorithmError: \ud800 bad\x1b[2J\u202egnp.exe " + "x" * 300_000
-    # WHEN the function receives it
-    result = stack.invoke(event)
+def test_hostile_failure_reason_is_alerted_sanitised(stack: AlertStack, world: Failures) -> None:
+    # GIVEN SageMaker reporting a failure reason (a training script's text) with a lone UTF-16 surrogate, control
+    # and bidi characters, and far too long
+    world.training_job(reason="AlgorithmError: \ud800 bad\x1b[2J\u202egnp.exe " + "x" * 300_000)
+    # WHEN the function receives the job's event
+    result = stack.invoke(sample("training-job-failed"))
     # THEN the alert is published once, readable and within SNS's limits
     assert result["status"] == "published"
     [alert] = stack.alerts()
@@ -178,8 +179,8 @@ def test_hostile_failure_reason_is_alerted_sanitised(stack: AlertStack) -> None:
     assert stack.dead_letters() == []
 
 
-def test_spot_failure_is_called_out(stack: AlertStack) -> None:
-    stack.invoke(sample("training-job-stopped-spot"))
+def test_spot_failure_is_called_out(stack: AlertStack, world: Failures) -> None:
+    stack.invoke(world.failure_for(sample("training-job-stopped-spot")))
     [alert] = stack.alerts()
     assert alert["Subject"].endswith("(Spot capacity)")
     assert "SPOT:" in alert["Message"]
@@ -190,8 +191,8 @@ def test_spot_failure_is_called_out(stack: AlertStack) -> None:
 # ---------------------------------------------------------------------------------------------------- deduplication
 
 
-def test_same_event_delivered_twice_publishes_once(stack: AlertStack) -> None:
-    event = sample("training-job-failed")
+def test_same_event_delivered_twice_publishes_once(stack: AlertStack, world: Failures) -> None:
+    event = world.failure_for(sample("training-job-failed"))
     first = stack.invoke(event)
     second = stack.invoke(event)
     assert first["status"] == "published"
@@ -200,9 +201,9 @@ def test_same_event_delivered_twice_publishes_once(stack: AlertStack) -> None:
     assert len(stack.alerts()) == 1
 
 
-def test_two_events_for_one_change_publish_once(stack: AlertStack) -> None:
+def test_two_events_for_one_change_publish_once(stack: AlertStack, world: Failures) -> None:
     # GIVEN two different events (ids, times) that SageMaker sent for the same training job failure
-    first = sample("training-job-failed")
+    first = world.failure_for(sample("training-job-failed"))
     second = {**sample("training-job-failed"), "id": "d3e5f7a9-0000-4000-8000-000000000002", "time": 1763635262000}
     # WHEN both are handled
     results = [stack.invoke(first), stack.invoke(second)]
@@ -211,9 +212,12 @@ def test_two_events_for_one_change_publish_once(stack: AlertStack) -> None:
     assert len(stack.alerts()) == 1
 
 
-def test_step_failure_then_execution_failure_is_one_alert(stack: AlertStack) -> None:
-    # GIVEN the step's Failed event arrives first, then the execution's
-    results = [stack.invoke(sample("pipeline-step-failed")), stack.invoke(sample("pipeline-execution-failed"))]
+def test_step_failure_then_execution_failure_is_one_alert(stack: AlertStack, world: Failures) -> None:
+    # GIVEN an execution whose Training step failed
+    run = training_execution(world, "XGBoostError: label must be in [0,1]")
+    # WHEN the step's Failed event arrives first, then the execution's
+    events = [run.event(sample("pipeline-step-failed")), run.event(sample("pipeline-execution-failed"))]
+    results = [stack.invoke(event) for event in events]
     # THEN one alert, from the step event, naming step and reason
     assert [r["status"] for r in results] == ["published", "duplicate"]
     [alert] = stack.alerts()
@@ -221,27 +225,26 @@ def test_step_failure_then_execution_failure_is_one_alert(stack: AlertStack) -> 
     assert "XGBoostError: label must be in [0,1]" in alert["Message"]
 
 
-def test_execution_failure_then_step_failure_is_one_alert(stack: AlertStack) -> None:
-    execution = sample("pipeline-execution-failed")
-    record_failed_training_step(execution["detail"]["pipelineExecutionArn"], "AlgorithmError: boom")
-    results = [stack.invoke(execution), stack.invoke(sample("pipeline-step-failed"))]
+def test_execution_failure_then_step_failure_is_one_alert(stack: AlertStack, world: Failures) -> None:
+    run = training_execution(world, "AlgorithmError: boom")
+    events = [run.event(sample("pipeline-execution-failed")), run.event(sample("pipeline-step-failed"))]
+    results = [stack.invoke(event) for event in events]
     assert [r["status"] for r in results] == ["published", "duplicate"]
     [alert] = stack.alerts()
     assert "AlgorithmError: boom" in alert["Message"]
 
 
-def test_different_failures_each_alert(stack: AlertStack) -> None:
+def test_different_failures_each_alert(stack: AlertStack, world: Failures) -> None:
     # GIVEN a failed execution, another execution stopped, and a failed training job
-    other = sample("pipeline-execution-stopped")
-    other["detail"]["pipelineExecutionArn"] = other["detail"]["pipelineExecutionArn"].replace("7k2m9q4x1b3c", "z9y8x7")
-    for event in (sample("pipeline-step-failed"), other, sample("training-job-failed")):
+    names = ("pipeline-step-failed", "pipeline-execution-stopped", "training-job-failed")
+    for event in [world.failure_for(sample(name)) for name in names]:
         stack.invoke(event)
     # THEN three alerts
     assert len(stack.alerts()) == 3
 
 
-def test_dedupe_record_expires_after_the_window(stack: AlertStack) -> None:
-    stack.invoke(sample("training-job-failed"))
+def test_dedupe_record_expires_after_the_window(stack: AlertStack, world: Failures) -> None:
+    stack.invoke(world.failure_for(sample("training-job-failed")))
     [item] = boto3.client("dynamodb", region_name=REGION).scan(TableName=TABLE)["Items"]
     assert item["id"]["S"].startswith("sm-lifecycle-alert#")
     assert item["status"]["S"] == "COMPLETED"
@@ -249,8 +252,11 @@ def test_dedupe_record_expires_after_the_window(stack: AlertStack) -> None:
     assert DEDUPE_WINDOW_SECONDS - 60 < remaining <= DEDUPE_WINDOW_SECONDS
 
 
-def test_failed_publish_is_retried_and_then_published_once(stack: AlertStack, monkeypatch: pytest.MonkeyPatch) -> None:
-    # GIVEN the topic is unreachable for the first attempt
+def test_failed_publish_is_retried_and_then_published_once(
+    stack: AlertStack, world: Failures, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a failed training job, and the topic is unreachable for the first attempt
+    world.failure_for(sample("training-job-failed"))
     monkeypatch.setenv("ALERT_TOPIC_ARN", stack.topic_arn + "-missing")
     # WHEN invoked  THEN the error propagates so Lambda retries, and no dedupe record blocks the retry
     with pytest.raises(TransientError):
@@ -263,9 +269,10 @@ def test_failed_publish_is_retried_and_then_published_once(stack: AlertStack, mo
 
 
 def test_concurrent_delivery_of_the_same_change_leaves_the_publishing_to_the_first(
-    stack: AlertStack, monkeypatch: pytest.MonkeyPatch
+    stack: AlertStack, world: Failures, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # GIVEN a second delivery of the change arrives while the first is publishing
+    # GIVEN a failed training job, a second delivery of whose change arrives while the first is publishing
+    world.failure_for(sample("training-job-failed"))
     concurrent: list[dict[str, Any]] = []
     publish = service.publish_alert
 
@@ -313,6 +320,117 @@ def test_succeeded_execution_is_ignored(stack: AlertStack) -> None:
     assert stack.invoke(sample("pipeline-execution-succeeded"))["status"] == "ignored"
     assert stack.alerts() == []
     assert stack.dead_letters() == []
+
+
+# ---------------------------------------------------------------------------------------------------- events are hints
+
+
+def test_a_forged_failure_of_an_execution_that_does_not_exist_is_logged_not_alerted_nor_dead_lettered(
+    stack: AlertStack, caplog: pytest.LogCaptureFixture
+) -> None:
+    # GIVEN an execution event for an execution SageMaker does not know (the sample's, never started here)
+    event = sample("pipeline-execution-failed")
+    # WHEN the function receives it
+    with caplog.at_level(logging.WARNING):
+        result = stack.invoke(event)
+    # THEN it is ignored, saying why, with no alert and no dead letter
+    assert result["status"] == "ignored"
+    assert "SageMaker does not know" in result["reason"]
+    assert event["detail"]["pipelineExecutionArn"] in result["reason"]
+    assert stack.alerts() == []
+    assert stack.dead_letters() == []
+    # AND a warning is logged
+    [warning] = [r for r in caplog.records if r.levelno == logging.WARNING and "does not confirm" in r.getMessage()]
+    assert "SageMaker does not know" in str(warning.__dict__.get("reason"))
+
+
+def test_an_event_saying_failed_for_an_execution_sagemaker_reports_succeeded_is_not_alerted(
+    stack: AlertStack, world: Failures, caplog: pytest.LogCaptureFixture
+) -> None:
+    # GIVEN an execution that succeeded, and a forged event saying it failed
+    run = world.execution("Succeeded")
+    # WHEN the function receives it
+    with caplog.at_level(logging.WARNING):
+        result = stack.invoke(run.event(sample("pipeline-execution-failed")))
+    # THEN nothing is alerted nor dead-lettered; the warning names both statuses
+    assert result == {
+        "status": "ignored",
+        "reason": f"execution {run.arn}: the event says Failed, SageMaker says Succeeded",
+    }
+    assert stack.alerts() == []
+    assert stack.dead_letters() == []
+    assert any(
+        "the event says Failed, SageMaker says Succeeded" in str(r.__dict__.get("reason")) for r in caplog.records
+    )
+
+
+def test_a_forged_failure_reason_is_not_quoted_the_api_reason_is(stack: AlertStack, world: Failures) -> None:
+    # GIVEN a failed step, and its event with a forged failure reason and job
+    run = training_execution(world, "AlgorithmError: the real reason")
+    event = run.event(
+        sample("pipeline-step-failed"),
+        failureReason="Forged: see https://evil.example",
+        metadata={"trainingJob": {"arn": "arn:aws:sagemaker:us-east-1:123456789012:training-job/forged-job"}},
+    )
+    # WHEN the function receives it
+    assert stack.invoke(event)["status"] == "published"
+    # THEN the alert quotes SageMaker's reason and job, not the event's
+    [alert] = stack.alerts()
+    assert "AlgorithmError: the real reason" in alert["Message"]
+    assert f"Training job: {SAMPLE_JOB}" in alert["Message"]
+    assert "Forged" not in alert["Message"] and "evil" not in alert["Message"] and "forged-job" not in alert["Message"]
+
+
+def test_a_step_sagemaker_does_not_report_failed_is_not_alerted(stack: AlertStack, world: Failures) -> None:
+    run = world.execution("Executing", steps=[failed_step("Training", status="Executing")])
+    result = stack.invoke(run.event(sample("pipeline-step-failed")))
+    assert result["status"] == "ignored"
+    assert "the event says Failed, SageMaker says Executing" in result["reason"]
+    assert stack.alerts() == []
+    assert stack.dead_letters() == []
+
+
+@pytest.mark.parametrize(("claimed", "actual", "published"), [("Stopped", "Failed", False), ("Failed", "Failed", True)])
+def test_the_api_status_of_a_training_job_decides(
+    stack: AlertStack, world: Failures, claimed: str, actual: str, published: bool
+) -> None:
+    # GIVEN a failed training job, and its event, whose status may be forged
+    world.training_job(status=actual, reason="AlgorithmError: boom")
+    event = sample("training-job-failed")
+    event["detail"]["TrainingJobStatus"] = claimed
+    # WHEN the function receives it  THEN only the status SageMaker reports is alerted
+    result = stack.invoke(event)
+    assert result["status"] == ("published" if published else "ignored")
+    assert [alert["Subject"].rsplit(" ", 1)[-1] for alert in stack.alerts()] == ([actual] if published else [])
+    assert stack.dead_letters() == []
+
+
+def test_a_training_job_that_does_not_exist_is_not_alerted(stack: AlertStack) -> None:
+    result = stack.invoke(sample("training-job-failed"))
+    assert result["status"] == "ignored"
+    assert "SageMaker does not know pipelines-7k2m9q4x1b3c-training-gx7q2rtz1a" in result["reason"]
+    assert stack.alerts() == []
+    assert stack.dead_letters() == []
+
+
+def test_a_throttled_sagemaker_is_retried_and_the_retry_alerts(stack: AlertStack, world: Failures) -> None:
+    # GIVEN a failed training job, and SageMaker throttling DescribeTrainingJob past the SDK's retries
+    event = world.failure_for(sample("training-job-failed"))
+    sagemaker = clients.client("sagemaker")
+    throttled = {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}
+
+    def throttle(**_: Any) -> tuple[Any, dict[str, Any]]:
+        return SimpleNamespace(status_code=400), {**throttled, "ResponseMetadata": {"HTTPStatusCode": 400}}
+
+    sagemaker.meta.events.register("before-call.sagemaker.DescribeTrainingJob", throttle)
+    # WHEN invoked  THEN the error propagates so that Lambda retries, and no dedupe record blocks the retry
+    with pytest.raises(TransientError, match="ThrottlingException"):
+        stack.invoke(event)
+    assert boto3.client("dynamodb", region_name=REGION).scan(TableName=TABLE)["Items"] == []
+    # WHEN the retry finds SageMaker answering  THEN the alert goes out
+    sagemaker.meta.events.unregister("before-call.sagemaker.DescribeTrainingJob", throttle)
+    assert stack.invoke(event)["status"] == "published"
+    assert len(stack.alerts()) == 1
 
 
 @pytest.mark.parametrize(

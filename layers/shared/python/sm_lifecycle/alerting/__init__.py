@@ -2,8 +2,9 @@
 
     alert(event, context)   # the alert function's entry point (functions/alert/app.py)
 
-Modules: ``model`` (what an alert is about: keys, Spot causes), ``message`` (what it says), ``service`` (lookups,
-publishing once), ``sagemaker`` (the reads, adapter).
+Modules: ``model`` (what an alert is about: failures, keys, Spot causes), ``facts`` (a failure as SageMaker confirms
+it, from what an event points at), ``message`` (what it says), ``service`` (publishing once), ``sagemaker`` (the
+reads, adapter).
 """
 
 from __future__ import annotations

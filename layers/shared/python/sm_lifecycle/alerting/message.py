@@ -2,56 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from sm_lifecycle.alerting.model import FAILED_STEPS_STATUSES, Alert, FailedStep, spot_cause
+from sm_lifecycle.alerting.model import FAILED_STEPS_STATUSES, Alert, PipelineFailure, TrainingJobFailure, spot_cause
 from sm_lifecycle.kernel.notify import Severity
 from sm_lifecycle.kernel.settings import Settings
+from sm_lifecycle.kernel.text import FieldLimit, clean
 
-__all__ = ["PipelineFailure", "TrainingJobFailure", "pipeline_alert", "training_job_alert"]
-
-
-@dataclass(frozen=True)
-class PipelineFailure:
-    """A pipeline execution that failed, stopped or completed with failures (or one of its steps failed), with what
-    SageMaker told of it."""
-
-    pipeline: str
-    execution_arn: str
-    execution_id: str
-    status: str
-    event_id: str
-    steps: list[FailedStep] = field(default_factory=list)
-    reason: str | None = None
-    previous: str | None = None
-    display_name: str | None = None
-    description: str | None = None
-    lookup_note: str | None = None
-    started: datetime | None = None
-    ended: datetime | None = None
-
-
-@dataclass(frozen=True)
-class TrainingJobFailure:
-    """A training job that failed or stopped, its event's fields completed by ``DescribeTrainingJob``."""
-
-    name: str
-    status: str
-    event_id: str
-    reason: str | None = None
-    secondary: str | None = None
-    transitions: list[dict[str, Any]] = field(default_factory=list)
-    stopping: dict[str, Any] = field(default_factory=dict)
-    resources: dict[str, Any] = field(default_factory=dict)
-    spot_enabled: bool | None = None
-    lookup_note: str | None = None
-    started: datetime | None = None
-    ended: datetime | None = None
-
+__all__ = ["pipeline_alert", "training_job_alert"]
 
 _STATUS_WORDS = {"CompletedWithFailures": "completed with failures"}  # statuses the subject spells out
+_LINE = FieldLimit("alert line", 4096)  # one line of the body: a reason's line breaks cannot forge other lines
+
+
+def _one(value: object) -> str:
+    return clean(value, _LINE)
 
 
 def _iso(value: datetime | None) -> str:
@@ -60,6 +25,12 @@ def _iso(value: datetime | None) -> str:
 
 def _not_reported(note: str | None) -> str:
     return "not reported by SageMaker" + (f" ({note})" if note else "")
+
+
+def _status(status: str, unconfirmed: bool, note: str | None) -> str:
+    if not unconfirmed:
+        return status
+    return f"{status} (as the event reports it: SageMaker could not confirm it, {note or 'lookup failed'})"
 
 
 def pipeline_alert(failure: PipelineFailure, settings: Settings) -> Alert:
@@ -75,20 +46,21 @@ def pipeline_alert(failure: PipelineFailure, settings: Settings) -> Alert:
         f"SageMaker pipeline execution {ended}{at_step} in environment {env}.",
         "",
         f"Pipeline:      {failure.pipeline}",
-        f"Execution:     {failure.execution_id}" + (f" ({failure.display_name})" if failure.display_name else ""),
+        f"Execution:     {failure.execution_id}" + (f" ({_one(failure.display_name)})" if failure.display_name else ""),
         f"Execution ARN: {failure.execution_arn}",
-        f"Status:        {f'{failure.previous} -> ' if failure.previous else ''}{failure.status}",
+        f"Status:        {_status(failure.status, failure.unconfirmed, failure.lookup_note)}",
     ]
     if failure.description:
-        lines.append(f"Description:   {failure.description}")
+        lines.append(f"Description:   {_one(failure.description)}")
     for step in failure.steps:
         kind = f" ({step.step_type})" if step.step_type else ""
-        lines += [f"Failed step:   {step.name}{kind}", f"  Reason:      {step.reason or 'not reported by SageMaker'}"]
+        reason = _one(step.reason) if step.reason else "not reported by SageMaker"
+        lines += [f"Failed step:   {_one(step.name)}{kind}", f"  Reason:      {reason}"]
         if step.job:
             label, arn = step.job
-            lines.append(f"  {label}: {step.job_name or arn.rsplit('/', 1)[-1]}")
+            lines.append(f"  {label}: {_one(step.job_name or arn.rsplit('/', 1)[-1])}")
     if failure.reason:
-        lines.append(f"Reason:        {failure.reason}")
+        lines.append(f"Reason:        {_one(failure.reason)}")
     if not main_reason:
         lines.append(f"Reason:        {_not_reported(failure.lookup_note)}")
     if spot:
@@ -115,8 +87,8 @@ def training_job_alert(failure: TrainingJobFailure, settings: Settings) -> Alert
         f"SageMaker training job {status} in environment {env}.",
         "",
         f"Training job:     {name}",
-        f"Status:           {status}{secondary}",
-        f"Reason:           {failure.reason or _not_reported(failure.lookup_note)}",
+        f"Status:           {_status(status, failure.unconfirmed, failure.lookup_note)}{_one(secondary)}",
+        f"Reason:           {_one(failure.reason) if failure.reason else _not_reported(failure.lookup_note)}",
     ]
     if name.startswith("pipelines-"):
         lines.append(f"Launched by:      pipeline execution {name.split('-')[1]} (pipeline {settings.pipeline_name})")

@@ -1,6 +1,11 @@
-"""What an alert is about and what it says: the events alerted on, the deduplication keys, Spot causes (pure).
+"""What an alert is about: the events alerted on, the failures SageMaker confirms, the deduplication keys, Spot
+causes (pure).
 
-- Keys: a pipeline execution's end, ``(execution ARN, status)``; a training job's end, ``(job name, status)``.
+- An event only says what to look at (:func:`claimed_status`); the facts of a failure (:class:`PipelineFailure`,
+  :class:`TrainingJobFailure`) are what SageMaker answers. A failure SageMaker does not confirm is
+  :class:`Unconfirmed`: no alert.
+- Keys, from the confirmed facts: a pipeline execution's end, ``(execution ARN, status)``; a training job's end,
+  ``(job name, status)``.
 - Step vs execution: a failed step and the end of its execution with failed steps (``Failed`` or
   ``CompletedWithFailures``) are ONE failure: they share the key ``(execution ARN, "Failed")``, so whichever event
   arrives first sends the alert and the others are suppressed.
@@ -9,6 +14,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sm_lifecycle.kernel.events import (
@@ -24,6 +30,10 @@ __all__ = [
     "Alert",
     "AlertEvent",
     "FailedStep",
+    "PipelineFailure",
+    "TrainingJobFailure",
+    "Unconfirmed",
+    "claimed_status",
     "dedupe_key",
     "spot_cause",
     "status_of",
@@ -44,6 +54,11 @@ _ALERTED_STEP = frozenset({"Failed"})
 _ALERTED_JOB = frozenset({"Failed", "Stopped"})
 
 
+class Unconfirmed(Exception):
+    """SageMaker does not confirm the failure an event reports (no such resource, or another status): a forged or
+    stale event, which calls for no alert."""
+
+
 @dataclass(frozen=True)
 class Alert:
     """One alert, ready to publish."""
@@ -56,17 +71,31 @@ class Alert:
 
 @dataclass
 class FailedStep:
-    """A failed pipeline step, from its event or from ``ListPipelineExecutionSteps``."""
+    """A failed pipeline step, as ``ListPipelineExecutionSteps`` reports it."""
 
     name: str
     step_type: str | None
     reason: str | None
     metadata: dict[str, Any] = field(default_factory=dict)
     job_name: str | None = None  # the real name of the step's job (its ARN lower-cases it), once looked up
+    started: datetime | None = None
+    ended: datetime | None = None
+
+    @classmethod
+    def from_api(cls, step: dict[str, Any]) -> FailedStep:
+        """A ``PipelineExecutionStep`` of ``ListPipelineExecutionSteps`` (which does not say the step's type)."""
+        return cls(
+            name=str(step.get("StepName", "?")),
+            step_type=None,
+            reason=step.get("FailureReason") or None,
+            metadata=dict(step.get("Metadata") or {}),
+            started=step.get("StartTime"),
+            ended=step.get("EndTime"),
+        )
 
     @property
     def training_job_arn(self) -> str | None:
-        """``metadata.trainingJob.arn`` in events, ``Metadata.TrainingJob.Arn`` in the API."""
+        """``Metadata.TrainingJob.Arn`` of the API (``metadata.trainingJob.arn`` in events)."""
         return self._job_arn("TrainingJob")
 
     @property
@@ -82,6 +111,46 @@ class FailedStep:
         return (job.get("arn") or job.get("Arn")) if isinstance(job, dict) else None
 
 
+@dataclass(frozen=True)
+class PipelineFailure:
+    """A pipeline execution that failed, stopped or completed with failures (or one of its steps failed), with what
+    SageMaker told of it. ``unconfirmed``: SageMaker could not be asked (``lookup_note`` says why), ``status`` is
+    the event's claim."""
+
+    pipeline: str
+    execution_arn: str
+    execution_id: str
+    status: str
+    event_id: str
+    steps: list[FailedStep] = field(default_factory=list)
+    reason: str | None = None
+    display_name: str | None = None
+    description: str | None = None
+    lookup_note: str | None = None
+    started: datetime | None = None
+    ended: datetime | None = None
+    unconfirmed: bool = False
+
+
+@dataclass(frozen=True)
+class TrainingJobFailure:
+    """A training job that failed or stopped, as ``DescribeTrainingJob`` reports it (``unconfirmed``: as above)."""
+
+    name: str
+    status: str
+    event_id: str
+    reason: str | None = None
+    secondary: str | None = None
+    transitions: list[dict[str, Any]] = field(default_factory=list)
+    stopping: dict[str, Any] = field(default_factory=dict)
+    resources: dict[str, Any] = field(default_factory=dict)
+    spot_enabled: bool | None = None
+    lookup_note: str | None = None
+    started: datetime | None = None
+    ended: datetime | None = None
+    unconfirmed: bool = False
+
+
 def status_of(event: AlertEvent) -> str:
     if isinstance(event, PipelineExecutionStatusChangeEvent):
         return f"pipeline execution status {event.detail.current_pipeline_execution_status}"
@@ -90,23 +159,24 @@ def status_of(event: AlertEvent) -> str:
     return f"training job status {event.detail.training_job_status}"
 
 
-def dedupe_key(event: AlertEvent) -> dict[str, str] | None:
-    """What changed, for deduplication; ``None`` when the change needs no alert."""
+def claimed_status(event: AlertEvent) -> str | None:
+    """The status ``event`` claims, if it is one to alert on (SageMaker must then confirm it); else ``None``."""
     if isinstance(event, PipelineExecutionStatusChangeEvent):
-        status = event.detail.current_pipeline_execution_status
-        if status not in _ALERTED_EXECUTION:
-            return None
-        key_status = "Failed" if status in FAILED_STEPS_STATUSES else status
-        return {"scope": "pipeline-execution", "execution": event.detail.pipeline_execution_arn, "status": key_status}
+        status: str = event.detail.current_pipeline_execution_status
+        return status if status in _ALERTED_EXECUTION else None
     if isinstance(event, PipelineStepStatusChangeEvent):
-        if event.detail.current_step_status not in _ALERTED_STEP:
-            return None
-        # Same key as the execution's own Failed event: one failure, one alert.
-        return {"scope": "pipeline-execution", "execution": event.detail.pipeline_execution_arn, "status": "Failed"}
-    detail = event.detail
-    if detail.training_job_status not in _ALERTED_JOB:
-        return None
-    return {"scope": "training-job", "job": detail.training_job_name, "status": detail.training_job_status}
+        status = event.detail.current_step_status
+        return status if status in _ALERTED_STEP else None
+    status = event.detail.training_job_status
+    return status if status in _ALERTED_JOB else None
+
+
+def dedupe_key(failure: PipelineFailure | TrainingJobFailure) -> dict[str, str]:
+    """What changed, for deduplication: the resource and its status (a failed step's is its execution's Failed)."""
+    if isinstance(failure, PipelineFailure):
+        status = "Failed" if failure.status in FAILED_STEPS_STATUSES else failure.status
+        return {"scope": "pipeline-execution", "execution": failure.execution_arn, "status": status}
+    return {"scope": "training-job", "job": failure.name, "status": failure.status}
 
 
 def spot_cause(
