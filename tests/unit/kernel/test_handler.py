@@ -17,7 +17,7 @@ from sm_lifecycle.kernel.errors import (
     InvalidEventError,
     TransientError,
 )
-from sm_lifecycle.kernel.events import TrainingJobStateChangeEvent
+from sm_lifecycle.kernel.events import PipelineExecutionStatusChangeEvent, TrainingJobStateChangeEvent
 from sm_lifecycle.kernel.handler import count_outcome, make_handler, with_error_policy
 from sm_lifecycle.kernel.handler import logger as handler_logger
 from sm_lifecycle.kernel.settings import Settings
@@ -261,6 +261,25 @@ def test_an_event_naming_its_resource_by_the_functions_own_arns_reaches_the_entr
     # AND without an invoked_function_arn (a test's context) nothing is checked
     foreign = {**SAMPLE, "detail": {**SAMPLE["detail"], "TrainingJobArn": "arn:aws:sagemaker:x:1:training-job/j"}}
     assert handler(foreign, LambdaContext(invoked_function_arn=""))["status"] == "ok"
+
+
+def test_a_pipeline_event_naming_an_execution_of_another_pipeline_is_ignored_unread(
+    powertools: None, inbox: Any, dead_letters: Any
+) -> None:
+    def entry(event: PipelineExecutionStatusChangeEvent, context: Any) -> dict[str, Any]:
+        return {"status": "read"}
+
+    handler = make_handler(entry, events=(PipelineExecutionStatusChangeEvent,), metrics={})
+    ours = json.loads((Path(__file__).resolve().parents[3] / "events" / "pipeline-execution-failed.json").read_text())
+    other = ours["detail"]["pipelineExecutionArn"].replace("pipeline/fraud-pipeline-dev/", "pipeline/other/")
+    result = handler({**ours, "detail": {**ours["detail"], "pipelineExecutionArn": other}}, LambdaContext())
+    assert (result["status"], result["field"]) == ("foreign", "detail.pipelineExecutionArn")
+    assert inbox.read() == [] and dead_letters() == []
+    # AND the execution of the event's own pipeline, in whatever case SageMaker spells its resource part, is read
+    upper = ours["detail"]["pipelineExecutionArn"].replace("fraud-pipeline-dev", "Fraud-Pipeline-Dev")
+    assert handler({**ours, "detail": {**ours["detail"], "pipelineExecutionArn": upper}}, LambdaContext()) == {
+        "status": "read"
+    }
 
 
 def test_the_dead_letter_error_message_names_the_field_the_error_text_does_not(

@@ -41,6 +41,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
+from sm_lifecycle.kernel.arns import canonical_arn
 from sm_lifecycle.kernel.errors import (
     ConfigurationError,
     ConflictError,
@@ -166,7 +167,8 @@ def check_resource_arns(event: SageMakerEvent, context: object) -> None:
     ``pipelineExecutionArn``, ``TrainingJobArn``, ``EndpointArn``) is not of the function's own partition, region
     and account (those of its ``invoked_function_arn``; unchecked when the context has none), spelled as AWS spells
     them: another account's, another partition's (``aws-cn``, ``aws-us-gov``) or an upper-cased ARN names no resource
-    of this stack, and reading it would only be denied (a retry, not an answer)."""
+    of this stack, and reading it would only be denied (a retry, not an answer); likewise a pipeline event whose
+    ``pipelineExecutionArn`` is not an execution of its ``pipelineArn``."""
     arn = str(getattr(context, "invoked_function_arn", "") or "").split(":")
     if len(arn) <= 4 or arn[0] != "arn" or not all(arn[1:2] + arn[3:5]):
         return
@@ -178,6 +180,18 @@ def check_resource_arns(event: SageMakerEvent, context: object) -> None:
                 f"{alias} {value!r} is not a resource of this stack's partition, region and account ({own}...)",
                 field=f"detail.{alias}",
             )
+    pipeline = getattr(event.detail, "pipeline_arn", None)
+    execution = getattr(event.detail, "pipeline_execution_arn", None)
+    # the rules pin pipelineArn to the stack's pipeline: an execution of another pipeline is not the stack's
+    if (
+        isinstance(pipeline, str)
+        and isinstance(execution, str)
+        and not canonical_arn(execution).startswith(canonical_arn(pipeline) + "/execution/")
+    ):
+        raise ForeignEventError(
+            f"pipelineExecutionArn {execution!r} is not an execution of the event's pipeline {pipeline!r}",
+            field="detail.pipelineExecutionArn",
+        )
 
 
 def count_outcome(metrics: MetricSink, outcome: Outcome, names: Mapping[str, str]) -> Outcome:
