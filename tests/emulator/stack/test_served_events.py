@@ -17,6 +17,7 @@ import pytest
 from local.cli import read_events
 from local.stack.events import is_service_event, put_events
 from tests.emulator.stack.served import ROOT, Inbox, Served, drain, serving
+from tests.worlds.tagging import World
 from tools.event_entries import write
 
 pytestmark = pytest.mark.slow
@@ -233,8 +234,8 @@ def test_the_functions_corpus_is_dead_lettered_once_per_invalid_event_and_leaves
     sagemaker, s3 = served.client("sagemaker"), served.client("s3")
     bucket = outputs["ArtifactBucketName"]
     # AND artifacts that a forged success of the corpus's execution would tag, and the registry as it is
-    key = f"{CORPUS_EXECUTION_PREFIX}/train/output/model.tar.gz"
-    s3.put_object(Bucket=bucket, Key=key, Body=b"model")
+    forged_key = f"{CORPUS_EXECUTION_PREFIX}/train/output/model.tar.gz"
+    s3.put_object(Bucket=bucket, Key=forged_key, Body=b"model")
     before = sagemaker.describe_model_package(ModelPackageName=pending)
     group_arn = sagemaker.describe_model_package_group(ModelPackageGroupName=outputs["ModelPackageGroupName"])[
         "ModelPackageGroupArn"
@@ -243,6 +244,7 @@ def test_the_functions_corpus_is_dead_lettered_once_per_invalid_event_and_leaves
     inbox = Inbox(served, "hostile-corpus-inbox")
     served.control.call("wait_idle", timeout=60)
     inbox.drain()
+    served.control.call("iam_decisions", clear=True)
 
     # WHEN every corpus event arrives as SageMaker would send it
     started = time.monotonic()
@@ -253,14 +255,17 @@ def test_the_functions_corpus_is_dead_lettered_once_per_invalid_event_and_leaves
     elapsed = time.monotonic() - started
     by_id = {event_id: (name, entry) for event_id, (name, _, entry) in zip(ids, corpus_events, strict=True)}
 
-    # THEN the served stack is alive, nothing was deployed, the pending version is untouched, nothing was tagged
+    # THEN the served stack is alive, no function was denied anything (none read what is not this stack's), nothing
+    # was deployed, the pending version is untouched, nothing was tagged
     assert served.alive()
+    iam = served.control.call("iam_decisions")
+    assert iam["enforced"] and [d.get("message") for d in iam["denials"]] == []
     assert sagemaker.list_endpoints()["Endpoints"] == []
     after = sagemaker.describe_model_package(ModelPackageName=pending)
     assert after["ModelApprovalStatus"] == "PendingManualApproval"
     assert after.get("ApprovalDescription") == before.get("ApprovalDescription")
     assert after["LastModifiedTime"] == before["LastModifiedTime"]
-    assert s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"] == []
+    assert s3.get_object_tagging(Bucket=bucket, Key=forged_key)["TagSet"] == []
     assert sagemaker.list_tags(ResourceArn=group_arn)["Tags"] == group_tags
     assert sagemaker.list_tags(ResourceArn=pending)["Tags"] == []
 
@@ -323,4 +328,27 @@ def test_the_functions_corpus_is_dead_lettered_once_per_invalid_event_and_leaves
     put_events(served.endpoint_url, served.client, [genuine])
     arn = genuine["detail"]["pipelineExecutionArn"]
     assert any(alert_naming(arn)(m) for m in inbox.until(alert_naming(arn), timeout=120))
+    assert served.alive()
+    # AND a genuine success of the stack's pipeline gets its artifacts tagged: an execution with its jobs and objects,
+    # made through the API (the served pipeline runner ends its empty definition; SageMaker's status is then set to
+    # Succeeded, as a real run would end), and SageMaker's event for it
+    world = World(
+        sagemaker,
+        s3,
+        lambda execution_arn, step: served.control.call("record_step", execution_arn=execution_arn, step=step),
+        bucket=bucket,
+        pipeline=outputs["PipelineName"],
+        group=outputs["ModelPackageGroupName"],
+    )
+    run = world.execution(steps=("Preprocess", "Train"))
+    served.control.call("wait_idle", timeout=120)
+    served.control.call("set_pipeline_execution_status", execution_arn=run.arn, status="Succeeded")
+    put_events(served.endpoint_url, served.client, [world.event(run)])
+    served.control.call("wait_idle", timeout=120)
+    want = {"env": "dev", "pipeline": outputs["PipelineName"], "execution": run.execution_id}
+    assert run.objects and run.jobs
+    for tags in [world.object_tags(key) for key in run.objects] + [world.resource_tags(job) for job in run.jobs]:
+        assert tags.items() >= want.items(), tags
+    # (and still nothing of the corpus's forged execution)
+    assert s3.get_object_tagging(Bucket=bucket, Key=forged_key)["TagSet"] == []
     assert served.alive()
