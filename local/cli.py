@@ -88,6 +88,8 @@ def serve(args: argparse.Namespace) -> int:
     from tools.stackinfo import serve_file  # noqa: PLC0415
 
     aws, stack, runner = _start(args, args.delays)
+    # the control action wait_idle (the only wait other processes have) waits for the stack's functions too
+    aws.control.idle_waiter = stack.wait_idle
     ready_file = serve_file(args.env)
     try:
         ready = {

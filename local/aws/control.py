@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from moto.moto_api._internal.models import moto_api_backend
@@ -34,6 +34,8 @@ class Control:
         self.region = region
         self.store = SageMakerStore()
         self.iam: Enforcer | None = None  # the IAM enforcement of the embedded AWS, once it is started
+        # what wait_idle waits for besides the embedded AWS: a served stack's functions (set by `python -m local serve`)
+        self.idle_waiter: Callable[[float], None] | None = None
 
     # -- IAM ------------------------------------------------------------------------------------------------------
     def iam_decisions(self, clear: bool = False) -> dict[str, Any]:
@@ -125,8 +127,13 @@ class Control:
         RUNTIME.scheduler.resume()
 
     def wait_idle(self, timeout: float = 30.0) -> None:
-        """Until due transitions have run and queued events are delivered (held transitions do not count)."""
-        RUNTIME.wait_idle(timeout)
+        """Until due transitions have run and queued events are delivered (held transitions do not count); with an
+        ``idle_waiter`` (a served stack's ``wait_idle``, which waits for the embedded AWS too), until the stack's
+        functions are idle as well: no event queued for one, none running, no retry pending."""
+        if self.idle_waiter is not None:
+            self.idle_waiter(timeout)
+        else:
+            RUNTIME.wait_idle(timeout)
 
     # -- events and pipeline records (for other processes) --------------------------------------------------------
     def emit(

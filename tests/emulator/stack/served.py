@@ -94,6 +94,10 @@ class Inbox:
         arn = self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         served.client("sns").subscribe(TopicArn=served.outputs["AlertTopicArn"], Protocol="sqs", Endpoint=arn)
 
+    def drain(self, quiet_rounds: int = 2) -> list[dict[str, Any]]:
+        """Every SNS envelope received until the queue has stayed empty ``quiet_rounds`` receives in a row."""
+        return [message["Body"] for message in drain(self.sqs, self.url, quiet_rounds=quiet_rounds)]
+
     def until(self, predicate: Any, timeout: float = 60) -> list[dict[str, Any]]:
         """The SNS envelopes received until one satisfies ``predicate`` (or the timeout)."""
         received: list[dict[str, Any]] = []
@@ -104,3 +108,20 @@ class Inbox:
                 received.append(json.loads(message["Body"]))
                 self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
         return received
+
+
+def drain(sqs: Any, url: str, quiet_rounds: int = 2) -> list[dict[str, Any]]:
+    """Every message of the queue ``url`` (deleted once read) until it stayed empty ``quiet_rounds`` receives in a
+    row; each as ``{"Body": <parsed JSON body>, "MessageAttributes": {name: string value}}``."""
+    received: list[dict[str, Any]] = []
+    quiet = 0
+    while quiet < quiet_rounds:
+        messages = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1, MessageAttributeNames=["All"]
+        ).get("Messages", [])
+        quiet = 0 if messages else quiet + 1
+        for message in messages:
+            attributes = {k: v.get("StringValue") for k, v in message.get("MessageAttributes", {}).items()}
+            received.append({"Body": json.loads(message["Body"]), "MessageAttributes": attributes})
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return received

@@ -17,7 +17,7 @@ from sm_lifecycle.kernel.errors import (
     InvalidEventError,
     TransientError,
 )
-from sm_lifecycle.kernel.events import TrainingJobStateChangeEvent
+from sm_lifecycle.kernel.events import PipelineExecutionStatusChangeEvent, TrainingJobStateChangeEvent
 from sm_lifecycle.kernel.handler import count_outcome, make_handler, with_error_policy
 from sm_lifecycle.kernel.handler import logger as handler_logger
 from sm_lifecycle.kernel.settings import Settings
@@ -224,6 +224,76 @@ def test_an_event_of_another_account_is_ignored_unread_and_counted(
     assert "210987654321" in result["reason"]
     assert inbox.read() == [] and dead_letters() == []
     assert emitted_metrics(capfd.readouterr().out) == ["ForeignEventsIgnored"]
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws:sagemaker:us-east-1:210987654321:training-job/pipelines-7k2m9q4x1b3c-training-gx7q2rtz1a",
+        "arn:aws-cn:sagemaker:cn-north-1:123456789012:training-job/pipelines-7k2m9q4x1b3c-training-gx7q2rtz1a",
+        "arn:aws-us-gov:sagemaker:us-east-1:123456789012:training-job/pipelines-7k2m9q4x1b3c-training-gx7q2rtz1a",
+        "arn:aws:sagemaker:eu-west-1:123456789012:training-job/pipelines-7k2m9q4x1b3c-training-gx7q2rtz1a",
+        "ARN:AWS:SAGEMAKER:US-EAST-1:123456789012:TRAINING-JOB/PIPELINES-7K2M9Q4X1B3C-TRAINING-GX7Q2RTZ1A",
+    ],
+    ids=["account", "partition-cn", "partition-gov", "region", "upper-cased"],
+)
+def test_an_event_naming_its_resource_by_an_arn_of_another_account_partition_or_region_is_ignored_unread(
+    powertools: None, inbox: Any, dead_letters: Any, capfd: pytest.CaptureFixture[str], arn: str
+) -> None:
+    def entry(event: TrainingJobStateChangeEvent, context: Any) -> dict[str, Any]:
+        raise AssertionError("never reached: reading that ARN would only be denied, and retried")
+
+    handler = make_handler(entry, events=(TrainingJobStateChangeEvent,), metrics={})
+    # the envelope is the function's account; the job's ARN is not of its partition, region and account
+    event = {**SAMPLE, "detail": {**SAMPLE["detail"], "TrainingJobArn": arn}}
+    result = handler(event, LambdaContext())
+    assert (result["status"], result["field"]) == ("foreign", "detail.TrainingJobArn")
+    assert inbox.read() == [] and dead_letters() == []
+    assert emitted_metrics(capfd.readouterr().out) == ["ForeignEventsIgnored"]
+
+
+def test_an_event_naming_its_resource_by_the_functions_own_arns_reaches_the_entry_point(
+    powertools: None, inbox: Any, dead_letters: Any
+) -> None:
+    handler = make_handler(lambda event, context: {"status": "ok"}, events=(TrainingJobStateChangeEvent,), metrics={})
+    assert SAMPLE["detail"]["TrainingJobArn"].startswith("arn:aws:sagemaker:us-east-1:123456789012:")
+    assert handler(SAMPLE, LambdaContext())["status"] == "ok"
+    # AND without an invoked_function_arn (a test's context) nothing is checked
+    foreign = {**SAMPLE, "detail": {**SAMPLE["detail"], "TrainingJobArn": "arn:aws:sagemaker:x:1:training-job/j"}}
+    assert handler(foreign, LambdaContext(invoked_function_arn=""))["status"] == "ok"
+
+
+def test_a_pipeline_event_naming_an_execution_of_another_pipeline_is_ignored_unread(
+    powertools: None, inbox: Any, dead_letters: Any
+) -> None:
+    def entry(event: PipelineExecutionStatusChangeEvent, context: Any) -> dict[str, Any]:
+        return {"status": "read"}
+
+    handler = make_handler(entry, events=(PipelineExecutionStatusChangeEvent,), metrics={})
+    ours = json.loads((Path(__file__).resolve().parents[3] / "events" / "pipeline-execution-failed.json").read_text())
+    other = ours["detail"]["pipelineExecutionArn"].replace("pipeline/fraud-pipeline-dev/", "pipeline/other/")
+    result = handler({**ours, "detail": {**ours["detail"], "pipelineExecutionArn": other}}, LambdaContext())
+    assert (result["status"], result["field"]) == ("foreign", "detail.pipelineExecutionArn")
+    assert inbox.read() == [] and dead_letters() == []
+    # AND the execution of the event's own pipeline, in whatever case SageMaker spells its resource part, is read
+    upper = ours["detail"]["pipelineExecutionArn"].replace("fraud-pipeline-dev", "Fraud-Pipeline-Dev")
+    assert handler({**ours, "detail": {**ours["detail"], "pipelineExecutionArn": upper}}, LambdaContext()) == {
+        "status": "read"
+    }
+
+
+def test_the_dead_letter_error_message_names_the_field_the_error_text_does_not(
+    stack: Settings, inbox: Any, dead_letters: Any
+) -> None:
+    # GIVEN errors found after parsing: one whose text names no field, one whose text does
+    raising(InvalidEventError("reading pipeline execution arn:x: not found", field="detail.pipelineExecutionArn"))(
+        EVENT, LambdaContext()
+    )
+    raising(InvalidEventError("detail.stepName: field required", field="detail.stepName"))(EVENT, LambdaContext())
+    # THEN each ErrorMessage names its field once, first when the text did not
+    first, second = (m["MessageAttributes"]["ErrorMessage"]["StringValue"] for m in dead_letters())
+    assert first == "InvalidEventError: detail.pipelineExecutionArn: reading pipeline execution arn:x: not found"
+    assert second == "InvalidEventError: detail.stepName: field required"
 
 
 def test_a_configuration_error_is_dead_lettered_alerted_and_not_retried(

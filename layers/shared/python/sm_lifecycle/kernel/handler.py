@@ -7,7 +7,8 @@ The handler it makes does, once for every function:
 - Powertools Logger (the correlation id is the EventBridge event ``id``), Metrics (flushed by ``log_metrics``) and
   Tracer (patching botocore only: every AWS call is a subsegment, and nothing else is imported for tracing);
 - parsing: the raw event becomes one of ``events`` (by ``detail-type``), else ``InvalidEventError``; an event of
-  another account than the function's (its ``invoked_function_arn``) is a ``ForeignEventError``;
+  another account than the function's (its ``invoked_function_arn``), or naming its resource by an ARN of another
+  partition, region or account, is a ``ForeignEventError``;
 - the error policy, below, around the entry point ``entry(event, context) -> dict``;
 - one log line with the outcome, and one ``Count`` on the metric that ``metrics`` maps the outcome's ``status`` to.
 
@@ -40,6 +41,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
+from sm_lifecycle.kernel.arns import canonical_arn
 from sm_lifecycle.kernel.errors import (
     ConfigurationError,
     ConflictError,
@@ -55,7 +57,15 @@ from sm_lifecycle.kernel.text import LOG_TEXT, clean, clean_all
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-__all__ = ["POLICY_METRICS", "Handler", "check_account", "count_outcome", "make_handler", "with_error_policy"]
+__all__ = [
+    "POLICY_METRICS",
+    "Handler",
+    "check_account",
+    "check_resource_arns",
+    "count_outcome",
+    "make_handler",
+    "with_error_policy",
+]
 
 logger = Logger()
 
@@ -89,6 +99,7 @@ def make_handler[E: SageMakerEvent](
     def handle(event: dict[str, Any], context: LambdaContext) -> Outcome:
         parsed = parse_one_of(event, events)
         check_account(parsed, context)
+        check_resource_arns(parsed, context)
         return entry(parsed, context)
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE)
@@ -142,6 +153,47 @@ def check_account(event: SageMakerEvent, context: object) -> None:
         )
 
 
+_RESOURCE_ARNS = {  # the ARNs of the resource an event is about, by the alias SageMaker spells them with
+    "ModelPackageArn": "model_package_arn",
+    "pipelineArn": "pipeline_arn",
+    "pipelineExecutionArn": "pipeline_execution_arn",
+    "TrainingJobArn": "training_job_arn",
+    "EndpointArn": "endpoint_arn",
+}
+
+
+def check_resource_arns(event: SageMakerEvent, context: object) -> None:
+    """``ForeignEventError`` when an ARN naming the event's resource (``ModelPackageArn``, ``pipelineArn``,
+    ``pipelineExecutionArn``, ``TrainingJobArn``, ``EndpointArn``) is not of the function's own partition, region
+    and account (those of its ``invoked_function_arn``; unchecked when the context has none), spelled as AWS spells
+    them: another account's, another partition's (``aws-cn``, ``aws-us-gov``) or an upper-cased ARN names no resource
+    of this stack, and reading it would only be denied (a retry, not an answer); likewise a pipeline event whose
+    ``pipelineExecutionArn`` is not an execution of its ``pipelineArn``."""
+    arn = str(getattr(context, "invoked_function_arn", "") or "").split(":")
+    if len(arn) <= 4 or arn[0] != "arn" or not all(arn[1:2] + arn[3:5]):
+        return
+    own = f"arn:{arn[1]}:sagemaker:{arn[3]}:{arn[4]}:"
+    for alias, name in _RESOURCE_ARNS.items():
+        value = getattr(event.detail, name, None)
+        if isinstance(value, str) and value and not value.startswith(own):
+            raise ForeignEventError(
+                f"{alias} {value!r} is not a resource of this stack's partition, region and account ({own}...)",
+                field=f"detail.{alias}",
+            )
+    pipeline = getattr(event.detail, "pipeline_arn", None)
+    execution = getattr(event.detail, "pipeline_execution_arn", None)
+    # the rules pin pipelineArn to the stack's pipeline: an execution of another pipeline is not the stack's
+    if (
+        isinstance(pipeline, str)
+        and isinstance(execution, str)
+        and not canonical_arn(execution).startswith(canonical_arn(pipeline) + "/execution/")
+    ):
+        raise ForeignEventError(
+            f"pipelineExecutionArn {execution!r} is not an execution of the event's pipeline {pipeline!r}",
+            field="detail.pipelineExecutionArn",
+        )
+
+
 def count_outcome(metrics: MetricSink, outcome: Outcome, names: Mapping[str, str]) -> Outcome:
     """Add one ``Count`` to the metric that ``names`` maps the outcome's ``status`` to (if any); returns the outcome."""
     if name := names.get(str(outcome.get("status", ""))):
@@ -185,7 +237,7 @@ def reject(event: object, context: LambdaContext, error: Exception, *, status: s
     )
     settings = Settings.from_env()
     function = _function_name(context)
-    message_id = dead_letter(settings, event, error, request_id=getattr(context, "aws_request_id", None))
+    message_id = dead_letter(settings, event, error, request_id=getattr(context, "aws_request_id", None), field=field)
     lines = [
         f"{function} {what.problem}; the event was sent to its dead-letter queue and will not be retried.",
         "",

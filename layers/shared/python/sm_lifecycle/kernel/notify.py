@@ -95,17 +95,20 @@ def dead_letter(
     *,
     request_id: str | None = None,
     error_code: int = 200,
+    field: str | None = None,
 ) -> str:
     """Send ``event`` (as JSON) to ``settings.dead_letter_queue_url`` the way Lambda's dead-letter queue does.
 
     Message attributes as Lambda sets them: ``RequestID`` (String), ``ErrorCode`` (Number: the invoke status, 200
     for a function error), ``ErrorMessage`` (String, first 1 KB); plus ``ErrorType`` (String, the exception class)
-    so a redrive tool can tell an invalid event from an exhausted retry. Returns the SQS MessageId.
+    so a redrive tool can tell an invalid event from an exhausted retry. ``ErrorMessage`` names ``field`` (the
+    offending field, when known) first unless the error's text names it already. Returns the SQS MessageId.
     Raises ``ConfigurationError`` when the function has no DEAD_LETTER_QUEUE_URL; botocore errors propagate.
     """
     if not settings.dead_letter_queue_url:
         raise ConfigurationError("DEAD_LETTER_QUEUE_URL is not set: cannot dead-letter the event")
-    text = clean(f"{type(error).__name__}: {error}", DEAD_LETTER_ERROR)
+    reason = str(error) if not field or field in str(error) else f"{field}: {error}"
+    text = clean(f"{type(error).__name__}: {reason}", DEAD_LETTER_ERROR)
     event_id = event.get("id") if isinstance(event, dict) else None
     strings = {
         "RequestID": request_id or event_id or "unknown",
