@@ -51,7 +51,8 @@ class Served:
         return self.process.poll() is None
 
 
-def _readline(process: subprocess.Popen[str], timeout: float) -> str:
+def readline(process: subprocess.Popen[str], timeout: float) -> str:
+    """The next line the process prints, waiting at most ``timeout`` seconds ("" once it has exited)."""
     assert process.stdout is not None
     selector = selectors.DefaultSelector()
     selector.register(process.stdout, selectors.EVENT_READ)
@@ -61,7 +62,7 @@ def _readline(process: subprocess.Popen[str], timeout: float) -> str:
             return process.stdout.readline()
         if process.poll() is not None:
             return ""
-    raise TimeoutError("serve printed no ready line")
+    raise TimeoutError(f"no line printed in {timeout} s")
 
 
 @contextmanager
@@ -75,7 +76,7 @@ def serving(env: str = "dev") -> Iterator[Served]:
         text=True,
     )
     try:
-        yield Served(process, json.loads(_readline(process, timeout=180)))
+        yield Served(process, json.loads(readline(process, timeout=180)))
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import selectors
 import signal
 import subprocess
 import sys
@@ -15,6 +14,7 @@ import boto3
 import pytest
 
 from local.aws.control_client import ControlClient
+from tests.emulator.stack.served import readline
 from tests.worlds.alerting import ControlStore, Failures
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -32,26 +32,13 @@ def _run(*args: str, **kwargs: object) -> subprocess.Popen[str]:
     )
 
 
-def _readline(process: subprocess.Popen[str], timeout: float) -> str:
-    assert process.stdout is not None
-    selector = selectors.DefaultSelector()
-    selector.register(process.stdout, selectors.EVENT_READ)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if selector.select(timeout=0.2):
-            return process.stdout.readline()
-        if process.poll() is not None:
-            return ""
-    raise TimeoutError("no output")
-
-
 @pytest.mark.slow
 def test_serve_prints_one_json_line_then_runs_until_sigterm() -> None:
     # GIVEN `serve` of the project's template
     process = _run("serve", "--env", "dev", "--delays", "zero")
     try:
         # WHEN it is ready
-        ready = json.loads(_readline(process, timeout=120))
+        ready = json.loads(readline(process, timeout=120))
 
         # THEN its one line names the endpoint and the resolved outputs, and the stack exists there
         assert ready["region"] == "us-east-1"
@@ -80,7 +67,7 @@ def test_alert_path_end_to_end_through_serve() -> None:
     # GIVEN `serve` running as its own process, and ops subscribed to the alert topic with an SQS queue
     process = _run("serve", "--env", "dev", "--delays", "zero")
     try:
-        ready = json.loads(_readline(process, timeout=120))
+        ready = json.loads(readline(process, timeout=120))
         assert json.loads((ROOT / ".local" / "serve-dev.json").read_text())["endpoint_url"] == ready["endpoint_url"]
         options = {
             "endpoint_url": ready["endpoint_url"],
