@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -70,3 +71,13 @@ def create_training_job(sagemaker: Any, name: str, role_arn: str = "arn:aws:iam:
             StoppingCondition={"MaxRuntimeInSeconds": 3600},
         )["TrainingJobArn"]
     )
+
+
+def emitted_metrics(output: str) -> list[str]:
+    """Names of the metrics of the EMF documents Powertools printed."""
+    names: list[str] = []
+    for line in output.splitlines():
+        document = json.loads(line) if line.startswith("{") else {}
+        for directive in document.get("_aws", {}).get("CloudWatchMetrics", []):
+            names += [metric["Name"] for metric in directive["Metrics"]]
+    return names

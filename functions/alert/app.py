@@ -9,5 +9,6 @@ from sm_lifecycle.kernel.handler import make_handler
 lambda_handler = make_handler(
     alert,
     events=ALERT_EVENTS,
-    metrics={"published": "AlertsPublished", "duplicate": "AlertsSuppressed"},
+    # ignored: nothing failed, or SageMaker does not confirm the failure (a forged or stale event)
+    metrics={"published": "AlertsPublished", "duplicate": "AlertsSuppressed", "ignored": "AlertEventsIgnored"},
 )

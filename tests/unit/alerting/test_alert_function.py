@@ -23,7 +23,7 @@ from sm_lifecycle.alerting import service
 from sm_lifecycle.kernel import clients
 from sm_lifecycle.kernel.errors import TransientError
 from sm_lifecycle.kernel.idempotency import DEDUPE_WINDOW_SECONDS
-from tests.support import REGION, LambdaContext, moto_in_process
+from tests.support import REGION, LambdaContext, emitted_metrics, moto_in_process
 from tests.worlds.alerting import SAMPLE_JOB, Failures, failed_step
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -326,7 +326,7 @@ def test_succeeded_execution_is_ignored(stack: AlertStack) -> None:
 
 
 def test_a_forged_failure_of_an_execution_that_does_not_exist_is_logged_not_alerted_nor_dead_lettered(
-    stack: AlertStack, caplog: pytest.LogCaptureFixture
+    stack: AlertStack, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
 ) -> None:
     # GIVEN an execution event for an execution SageMaker does not know (the sample's, never started here)
     event = sample("pipeline-execution-failed")
@@ -339,9 +339,10 @@ def test_a_forged_failure_of_an_execution_that_does_not_exist_is_logged_not_aler
     assert event["detail"]["pipelineExecutionArn"] in result["reason"]
     assert stack.alerts() == []
     assert stack.dead_letters() == []
-    # AND a warning is logged
+    # AND a warning is logged, and the ignored event counted
     [warning] = [r for r in caplog.records if r.levelno == logging.WARNING and "does not confirm" in r.getMessage()]
     assert "SageMaker does not know" in str(warning.__dict__.get("reason"))
+    assert "AlertEventsIgnored" in emitted_metrics(capfd.readouterr().out)
 
 
 def test_an_event_saying_failed_for_an_execution_sagemaker_reports_succeeded_is_not_alerted(

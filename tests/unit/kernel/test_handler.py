@@ -21,7 +21,7 @@ from sm_lifecycle.kernel.events import PipelineExecutionStatusChangeEvent, Train
 from sm_lifecycle.kernel.handler import count_outcome, make_handler, with_error_policy
 from sm_lifecycle.kernel.handler import logger as handler_logger
 from sm_lifecycle.kernel.settings import Settings
-from tests.support import LambdaContext
+from tests.support import LambdaContext, emitted_metrics
 
 EVENT = {"id": "0b5e1a9f-0000-4000-8000-000000000001", "detail-type": "SageMaker Training Job State Change"}
 
@@ -154,16 +154,6 @@ def powertools(stack: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "sagemaker-lifecycle")
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "SageMakerLifecycle")
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-
-
-def emitted_metrics(output: str) -> list[str]:
-    """Names of the metrics of the EMF documents Powertools printed."""
-    names: list[str] = []
-    for line in output.splitlines():
-        document = json.loads(line) if line.startswith("{") else {}
-        for directive in document.get("_aws", {}).get("CloudWatchMetrics", []):
-            names += [metric["Name"] for metric in directive["Metrics"]]
-    return names
 
 
 def test_the_entry_point_gets_the_typed_event_and_its_outcome_is_logged_and_counted(
