@@ -28,6 +28,7 @@ from tests.worlds.alerting import SAMPLE_JOB, Failures, failed_step
 
 ROOT = Path(__file__).resolve().parents[3]
 TABLE = "idempotency"
+JOB_ROLE_ARN = "arn:aws:iam::123456789012:role/sagemaker-lifecycle-dev-sagemaker-job"  # the template's job role
 
 
 def sample(name: str) -> dict[str, Any]:
@@ -96,6 +97,7 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[AlertStack]:
             "ALERT_TOPIC_ARN": topic,
             "IDEMPOTENCY_TABLE_NAME": TABLE,
             "DEAD_LETTER_QUEUE_URL": dlq,
+            "SAGEMAKER_JOB_ROLE_ARN": JOB_ROLE_ARN,
             "AWS_LAMBDA_FUNCTION_NAME": "AlertFunction",
             "POWERTOOLS_SERVICE_NAME": "sagemaker-lifecycle",
             "POWERTOOLS_METRICS_NAMESPACE": "SageMakerLifecycle",
@@ -404,6 +406,25 @@ def test_the_api_status_of_a_training_job_decides(
     assert result["status"] == ("published" if published else "ignored")
     assert [alert["Subject"].rsplit(" ", 1)[-1] for alert in stack.alerts()] == ([actual] if published else [])
     assert stack.dead_letters() == []
+
+
+def test_a_failed_job_that_runs_as_another_role_is_not_this_stacks_and_not_alerted(
+    stack: AlertStack, world: Failures
+) -> None:
+    # GIVEN a failed training job of someone else (another role), and an event saying it runs as the stack's role
+    other = "arn:aws:iam::123456789012:role/someone-elses-training"
+    event = sample("training-job-failed")
+    world.training_job(event["detail"]["TrainingJobName"], "Failed", "AlgorithmError: theirs", role_arn=other)
+    assert event["detail"]["RoleArn"] == JOB_ROLE_ARN
+    # WHEN the function receives it  THEN SageMaker's RoleArn decides: foreign, no alert, no dead letter
+    result = stack.invoke(event)
+    assert result["status"] == "foreign"
+    assert other in result["reason"]
+    assert stack.alerts() == []
+    assert stack.dead_letters() == []
+    # AND the same failure of a job running as the stack's role is alerted
+    mine = world.failure_for(sample("training-job-stopped-spot"))
+    assert stack.invoke(mine)["status"] == "published"
 
 
 def test_a_training_job_that_does_not_exist_is_not_alerted(stack: AlertStack) -> None:

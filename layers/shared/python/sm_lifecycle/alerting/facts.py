@@ -140,4 +140,5 @@ def training_job_failure(event: TrainingJobStateChangeEvent, reads: Reads) -> Tr
         spot_enabled=described.get("EnableManagedSpotTraining"),
         started=described.get("TrainingStartTime"),
         ended=described.get("TrainingEndTime"),
+        role_arn=described.get("RoleArn"),
     )

@@ -149,6 +149,7 @@ class TrainingJobFailure:
     started: datetime | None = None
     ended: datetime | None = None
     unconfirmed: bool = False
+    role_arn: str | None = None  # the role the job runs as (DescribeTrainingJob)
 
 
 def status_of(event: AlertEvent) -> str:

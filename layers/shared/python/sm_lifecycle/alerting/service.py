@@ -83,6 +83,7 @@ def alert_on_event(
         reason = clean(exc, LOG_TEXT)
         logger.warning("SageMaker does not confirm the event's failure: no alert", extra={"reason": reason})
         return {"status": "ignored", "reason": reason}
+    _check_job_role(failure, settings)
     key = dedupe_key(failure)
 
     def publish() -> dict[str, Any]:
@@ -112,6 +113,19 @@ def _check_pipeline(event: AlertEvent, settings: Settings) -> None:
                 f"detail.pipelineArn: event of pipeline {name!r}, this stack watches {settings.pipeline_name!r}",
                 field="detail.pipelineArn",
             )
+
+
+def _check_job_role(failure: PipelineFailure | TrainingJobFailure, settings: Settings) -> None:
+    """A training job is this stack's when SageMaker says it runs as the stack's job role (the rule matched the
+    event's ``RoleArn``, which an event can say of any job)."""
+    expected = settings.job_role_arn
+    if not isinstance(failure, TrainingJobFailure) or not expected or not failure.role_arn:
+        return
+    if failure.role_arn != expected:
+        raise ForeignEventError(
+            f"training job {failure.name!r} runs as {failure.role_arn!r}, not this stack's job role {expected!r}",
+            field="detail.TrainingJobName",
+        )
 
 
 def failure_of(event: AlertEvent, reads: Reads) -> PipelineFailure | TrainingJobFailure:

@@ -78,6 +78,7 @@ class Settings:
     idempotency_table_name: str
     dead_letter_queue_url: str | None
     region: str
+    job_role_arn: str | None = None  # the role the pipeline's jobs run as (SAGEMAKER_JOB_ROLE_ARN), if given
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -96,6 +97,7 @@ class Settings:
             idempotency_table_name=required(env, "IDEMPOTENCY_TABLE_NAME"),
             dead_letter_queue_url=env.get("DEAD_LETTER_QUEUE_URL") or None,
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+            job_role_arn=env.get("SAGEMAKER_JOB_ROLE_ARN") or None,
         )
 
     def console_url(self, path: str) -> str:
