@@ -21,7 +21,7 @@ from tests.worlds.alerting import Failures
 from tests.worlds.promotion import IMAGE, Scene, binary_report
 from tests.worlds.tagging import World as TaggingWorld
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]  # dozens of fresh stacks per test
 KINDS = ("throttle", "internal")
 
 
