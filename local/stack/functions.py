@@ -249,9 +249,7 @@ def worker_environment(
         "AWS_LAMBDA_LOG_GROUP_NAME": log_group,
         "AWS_REGION": region,
         "AWS_DEFAULT_REGION": region,
-        "AWS_ACCESS_KEY_ID": credentials.access_key_id,
-        "AWS_SECRET_ACCESS_KEY": credentials.secret_access_key,
-        "AWS_SESSION_TOKEN": credentials.session_token or "testing",
+        **credentials.environment(),  # the role session's key, secret and token, as Lambda sets them
         "AWS_ENDPOINT_URL": endpoint_url,
         # no shared config or credentials files in Lambda: keep the developer's ~/.aws out of the function
         "AWS_CONFIG_FILE": os.devnull,

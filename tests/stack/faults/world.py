@@ -11,7 +11,6 @@ The SDK's back-off sleeps are skipped (``no_backoff``): a fault past the SDK's s
 from __future__ import annotations
 
 import importlib.util
-import os
 import time
 import types
 import uuid
@@ -89,7 +88,6 @@ class FunctionWorld:
     def stop(self) -> None:
         clients.reset()
         self.aws.stop()
-        os.environ.pop("AWS_ENDPOINT_URL", None)
 
 
 def _load_handler(function: str) -> Callable[[dict[str, Any], Any], Any]:

@@ -142,11 +142,18 @@ def with_error_policy(handler: Handler) -> Handler:
     return wrapper
 
 
+def _own_arn(context: object) -> list[str] | None:
+    """The parts of the function's own ARN (``arn:partition:lambda:region:account:...``), None when the context has
+    none: where the function runs is what its events must be about."""
+    arn = str(getattr(context, "invoked_function_arn", "") or "").split(":")
+    return arn if len(arn) > 4 and arn[0] == "arn" and all(arn[1:2] + arn[3:5]) else None
+
+
 def check_account(event: SageMakerEvent, context: object) -> None:
     """``ForeignEventError`` when ``event`` comes from another account than the function's own (the account of its
     ``invoked_function_arn``; unchecked when the context has none)."""
-    arn = str(getattr(context, "invoked_function_arn", "") or "").split(":")
-    own = arn[4] if len(arn) > 4 and arn[0] == "arn" else ""
+    arn = _own_arn(context)
+    own = arn[4] if arn else ""
     if own and event.account != own:
         raise ForeignEventError(
             f"event of account {event.account!r}, not this stack's account {own!r}", field="account"
@@ -169,8 +176,8 @@ def check_resource_arns(event: SageMakerEvent, context: object) -> None:
     them: another account's, another partition's (``aws-cn``, ``aws-us-gov``) or an upper-cased ARN names no resource
     of this stack, and reading it would only be denied (a retry, not an answer); likewise a pipeline event whose
     ``pipelineExecutionArn`` is not an execution of its ``pipelineArn``."""
-    arn = str(getattr(context, "invoked_function_arn", "") or "").split(":")
-    if len(arn) <= 4 or arn[0] != "arn" or not all(arn[1:2] + arn[3:5]):
+    arn = _own_arn(context)
+    if arn is None:
         return
     own = f"arn:{arn[1]}:sagemaker:{arn[3]}:{arn[4]}:"
     for alias, name in _RESOURCE_ARNS.items():
