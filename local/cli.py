@@ -1,6 +1,7 @@
 """``python -m local``: run the stack of template.yaml on the embedded AWS.
 
     python -m local serve  [--env dev] [--port N] [--delays demo|zero]   # prints one JSON line, runs until signalled
+    python -m local serve  --env all                  # dev (registry), staging, prod, each in its account
     python -m local replay [--env dev] [--standalone] PATH...            # one JSON line per handler invocation
     python -m local demo   [--env dev]
 
@@ -81,7 +82,69 @@ def _emit(payload: dict[str, Any]) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------- serve
+def _until_signalled() -> None:
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    while not stop.wait(0.5):
+        pass
+    logger.info("stopping")
+
+
+def serve_all(args: argparse.Namespace) -> int:
+    """Every environment's stack in its account (``--env all``): one JSON line with each stack's account, outputs
+    and credentials acting in that account; each environment's ready file for the operator commands."""
+    from local.aws import EmbeddedAWS  # noqa: PLC0415
+    from local.pipelines import PipelineRunner  # noqa: PLC0415
+    from local.stack.landscape import ENVIRONMENTS, Landscape  # noqa: PLC0415
+    from pipeline.config import git_sha  # noqa: PLC0415
+    from tools.stackinfo import serve_file  # noqa: PLC0415
+
+    aws = EmbeddedAWS(region=args.region, port=args.port, timings=_timings(args.delays)).start()
+    landscape = Landscape(
+        aws,
+        ENVIRONMENTS,
+        template_path=args.template,
+        retry_delays=DELAYS[args.delays],
+        parameter_overrides=_git_sha_parameter(args.template, git_sha),
+    )
+    runner = None
+    files: list[Path] = []
+    try:
+        landscape.deploy()
+        landscape.start()
+        runner = PipelineRunner(aws).install()
+        aws.control.idle_waiter = landscape.wait_idle
+        stacks = {}
+        for env, stack in landscape.stacks.items():
+            credentials = aws.account_credentials(stack.account_id)
+            stacks[env] = {
+                "account_id": stack.account_id,
+                "stack_name": stack.stack_name,
+                "outputs": stack.outputs,
+                "aws_access_key_id": credentials.access_key_id,
+                "aws_secret_access_key": credentials.secret_access_key,
+            }
+            ready = {"endpoint_url": aws.endpoint_url, "region": aws.region, "env": env, **stacks[env]}
+            files.append(serve_file(env))
+            files[-1].parent.mkdir(parents=True, exist_ok=True)
+            files[-1].write_text(json.dumps(ready, default=str), encoding="utf-8")
+        _emit({"endpoint_url": aws.endpoint_url, "region": aws.region, "stacks": stacks})
+        logger.info("serving %s on %s; Ctrl-C to stop", ", ".join(landscape.stacks), aws.endpoint_url)
+        _until_signalled()
+    finally:
+        for file in files:
+            file.unlink(missing_ok=True)
+        if runner is not None:
+            runner.uninstall()
+        landscape.stop()
+        aws.stop()
+    return 0
+
+
 def serve(args: argparse.Namespace) -> int:
+    if args.env == "all":
+        return serve_all(args)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
@@ -191,7 +254,7 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", required=True)
 
     def common(command: argparse.ArgumentParser) -> None:
-        command.add_argument("--env", default="dev", help="samconfig.toml environment (dev, staging, prod)")
+        command.add_argument("--env", default="dev", help="samconfig.toml environment (dev, staging, prod; serve: all)")
         command.add_argument("--template", default=DEFAULT_TEMPLATE, help="SAM template (default: template.yaml)")
         command.add_argument("--region", default="us-east-1")
 

@@ -78,6 +78,13 @@ class Target:
     # the endpoint's instance type: the one type packages are registered for (the deployer refuses others)
     endpoint_instance_type: str
     job_role_arn: str = ""  # the role the step jobs run as (the pipeline's role when not given)
+    # every stage's endpoint type when one version is promoted through several (the InferenceInstanceTypes output)
+    inference_instance_types: tuple[str, ...] = ()
+
+    @property
+    def registered_instance_types(self) -> list[str]:
+        """The real-time instance types a package is registered for: every stage's, else the endpoint's."""
+        return list(self.inference_instance_types or (self.endpoint_instance_type,))
 
     @property
     def step_role_arn(self) -> str:
@@ -96,6 +103,9 @@ class Target:
             model_package_group_name=outputs["ModelPackageGroupName"],
             region=region,
             endpoint_instance_type=outputs["EndpointInstanceType"],
+            inference_instance_types=tuple(
+                t.strip() for t in str(outputs.get("InferenceInstanceTypes") or "").split(",") if t.strip()
+            ),
         )
 
 

@@ -208,7 +208,7 @@ def build_pipeline(target: Target, params: PipelineParams, session: PipelineSess
             content_types=[CONTENT_TYPE],
             response_types=[CONTENT_TYPE],
             # the endpoint's instance type, from the stack: one source (the deployer refuses a package without it)
-            inference_instances=[target.endpoint_instance_type],
+            inference_instances=target.registered_instance_types,
             transform_instances=params.transform_instance_types,
             model_package_group_name=target.model_package_group_name,
             approval_status=APPROVAL_STATUS,

@@ -61,3 +61,45 @@ def stack_name(env: str, path: Path = SAMCONFIG) -> str:
     if not name:
         raise SamConfigError(f"{path.name} has no stack_name for {env}")
     return str(name)
+
+
+# ------------------------------------------------------------------------ train once, promote everywhere
+GRANT_PARAMETERS = {"Staging": "StagingAccountId", "Production": "ProductionAccountId"}
+"""The registry's parameter that grants the account of the environment serving each later stage."""
+
+
+def environments(path: Path = SAMCONFIG) -> list[str]:
+    """The environments of samconfig.toml that deploy a stack (those with ``[<env>.deploy.parameters]``)."""
+    if not path.exists():
+        return []
+    with path.open("rb") as handle:
+        config = tomllib.load(handle)
+    return [
+        env
+        for env, commands in config.items()
+        if env != "default" and isinstance(commands, dict) and "deploy" in commands
+    ]
+
+
+def registry_grants(env: str, path: Path = SAMCONFIG) -> dict[str, str]:
+    """For a registry environment: ``StagingAccountId`` / ``ProductionAccountId`` = the ``AccountId`` of the
+    deployment environment serving that stage from its group, when it is another account (nothing otherwise).
+
+    One place says where each environment lives (its ``AccountId``); the registry's grants follow from it.
+    """
+    own = parameter_overrides(env, path)
+    if own.get("StackRole", "registry") != "registry":
+        return {}
+    grants: dict[str, str] = {}
+    for other in environments(path):
+        params = parameter_overrides(other, path)
+        stage, account = params.get("LifecycleStage", ""), params.get("AccountId", "")
+        if (
+            params.get("StackRole") == "deployment"
+            and stage in GRANT_PARAMETERS
+            and params.get("ModelPackageGroupName") == own.get("ModelPackageGroupName")
+            and account
+            and account != own.get("AccountId")
+        ):
+            grants[GRANT_PARAMETERS[stage]] = account
+    return grants

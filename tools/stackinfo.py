@@ -16,7 +16,7 @@ from typing import Any
 
 import boto3
 
-from tools.samconfig import ROOT, parameter_overrides, stack_name
+from tools.samconfig import ROOT, parameter_overrides, registry_grants, stack_name
 
 LOCAL_STATE = ROOT / ".local"
 
@@ -31,6 +31,8 @@ class StackInfo:
     region: str
     outputs: dict[str, str]
     endpoint_url: str | None  # None: real AWS
+    # a served stack of another account than the embedded AWS's default (make serve ENV=all): who acts in it
+    credentials: tuple[str, str] = ("testing", "testing")
 
     @property
     def is_local(self) -> bool:
@@ -42,8 +44,8 @@ class StackInfo:
                 service,
                 region_name=self.region,
                 endpoint_url=self.endpoint_url,
-                aws_access_key_id="testing",
-                aws_secret_access_key="testing",  # noqa: S106 - the embedded AWS accepts any credentials
+                aws_access_key_id=self.credentials[0],
+                aws_secret_access_key=self.credentials[1],
             )
         return boto3.client(service, region_name=self.region)  # type: ignore[call-overload]  # the service name is a str, not one stub's Literal
 
@@ -52,8 +54,8 @@ class StackInfo:
         os.environ["AWS_DEFAULT_REGION"] = self.region
         if self.endpoint_url:
             os.environ["AWS_ENDPOINT_URL"] = self.endpoint_url
-            os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-            os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+            os.environ.setdefault("AWS_ACCESS_KEY_ID", self.credentials[0])
+            os.environ.setdefault("AWS_SECRET_ACCESS_KEY", self.credentials[1])
 
 
 def _alive(url: str) -> bool:
@@ -70,7 +72,8 @@ def served_stack(env: str = "dev", state_dir: Path | None = None) -> StackInfo |
     if path.exists():
         ready = json.loads(path.read_text())
         if _alive(ready["endpoint_url"]):
-            return StackInfo(env, ready["region"], dict(ready["outputs"]), ready["endpoint_url"])
+            credentials = (ready.get("aws_access_key_id", "testing"), ready.get("aws_secret_access_key", "testing"))
+            return StackInfo(env, ready["region"], dict(ready["outputs"]), ready["endpoint_url"], credentials)
     return None
 
 
@@ -90,9 +93,11 @@ def cloudformation_outputs(env: str, session: Any) -> dict[str, str]:
 
 
 def deploy_parameter_overrides(env: str, git_sha: str) -> list[str]:
-    """samconfig.toml's ``parameter_overrides`` of ``env`` plus ``GitSha`` (a command-line ``--parameter-overrides``
-    replaces samconfig's list as a whole, so ``make deploy`` passes the whole list)."""
-    kept = [f"{name}={value}" for name, value in parameter_overrides(env).items() if name != "GitSha"]
+    """samconfig.toml's ``parameter_overrides`` of ``env``, the registry's grants to the deployment accounts
+    (:func:`tools.samconfig.registry_grants`) and ``GitSha`` (a command-line ``--parameter-overrides`` replaces
+    samconfig's list as a whole, so ``make deploy`` passes the whole list)."""
+    overrides = {**parameter_overrides(env), **registry_grants(env)}
+    kept = [f"{name}={value}" for name, value in overrides.items() if name != "GitSha"]
     return [*kept, f"GitSha={git_sha}"]
 
 

@@ -7,6 +7,7 @@ scheme for resources the template does not name.
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import string
@@ -370,7 +371,12 @@ class Provisioners:
             request["ModelPackageGroupDescription"] = props["ModelPackageGroupDescription"]
         if props.get("Tags"):
             request["Tags"] = props["Tags"]
-        arn = self.client("sagemaker").create_model_package_group(**request)["ModelPackageGroupArn"]
+        sagemaker = self.client("sagemaker")
+        arn = sagemaker.create_model_package_group(**request)["ModelPackageGroupArn"]
+        if props.get("ModelPackageGroupPolicy"):  # CloudFormation: a JSON object (or its text)
+            policy = props["ModelPackageGroupPolicy"]
+            policy_text = policy if isinstance(policy, str) else json.dumps(policy)
+            sagemaker.put_model_package_group_policy(ModelPackageGroupName=name, ResourcePolicy=policy_text)
         attributes = {"ModelPackageGroupArn": arn, "ModelPackageGroupStatus": "Completed"}
         return Provisioned(logical_id, "AWS::SageMaker::ModelPackageGroup", arn, attributes)
 

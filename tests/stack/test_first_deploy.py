@@ -12,8 +12,14 @@ from local.stack.template import TemplateError
 NEW_ACCOUNT_CONCURRENCY = 10  # what Lambda gives many new accounts (the service default is 1,000)
 
 
-@pytest.mark.parametrize("env", ["dev", "staging"])
-def test_the_stack_deploys_in_a_new_account_whose_concurrency_quota_is_10(embedded_aws: Any, env: str) -> None:
+REGISTRY_FUNCTIONS = {"AlertFunction", "PromoteFunction", "TagArtifactsFunction", "DeployFunction", "StageGateFunction"}
+DEPLOYMENT_FUNCTIONS = {"DeployFunction", "StageGateFunction"}  # a deployment stack: no pipeline of its own
+
+
+@pytest.mark.parametrize(("env", "functions"), [("dev", REGISTRY_FUNCTIONS), ("staging", DEPLOYMENT_FUNCTIONS)])
+def test_the_stack_deploys_in_a_new_account_whose_concurrency_quota_is_10(
+    embedded_aws: Any, env: str, functions: set[str]
+) -> None:
     # GIVEN an account whose Lambda concurrency quota is that of a new account
     stack = LocalStack(embedded_aws, env=env, account_concurrency=NEW_ACCOUNT_CONCURRENCY)
 
@@ -21,7 +27,7 @@ def test_the_stack_deploys_in_a_new_account_whose_concurrency_quota_is_10(embedd
     stack.deploy()
 
     # THEN every function exists, none reserving concurrency (each runs with the runtime's default)
-    assert set(stack.functions) == {"AlertFunction", "PromoteFunction", "TagArtifactsFunction", "DeployFunction"}
+    assert set(stack.functions) == functions
     assert all(spec.reserved_concurrency is None for spec in stack.functions.values())
 
 

@@ -17,7 +17,11 @@ from sm_lifecycle.kernel.errors import (
     InvalidEventError,
     TransientError,
 )
-from sm_lifecycle.kernel.events import PipelineExecutionStatusChangeEvent, TrainingJobStateChangeEvent
+from sm_lifecycle.kernel.events import (
+    ModelPackageStateChangeEvent,
+    PipelineExecutionStatusChangeEvent,
+    TrainingJobStateChangeEvent,
+)
 from sm_lifecycle.kernel.handler import count_outcome, make_handler, with_error_policy
 from sm_lifecycle.kernel.handler import logger as handler_logger
 from sm_lifecycle.kernel.settings import Settings
@@ -318,4 +322,41 @@ def test_the_factory_re_raises_what_lambda_must_retry(
     handler = make_handler(entry, events=(TrainingJobStateChangeEvent,), metrics={})
     with pytest.raises(type(error)):
         handler(SAMPLE, LambdaContext())
+    assert inbox.read() == [] and dead_letters() == []
+
+
+PACKAGE_SAMPLE = json.loads(
+    (Path(__file__).resolve().parents[3] / "events" / "model-package-approved.json").read_text()
+)
+REGISTRY = "210987654321"
+
+
+def _registry_event(account: str = REGISTRY) -> dict[str, Any]:
+    """The registry's package event as a deployment account's bus receives it (forwarded: the registry's account)."""
+    arn = PACKAGE_SAMPLE["detail"]["ModelPackageArn"].replace(":123456789012:", f":{account}:")
+    return {**PACKAGE_SAMPLE, "account": account, "detail": {**PACKAGE_SAMPLE["detail"], "ModelPackageArn": arn}}
+
+
+def test_a_deployment_stack_takes_the_registry_accounts_package_events_and_nothing_else_of_it(
+    powertools: None, inbox: Any, dead_letters: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handler = make_handler(
+        lambda event, context: {"status": "read"},
+        events=(ModelPackageStateChangeEvent, TrainingJobStateChangeEvent),
+        metrics={},
+    )
+    # without a registry account, the registry's package event is another account's
+    assert handler(_registry_event(), LambdaContext())["status"] == "foreign"
+    monkeypatch.setenv("REGISTRY_ACCOUNT_ID", REGISTRY)
+    assert handler(_registry_event(), LambdaContext())["status"] == "read"
+    # a third account's package event, or the registry account's event of another kind, stays foreign
+    third = handler(_registry_event("333333333333"), LambdaContext())
+    assert (third["status"], third["field"]) == ("foreign", "account")
+    job = handler({**SAMPLE, "account": REGISTRY}, LambdaContext())
+    assert (job["status"], job["field"]) == ("foreign", "account")
+    # the envelope says the registry, the package ARN another account: foreign, unread
+    forged = _registry_event()
+    forged["detail"]["ModelPackageArn"] = forged["detail"]["ModelPackageArn"].replace(REGISTRY, "333333333333")
+    result = handler(forged, LambdaContext())
+    assert (result["status"], result["field"]) == ("foreign", "detail.ModelPackageArn")
     assert inbox.read() == [] and dead_letters() == []

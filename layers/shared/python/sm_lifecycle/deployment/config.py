@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from sm_lifecycle.kernel.errors import ConfigurationError
 from sm_lifecycle.kernel.settings import Settings, boolean, integer, required
+from sm_lifecycle.lifecycle.stages import Stage
 
 if TYPE_CHECKING:
     from types_boto3_sagemaker.literals import ProductionVariantInstanceTypeType, TrafficRoutingConfigTypeType
@@ -35,6 +36,20 @@ VARIANT_NAME = "AllTraffic"
 NAME_MAX_LENGTH = 63  # SageMaker model, endpoint config and endpoint names
 CSV_CONTENT_TYPES = ("text/csv",)
 JSON_CONTENT_TYPES = ("application/json",)
+
+
+def lifecycle_stage(env: Mapping[str, str]) -> Stage | None:
+    """``LIFECYCLE_STAGE``: the ``ModelLifeCycle`` stage whose eligible versions the endpoint serves (empty: none,
+    the newest approved version is served)."""
+    value = env.get("LIFECYCLE_STAGE", "").strip()
+    if not value:
+        return None
+    try:
+        return Stage(value)
+    except ValueError:
+        raise ConfigurationError(
+            f"LIFECYCLE_STAGE must be one of {', '.join(Stage)} (or empty), got {value!r}"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -58,6 +73,7 @@ class DeploySettings:
     rollback_alarm_names: tuple[str, ...]
     claim_grace_seconds: int
     stall_alert_seconds: int
+    lifecycle_stage: Stage | None = None  # LIFECYCLE_STAGE: the stage the endpoint serves; None: approval only
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DeploySettings:
@@ -86,6 +102,7 @@ class DeploySettings:
             rollback_alarm_names=alarms,
             claim_grace_seconds=integer(env, "DEPLOYMENT_CLAIM_GRACE_SECONDS", 90, 0, 86400),
             stall_alert_seconds=integer(env, "DEPLOYMENT_STALL_ALERT_SECONDS", 900, 60, 604800),
+            lifecycle_stage=lifecycle_stage(env),
         )
         # Fail at the first invocation, not at the first deployment, if the names or the rollout cannot work.
         settings.resource_name(version=99999, digest_of={})

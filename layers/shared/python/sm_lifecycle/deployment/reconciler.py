@@ -85,7 +85,7 @@ class Reconciler:
     def reconcile(self, trigger: Trigger, *, request_id: str | None = None) -> Outcome:
         """One pass. ``request_id``: the invocation's (Lambda keeps it across the retries of one invocation, so a
         retry recognises the claim its failed attempt made; duplicate deliveries have their own)."""
-        desired = self.gateway.newest_approved(self.settings.common.model_package_group_name)
+        desired = self._desired()
         observed = self.gateway.describe_endpoint(self.endpoint_name)
         self._note_stale_trigger(trigger, desired)
 
@@ -118,9 +118,18 @@ class Reconciler:
                 return outcome
         return self._mutate(claim, trigger, desired, observed, model_name)
 
+    def _desired(self) -> PackageVersion | None:
+        """Without a stage: the newest approved version. With one: the newest version eligible for it."""
+        stage = self.settings.lifecycle_stage
+        if stage is None:
+            return self.gateway.newest_approved(self.settings.common.model_package_group_name)
+        return self.gateway.newest_eligible(self.settings.common.model_package_group, stage)
+
     # ------------------------------------------------------------------ decisions
     def _note_stale_trigger(self, trigger: Trigger, desired: PackageVersion | None) -> None:
         if trigger.kind != "model-package" or trigger.approval_status != APPROVED or trigger.package_version is None:
+            return
+        if self.settings.lifecycle_stage is not None:  # a newer approved version not yet at this stage is normal
             return
         if desired is None or trigger.package_version > desired.version:
             logger.error(

@@ -6,7 +6,7 @@ SageMaker reports most request errors as ``ValidationException``; the few cases 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -22,6 +22,7 @@ from sm_lifecycle.kernel.clients import classify, error_code, error_message, is_
 from sm_lifecycle.kernel.errors import ConflictError, InvalidEventError, RefusedError
 from sm_lifecycle.kernel.registry import git_sha_of
 from sm_lifecycle.kernel.timestamps import optional_utc_datetime
+from sm_lifecycle.lifecycle.stages import LifeCycle, Stage, eligible_for, stages_from
 
 if TYPE_CHECKING:
     from types_boto3_sagemaker.client import SageMakerClient
@@ -105,6 +106,67 @@ class SageMakerGateway:
             if isinstance(exc, ClientError) and is_not_found(exc):
                 raise InvalidEventError(f"model package group {group!r} does not exist") from exc
             raise classify(exc, what=f"ListModelPackages {group}") from exc
+
+    def newest_eligible(self, group: str, stage: Stage) -> PackageVersion | None:
+        """The approved version with the highest version number that is eligible for ``stage`` (see
+        :func:`sm_lifecycle.lifecycle.stages.eligible_for`), from the summaries' ``ModelLifeCycle``.
+
+        ``group`` is a name (the stack's own account: ``Search`` filters on the stage, so the calls grow with the
+        versions that reached it, not with the group) or another account's group ARN (``ListModelPackages`` of its
+        approved versions: ``Search`` sees only its caller's account).
+        """
+        if group.startswith("arn:"):
+            summaries = self._approved_summaries(group)
+        else:
+            summaries = self._staged_summaries(group, stage)
+        newest: PackageVersion | None = None
+        for summary in summaries:
+            if not eligible_for(stage, LifeCycle.from_api(summary.get("ModelLifeCycle"))):
+                continue
+            arn = str(summary["ModelPackageArn"])
+            version = int(summary.get("ModelPackageVersion") or package_version_of(arn))
+            if newest is None or version > newest.version:
+                newest = PackageVersion(arn=arn, version=version, approval_status=APPROVED)
+        return newest
+
+    def _approved_summaries(self, group: str) -> Iterator[Mapping[str, Any]]:
+        kwargs: dict[str, Any] = {"ModelPackageGroupName": group, "ModelApprovalStatus": APPROVED, "MaxResults": 100}
+        try:
+            while True:
+                page = self._sm.list_model_packages(**kwargs)
+                yield from page.get("ModelPackageSummaryList", [])
+                if not page.get("NextToken"):
+                    return
+                kwargs["NextToken"] = page["NextToken"]
+        except (ClientError, BotoCoreError) as exc:
+            if isinstance(exc, ClientError) and is_not_found(exc):
+                raise InvalidEventError(f"model package group {group!r} does not exist") from exc
+            raise classify(exc, what=f"ListModelPackages {group}") from exc
+
+    def _staged_summaries(self, group: str, stage: Stage) -> Iterator[Mapping[str, Any]]:
+        filters: list[dict[str, str]] = [
+            {"Name": "ModelPackageGroupName", "Operator": "Equals", "Value": group},
+            {"Name": "ModelApprovalStatus", "Operator": "Equals", "Value": APPROVED},
+        ]
+        if stage is not Stage.DEVELOPMENT:  # Development: versions without a lifecycle are eligible too
+            filters.append({"Name": "ModelLifeCycle.Stage", "Operator": "In", "Value": ",".join(stages_from(stage))})
+        kwargs: dict[str, Any] = {
+            "Resource": "ModelPackage",
+            "SearchExpression": {"Filters": filters},
+            "SortBy": "CreationTime",
+            "SortOrder": "Descending",
+            "MaxResults": 100,
+        }
+        try:
+            while True:
+                page = self._sm.search(**kwargs)
+                for result in page.get("Results", []):
+                    yield result.get("ModelPackage") or {}
+                if not page.get("NextToken"):
+                    return
+                kwargs["NextToken"] = page["NextToken"]
+        except (ClientError, BotoCoreError) as exc:
+            raise classify(exc, what=f"Search ModelPackage {group} {stage}") from exc
 
     def describe_package(self, arn: str) -> PackageDetails:
         try:

@@ -40,7 +40,8 @@ def _package_trigger(event: ModelPackageStateChangeEvent, settings: DeploySettin
         approval_status=str(detail.model_approval_status),
         # A creation event (no UpdatedModelPackageFields) sets the status too.
         approval_changed=(
-            "ModelApprovalStatus" in detail.updated_model_package_fields or not detail.updated_model_package_fields
+            bool({"ModelApprovalStatus", "ModelLifeCycle"} & set(detail.updated_model_package_fields))
+            or not detail.updated_model_package_fields
         ),
     )
 

@@ -49,7 +49,7 @@ from sm_lifecycle.kernel.errors import (
     InvalidEventError,
     TransientError,
 )
-from sm_lifecycle.kernel.events import SageMakerEvent, parse_one_of
+from sm_lifecycle.kernel.events import ModelPackageStateChangeEvent, SageMakerEvent, parse_one_of
 from sm_lifecycle.kernel.notify import Severity, dead_letter, publish_alert
 from sm_lifecycle.kernel.settings import Settings
 from sm_lifecycle.kernel.text import LOG_TEXT, clean, clean_all
@@ -64,6 +64,7 @@ __all__ = [
     "check_resource_arns",
     "count_outcome",
     "make_handler",
+    "registry_account",
     "with_error_policy",
 ]
 
@@ -149,14 +150,30 @@ def _own_arn(context: object) -> list[str] | None:
     return arn if len(arn) > 4 and arn[0] == "arn" and all(arn[1:2] + arn[3:5]) else None
 
 
+def registry_account() -> str:
+    """The account of the model registry the stack deploys from (``REGISTRY_ACCOUNT_ID``; empty: its own)."""
+    return os.environ.get("REGISTRY_ACCOUNT_ID", "").strip()
+
+
+def _accounts_of(event: SageMakerEvent, own: str) -> tuple[str, ...]:
+    """The accounts ``event`` may come from: the function's own, and for a model package event the registry's
+    (a deployment account receives the registry's package events, forwarded by its bus)."""
+    registry = registry_account()
+    if registry and registry != own and isinstance(event, ModelPackageStateChangeEvent):
+        return own, registry
+    return (own,)
+
+
 def check_account(event: SageMakerEvent, context: object) -> None:
     """``ForeignEventError`` when ``event`` comes from another account than the function's own (the account of its
-    ``invoked_function_arn``; unchecked when the context has none)."""
+    ``invoked_function_arn``; unchecked when the context has none), or, for a model package event, than the
+    registry's (``REGISTRY_ACCOUNT_ID``)."""
     arn = _own_arn(context)
     own = arn[4] if arn else ""
-    if own and event.account != own:
+    if own and event.account not in _accounts_of(event, own):
         raise ForeignEventError(
-            f"event of account {event.account!r}, not this stack's account {own!r}", field="account"
+            f"event of account {event.account!r}, not this stack's account {own!r} (nor its registry's)",
+            field="account",
         )
 
 
@@ -179,12 +196,13 @@ def check_resource_arns(event: SageMakerEvent, context: object) -> None:
     arn = _own_arn(context)
     if arn is None:
         return
-    own = f"arn:{arn[1]}:sagemaker:{arn[3]}:{arn[4]}:"
+    owners = tuple(f"arn:{arn[1]}:sagemaker:{arn[3]}:{account}:" for account in _accounts_of(event, arn[4]))
     for alias, name in _RESOURCE_ARNS.items():
         value = getattr(event.detail, name, None)
-        if isinstance(value, str) and value and not value.startswith(own):
+        if isinstance(value, str) and value and not value.startswith(owners):
             raise ForeignEventError(
-                f"{alias} {value!r} is not a resource of this stack's partition, region and account ({own}...)",
+                f"{alias} {value!r} is not a resource of this stack's partition, region and account "
+                f"({' or '.join(owners)}...)",
                 field=f"detail.{alias}",
             )
     pipeline = getattr(event.detail, "pipeline_arn", None)

@@ -79,6 +79,10 @@ class Settings:
     dead_letter_queue_url: str | None
     region: str
     job_role_arn: str | None = None  # the role the pipeline's jobs run as (SAGEMAKER_JOB_ROLE_ARN), if given
+    # The model registry the stack deploys from when it is another account's (REGISTRY_ACCOUNT_ID; None: its own),
+    # and the ARN of its model package group (MODEL_PACKAGE_GROUP_ARN): another account's group is named by ARN.
+    registry_account_id: str | None = None
+    model_package_group_arn: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -98,7 +102,21 @@ class Settings:
             dead_letter_queue_url=env.get("DEAD_LETTER_QUEUE_URL") or None,
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
             job_role_arn=env.get("SAGEMAKER_JOB_ROLE_ARN") or None,
+            registry_account_id=env.get("REGISTRY_ACCOUNT_ID", "").strip() or None,
+            model_package_group_arn=env.get("MODEL_PACKAGE_GROUP_ARN", "").strip() or None,
         )
+
+    @property
+    def model_package_group(self) -> str:
+        """How to name the group in SageMaker requests: its ARN when it is another account's, else its name."""
+        if not self.registry_account_id:
+            return self.model_package_group_name
+        if not self.model_package_group_arn or f":{self.registry_account_id}:" not in self.model_package_group_arn:
+            raise ConfigurationError(
+                f"REGISTRY_ACCOUNT_ID={self.registry_account_id} needs MODEL_PACKAGE_GROUP_ARN, the ARN of that "
+                f"account's group {self.model_package_group_name!r}"
+            )
+        return self.model_package_group_arn
 
     def console_url(self, path: str) -> str:
         """A link into the SageMaker console of this stack's region (``path`` after ``#/``)."""

@@ -54,6 +54,7 @@ SNS_MESSAGE = FieldLimit("SNS Message", 256 * 1024 - 4096, unit="bytes", multili
 SNS_ATTRIBUTE = FieldLimit("SNS message attribute value", 256)
 TAG_VALUE = FieldLimit("tag value", 256, marker="")  # S3 and SageMaker tag values
 APPROVAL_DESCRIPTION = FieldLimit("ApprovalDescription", 1024, multiline=True)
+STAGE_DESCRIPTION = FieldLimit("StageDescription", 1024)  # ModelLifeCycle's: ".{0,1024}", Java's dot, one line
 DEAD_LETTER_ERROR = FieldLimit("dead-letter ErrorMessage", 1024, unit="bytes")  # Lambda keeps the first 1 KB
 LOG_TEXT = FieldLimit("log text", 2000)
 
