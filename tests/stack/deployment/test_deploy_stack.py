@@ -61,8 +61,8 @@ def test_first_approval_creates_the_endpoint_tagged_with_data_capture(world: Wor
 
 
 def test_newer_approval_updates_with_the_environment_rollout(deploy_world) -> None:
-    # GIVEN staging (canary rollout) serving version 1
-    world = deploy_world("staging")
+    # GIVEN staging's settings (canary rollout) on a stack with a group of its own, serving version 1
+    world = deploy_world("staging", StackRole="registry", LifecycleStage="")
     v1 = world.register()
     world.approve(v1)
     world.idle()

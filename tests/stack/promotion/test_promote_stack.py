@@ -73,9 +73,20 @@ def test_threshold_miss_is_rejected_even_without_champion(promote_stack):
     assert promote_records(stack)[0]["result"]["champion_arn"] is None
 
 
+# prod is a deployment stack of dev's registry (samconfig.toml); as a registry of its own, with its own group
+PROD_REGISTRY = {
+    "StackRole": "registry",
+    "LifecycleStage": "",
+    "ModelPackageGroupName": "fraud-detector-prod",
+    "PipelineName": "fraud-pipeline-prod",
+    "PromotionMode": "recommend",
+    "PromotionThresholds": "auc>=0.90,false_positive_rate<=0.05",
+}
+
+
 def test_prod_recommends_leaves_pending_and_notifies_approvers(promote_stack):
-    # GIVEN prod (recommend by default in samconfig.toml)
-    stack, scene = promote_stack("prod")
+    # GIVEN prod as a registry of its own (a single-environment layout) whose metrics gate recommends
+    stack, scene = promote_stack("prod", **PROD_REGISTRY)
 
     # WHEN a package meeting the policy is registered
     challenger = scene.register(binary_report(0.95, 0.02))
@@ -269,7 +280,7 @@ def test_a_registration_is_judged_once_whatever_the_shape_of_its_creation_event(
 
 def test_updates_of_a_pending_package_are_not_registrations(promote_stack, embedded_aws):
     # GIVEN prod (recommend) and a pending package already recommended to the approvers
-    stack, scene = promote_stack("prod")
+    stack, scene = promote_stack("prod", **PROD_REGISTRY)
     package = scene.register(binary_report(0.95, 0.02))
     stack.wait_idle()
 

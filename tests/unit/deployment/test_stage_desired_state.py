@@ -74,7 +74,9 @@ def test_rejecting_the_live_version_at_a_stage_rolls_that_stage_back_and_keeps_t
 ) -> None:
     summaries = env.sm.list_model_packages(ModelPackageGroupName=env.outputs["ModelPackageGroupName"])
     arn = next(
-        p["ModelPackageArn"] for p in summaries["ModelPackageSummaryList"] if p["ModelPackageVersion"] == staged["staging"]
+        p["ModelPackageArn"]
+        for p in summaries["ModelPackageSummaryList"]
+        if p["ModelPackageVersion"] == staged["staging"]
     )
     env.sm.update_model_package(ModelPackageArn=arn, ModelLifeCycle={"Stage": "Staging", "StageStatus": "Rejected"})
     # Staging falls back to the newest version still eligible for it: v1, at Production (a later stage)
@@ -96,3 +98,34 @@ def test_a_stage_search_does_not_grow_with_versions_that_never_reached_the_stage
     env.sm.meta.events.register("before-call.sagemaker.*", lambda model, **_: calls.append(model.name))
     assert newest(env, Stage.STAGING) == live
     assert calls == ["Search"]
+
+
+def test_a_version_the_guardrails_roll_back_at_a_stage_stops_there_and_the_stage_keeps_its_version(
+    env: Any,
+) -> None:
+    settings = dataclasses.replace(env.settings, lifecycle_stage=Stage.STAGING)
+    group = env.outputs["ModelPackageGroupName"]
+
+    def reconcile(request_id: str) -> str:
+        outcome = reconciler_for(settings).reconcile(
+            Trigger(event_id=request_id, kind="endpoint"), request_id=request_id
+        )
+        env.aws.wait_idle()
+        return outcome.action
+
+    # GIVEN staging serving v1 (baked there, now waiting for production)
+    v1 = register(env, stage="Production", status="PendingApproval")
+    assert reconcile("r-1") == "created"
+    # WHEN v2 is approved at staging and its canary trips the endpoint's guardrails
+    env.aws.control.inject_guardrail_rollback(env.settings.endpoint_name)
+    v2 = register(env, stage="Staging", status="Approved")
+    assert reconcile("r-2") == "updated"
+    assert reconcile("r-3") == "rolled-back"
+    # THEN v2 is {Staging, Rejected} in the registry, saying why; staging's desired version is v1 again
+    summaries = env.sm.list_model_packages(ModelPackageGroupName=group)["ModelPackageSummaryList"]
+    lifecycle = {p["ModelPackageVersion"]: p.get("ModelLifeCycle", {}) for p in summaries}
+    assert (lifecycle[v2]["Stage"], lifecycle[v2]["StageStatus"]) == ("Staging", "Rejected")
+    assert "rolled back by the endpoint's guardrails" in lifecycle[v2]["StageDescription"]
+    assert lifecycle[v1]["StageStatus"] == "PendingApproval"
+    assert newest(env, Stage.STAGING) == v1
+    assert reconcile("r-4") == "in-sync"

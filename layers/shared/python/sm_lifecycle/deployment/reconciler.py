@@ -45,6 +45,7 @@ from sm_lifecycle.kernel import tags
 from sm_lifecycle.kernel.errors import ConflictError, InvalidEventError, RefusedError
 from sm_lifecycle.kernel.tags import tag_value
 from sm_lifecycle.kernel.timestamps import optional_utc_datetime
+from sm_lifecycle.lifecycle.stages import LifeCycle, Stage, StageStatus
 
 logger = Logger(child=True)
 
@@ -129,8 +130,8 @@ class Reconciler:
     def _note_stale_trigger(self, trigger: Trigger, desired: PackageVersion | None) -> None:
         if trigger.kind != "model-package" or trigger.approval_status != APPROVED or trigger.package_version is None:
             return
-        if self.settings.lifecycle_stage is not None:  # a newer approved version not yet at this stage is normal
-            return
+        if self.settings.lifecycle_stage not in (None, Stage.DEVELOPMENT):
+            return  # a newer approved version that has not reached this stage yet is the normal case
         if desired is None or trigger.package_version > desired.version:
             logger.error(
                 "the event's package is not an approved version of the group any more (deleted or re-rated since)",
@@ -286,6 +287,7 @@ class Reconciler:
             f"the rollout of version {version} to {self.endpoint_name} was rolled back: {reason}. "
             f"The endpoint serves {observed.config_name}; version {version} is not retried until it is approved again"
         )
+        self._reject_at_stage(held.target_package_arn, reason)
         recorded = self.ledger.mark_failed(
             self.endpoint_name,
             token=held.claim_token or "",
@@ -303,6 +305,18 @@ class Reconciler:
                 "error",
             )
         return self._outcome("rolled-back", desired, observed, held.target_config, detail)
+
+    def _reject_at_stage(self, package_arn: str | None, reason: str) -> None:
+        """With a stage: the version the guardrails rolled back stops there, ``{S, Rejected}`` in the registry (so
+        the stage's desired state is the version still eligible, and the audit trail says why)."""
+        stage = self.settings.lifecycle_stage
+        if stage in (None, Stage.DEVELOPMENT) or not package_arn:
+            return  # Development follows the approval status: approving the version again retries it
+        description = (
+            f"rejected at {stage} by the deployer of {self.endpoint_name}: the rollout was rolled back by the "
+            f"endpoint's guardrails ({reason})"
+        )
+        self.gateway.move_to(package_arn, LifeCycle(stage, StageStatus.REJECTED, description))
 
     # ------------------------------------------------------------------ the mutation
     def _mutate(

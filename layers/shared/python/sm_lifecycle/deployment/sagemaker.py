@@ -22,7 +22,7 @@ from sm_lifecycle.kernel.clients import classify, error_code, error_message, is_
 from sm_lifecycle.kernel.errors import ConflictError, InvalidEventError, RefusedError
 from sm_lifecycle.kernel.registry import git_sha_of
 from sm_lifecycle.kernel.timestamps import optional_utc_datetime
-from sm_lifecycle.lifecycle.stages import LifeCycle, Stage, eligible_for, stages_from
+from sm_lifecycle.lifecycle.stages import LifeCycle, Stage, check_transition, eligible_for, is_current, stages_from
 
 if TYPE_CHECKING:
     from types_boto3_sagemaker.client import SageMakerClient
@@ -167,6 +167,19 @@ class SageMakerGateway:
                 kwargs["NextToken"] = page["NextToken"]
         except (ClientError, BotoCoreError) as exc:
             raise classify(exc, what=f"Search ModelPackage {group} {stage}") from exc
+
+    def move_to(self, arn: str, lifecycle: LifeCycle) -> bool:
+        """Write ``lifecycle`` on the version after re-reading it: False when it is there already; a move the state
+        machine refuses (``StageTransitionError``) writes nothing."""
+        try:
+            current = LifeCycle.from_api(self._sm.describe_model_package(ModelPackageName=arn).get("ModelLifeCycle"))
+            if is_current(current, lifecycle):
+                return False
+            check_transition(current, lifecycle)
+            self._sm.update_model_package(ModelPackageArn=arn, ModelLifeCycle=lifecycle.to_api())
+        except (ClientError, BotoCoreError) as exc:
+            raise classify(exc, what=f"UpdateModelPackage {arn} to {lifecycle}") from exc
+        return True
 
     def describe_package(self, arn: str) -> PackageDetails:
         try:

@@ -19,10 +19,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sm_lifecycle.kernel.errors import LifecycleError
 from sm_lifecycle.kernel.text import STAGE_DESCRIPTION, clean
+
+if TYPE_CHECKING:
+    from types_boto3_sagemaker.type_defs import ModelLifeCycleTypeDef
 
 __all__ = [
     "STAGES",
@@ -97,7 +100,7 @@ class LifeCycle:
             return None
         return cls(stage, status, str(value.get("StageDescription") or ""))
 
-    def to_api(self) -> dict[str, str]:
+    def to_api(self) -> ModelLifeCycleTypeDef:
         """The ``ModelLifeCycle`` of ``UpdateModelPackage``: the description on one line, within SageMaker's
         1,024 characters."""
         return {
