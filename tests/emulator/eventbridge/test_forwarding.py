@@ -12,9 +12,8 @@ import pytest
 
 from local.aws import EmbeddedAWS
 from local.aws.eventbridge.forwarding import FORWARDING, Forwarding
-from tests.emulator.eventbridge.conftest import ACCOUNT_B, account_clients
+from tests.emulator.accounts import ACCOUNT_B, ACCOUNT_C, account_clients
 
-ACCOUNT_C = "333333333333"
 REGION = "us-east-1"
 PROMOTION = {"Source": "ml.promotion", "DetailType": "Model Promoted", "Detail": json.dumps({"version": 7})}
 TRUST_EVENTS = {
