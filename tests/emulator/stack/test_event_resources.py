@@ -53,6 +53,10 @@ def test_bus_policies_buses_and_schedule_groups_are_created(buses_stack, embedde
     assert "partner-puts-promotions" in statement_ids(events, "promotions")
     group = embedded_aws.client("scheduler").get_schedule_group(Name=buses_stack.outputs["ScheduleGroupName"])
     assert group["Arn"] == buses_stack.outputs["ScheduleGroupArn"]
+    schedule = embedded_aws.client("scheduler").get_schedule(
+        Name=buses_stack.resources["YearlyGate"].ref, GroupName=buses_stack.outputs["ScheduleGroupName"]
+    )
+    assert (schedule["Arn"], schedule["Target"]["Input"]) == (buses_stack.outputs["ScheduleArn"], '{"check": "bake"}')
     (target,) = events.list_targets_by_rule(Rule=buses_stack.outputs["ForwardRuleName"])["Targets"]
     assert target["RoleArn"] == buses_stack.resources["ForwarderRole"].attributes["Arn"]
 
