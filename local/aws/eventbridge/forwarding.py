@@ -6,7 +6,9 @@ buses in the same account and Region", "Permissions for event buses"):
 * EventBridge assumes the target's ``RoleArn`` as ``events.amazonaws.com`` (the role's trust policy decides, with
   ``aws:SourceArn`` the rule and ``aws:SourceAccount`` its account), then puts the event on the target bus as that
   role: ``events:PutEvents`` on the bus, allowed by the role's policies and, for a bus of another account, by the
-  bus's resource policy (``PutPermission`` / ``AWS::Events::EventBusPolicy``) too. The request carries
+  bus's resource policy (``PutPermission`` / ``AWS::Events::EventBusPolicy``) too. A target without ``RoleArn``
+  sends as the rule's account itself (the PutTargets reference requires a role only where the receiving account
+  granted an organization rather than the account), so the receiving bus's policy alone decides. The request carries
   ``events:source``, ``events:detail-type``, ``events:eventBusInvocation`` (true) and the rule as ``aws:SourceArn``.
 * The event arrives as it was sent: its ``account`` (the sender's), ``source``, ``detail-type``, ``time``,
   ``resources``, ``detail`` and ``id`` unchanged (the guide does not say whether the id is kept; it is here), and the
@@ -17,9 +19,8 @@ buses in the same account and Region", "Permissions for event buses"):
 
 Each attempt is counted as the rule's ``AWS/Events`` ``Invocations``; one refused (role not assumable, not allowed,
 bus policy not admitting, bus missing) as its ``FailedInvocations``, and nothing arrives. Every forwarding is recorded
-(:attr:`BusForwarding.forwarded`) with its outcome. Not modelled: a bus target without ``RoleArn`` (AWS accepts one
-for a bus of another account that admits the sender's account; here it is refused as unsupported, and AWS
-recommends a role for every bus target), retries and dead-letter queues of bus targets, cross-Region limits.
+(:attr:`BusForwarding.forwarded`) with its outcome. Not modelled: retries and dead-letter queues of bus targets,
+cross-Region limits, organizations (``aws:PrincipalOrgID``).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from moto.events.models import Rule, events_backends
 
 from local.aws.patches import Patch
 from local.aws.runtime import RUNTIME
-from local.iam.principals import role_session_from_arn
+from local.iam.principals import AccountRoot, Principal, role_session_from_arn
 
 logger = logging.getLogger(__name__)
 
@@ -120,14 +121,9 @@ class BusForwarding:
         """The target bus, once EventBridge may put the event on it; ``ForwardingRefused`` otherwise."""
         _, _, _, region, account, resource = str(target["Arn"]).split(":", 5)
         role_arn = target.get("RoleArn")
-        if not role_arn:
-            raise ForwardingRefused("the target has no RoleArn (the embedded EventBridge forwards only with a role)")
         iam = _enforcer()
         if iam is not None:
-            where = {"source_arn": rule.arn, "source_account": rule.account_id, "region": rule.region_name}
-            if not iam.authorize_service(EVENTS_SERVICE, "sts:AssumeRole", role_arn, **where).allowed:
-                raise ForwardingRefused(f"EventBridge cannot assume {role_arn}: its trust policy does not allow it")
-            session = role_session_from_arn(role_arn, f"events-{secrets.token_hex(8)}")
+            sender = self._sender(iam, rule, role_arn)
             context = {
                 "events:source": str(event.get("source", "")),
                 "events:detail-type": str(event.get("detail-type", "")),
@@ -136,14 +132,24 @@ class BusForwarding:
                 "aws:SourceAccount": rule.account_id,
             }
             bus_arn = str(target["Arn"])
-            outcome = iam.authorize_action(session, "events:PutEvents", bus_arn, region=region, context=context)
+            outcome = iam.authorize_action(sender, "events:PutEvents", bus_arn, region=region, context=context)
             if not outcome.allowed:
                 why = outcome.denial.reason if outcome.denial is not None else "denied"
-                raise ForwardingRefused(f"{role_arn} may not put events on {target['Arn']}: {why}")
+                raise ForwardingRefused(f"{sender.arn} may not put events on {target['Arn']}: {why}")
         bus = events_backends[account][region].event_buses.get(resource.removeprefix("event-bus/"))
         if bus is None:
             raise ForwardingRefused(f"Event bus {target['Arn']} does not exist.")
         return bus
+
+    @staticmethod
+    def _sender(iam: Any, rule: Rule, role_arn: str | None) -> Principal:
+        """Who puts the event: a session of the target's role EventBridge assumed, or (no role) the rule's account."""
+        if not role_arn:
+            return AccountRoot(rule.account_id, evaluated=True)
+        where = {"source_arn": rule.arn, "source_account": rule.account_id, "region": rule.region_name}
+        if not iam.authorize_service(EVENTS_SERVICE, "sts:AssumeRole", role_arn, **where).allowed:
+            raise ForwardingRefused(f"EventBridge cannot assume {role_arn}: its trust policy does not allow it")
+        return role_session_from_arn(role_arn, f"events-{secrets.token_hex(8)}")
 
     def _metric(self, rule: Rule, metric: str) -> None:
         datum = {

@@ -145,14 +145,28 @@ def test_a_forwarding_the_bus_or_the_role_does_not_allow_fails_and_nothing_arriv
     assert embedded_aws.iam.log.denials  # the refusal is IAM's, recorded as any denial
 
 
-@pytest.mark.expect_denials
-def test_a_bus_target_without_a_role_is_not_forwarded(embedded_aws, account_b):
+def test_a_bus_target_without_a_role_sends_as_the_account_the_bus_policy_admits(embedded_aws, account_b):
     admit(account_b("events"), embedded_aws.account_id)
     read = receiving_queue(account_b, {"source": ["ml.promotion"]}, "no-role")
     rule_arn = forward_rule(embedded_aws.client("events"), "to-b-without-role", bus_arn(ACCOUNT_B), None)
+
     embedded_aws.client("events").put_events(Entries=[PROMOTION])
+
+    assert [event["account"] for event in read()] == [embedded_aws.account_id]
+    assert last_forwarding(rule_arn).error is None
+
+
+@pytest.mark.expect_denials
+def test_a_bus_target_without_a_role_is_refused_by_a_bus_policy_for_another_account(embedded_aws, account_b):
+    admit(account_b("events"), ACCOUNT_C)
+    read = receiving_queue(account_b, {"source": ["ml.promotion"]}, "no-role")
+    rule_arn = forward_rule(embedded_aws.client("events"), "to-b-without-role", bus_arn(ACCOUNT_B), None)
+
+    embedded_aws.client("events").put_events(Entries=[PROMOTION])
+
     assert read() == []
-    assert "RoleArn" in str(last_forwarding(rule_arn).error)
+    assert f"arn:aws:iam::{embedded_aws.account_id}:root may not put events" in str(last_forwarding(rule_arn).error)
+    assert failed_invocations(embedded_aws, "to-b-without-role") == 1
 
 
 def test_an_event_received_from_another_bus_is_not_forwarded_to_a_third_account(embedded_aws, account_b, sender):
