@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,6 +17,8 @@ import pytest
 from local.aws.scheduler.models import FIRINGS, Firing
 from local.stack import LocalStack
 from tests.emulator.stack.test_runtime import PROBE
+
+SCHEDULING = PROBE.parents[1] / "scheduling" / "template.yaml"
 
 TRUST_SCHEDULER = {
     "Version": "2012-10-17",
@@ -123,3 +125,20 @@ def test_a_stopped_stack_receives_no_firing(local_stack_factory, embedded_aws):
 
     (firing,) = firings(arn, 1)
     assert "Function not found" in str(firing.error)
+
+
+def test_a_function_schedules_a_check_of_itself_and_the_firing_invokes_it(local_stack_factory, embedded_aws):
+    # GIVEN the gate stack: its function may create schedules in its group, passing the role Scheduler assumes
+    stack = local_stack_factory(SCHEDULING, "dev")
+    when = (datetime.now(UTC) + timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%S")
+
+    # WHEN the function, invoked, schedules a one-time check ten (scaled) minutes ahead
+    stack.invoke_async("GateFunction", {"plan": "bake-v3", "at": f"at({when})"})
+    planned, checked = records(stack, 2)
+
+    # THEN the schedule fires into the function, with the firing's execution id in its input, and is deleted
+    arn = planned["result"]["scheduled"]
+    (firing,) = firings(arn, 1)
+    assert firing.error is None
+    assert checked["result"] == {"checked": "bake", "execution": firing.execution_id}
+    assert embedded_aws.client("scheduler").list_schedules()["Schedules"] == []
