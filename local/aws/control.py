@@ -22,6 +22,7 @@ from local.aws.sagemaker.pipelines import executors
 from local.aws.sagemaker.pipelines.executors import PipelineExecutor
 from local.aws.sagemaker.pipelines.store import SageMakerStore
 from local.aws.sagemaker.registry.models import PACKAGE_CREATION_FIELDS
+from local.aws.sagemaker.serving.invocation_faults import INVOCATION_FAULTS
 from local.aws.scheduler.models import FIRINGS
 from local.iam import Enforcer
 
@@ -74,6 +75,13 @@ class Control:
         RUNTIME.faults.add(
             endpoint_name, Fault(kind="rollback", operation="update", reason=reason, alarm_name=alarm_name)
         )
+
+    def inject_invocation_errors(
+        self, endpoint_name: str, status: int = 500, times: int = 1, message: str = "injected failure"
+    ) -> None:
+        """The endpoint's next ``times`` invocations fail as if its model answered ``status`` (a 5xx burst counts in
+        ``Invocation5XXErrors``; see :mod:`local.aws.sagemaker.serving.invocation_faults`)."""
+        INVOCATION_FAULTS.inject(endpoint_name, status, times, message)
 
     def duplicate_schedule_firings(self, schedule_arn: str, times: int = 1) -> None:
         """The schedule's next ``times`` firings reach its target twice (EventBridge Scheduler is at-least-once)."""

@@ -22,6 +22,7 @@ HTTP_ACTIONS = (
     "inject_endpoint_failure",
     "inject_guardrail_rollback",
     "duplicate_schedule_firings",
+    "inject_invocation_errors",
     "schedule_firings",
     "clear_faults",
     "inject_service_fault",

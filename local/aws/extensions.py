@@ -10,7 +10,7 @@ starts the extensions' workers (:mod:`local.aws.runtime`). Works for moto's serv
 from __future__ import annotations
 
 from local.aws.cloudwatch import responses as cloudwatch
-from local.aws.eventbridge import put_events
+from local.aws.eventbridge import forwarding, put_events
 from local.aws.iam import managed_policies
 from local.aws.patches import PatchRegistry
 from local.aws.runtime import RUNTIME
@@ -35,6 +35,7 @@ PATCHES = PatchRegistry(
         *scheduler.PATCHES,
         *cloudwatch.PATCHES,
         *put_events.PATCHES,
+        *forwarding.PATCHES,
         *managed_policies.PATCHES,
     ]
 )

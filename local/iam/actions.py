@@ -26,6 +26,7 @@ from local.iam.operations import (
     ACTION_OF_OPERATION,
     COPY_SOURCE,
     LOWER_CASED_NAMES,
+    OPERATION_PLACEHOLDER_ALIASES,
     PER_ITEM,
     PLACEHOLDER_ALIASES,
     RESOURCE_TYPE_BY_PARAMETER,
@@ -71,7 +72,8 @@ def _param(params: Mapping[str, Any], name: str) -> Any:
 
 
 def _placeholder(call: ApiCall, name: str) -> str | None:
-    alias = PLACEHOLDER_ALIASES.get(call.service, {}).get(name)
+    aliases = OPERATION_PLACEHOLDER_ALIASES.get((call.service, call.operation)) or PLACEHOLDER_ALIASES.get(call.service)
+    alias = (aliases or {}).get(name)
     value = alias(call.params) if alias else None
     if value is None:
         value = {"Partition": call.partition, "Region": call.region, "Account": call.account}.get(name)

@@ -180,3 +180,21 @@ class Authorizer:
         operation = action.split(":", 1)[1]
         call = ApiCall(action.split(":", 1)[0], operation, {}, source_account or self.account, region, self.partition)
         return self._run(principal, [Check(action, resource, dict(context or {}))], call, None)
+
+    def authorize_action(
+        self,
+        principal: Principal,
+        action: str,
+        resource: str,
+        *,
+        region: str,
+        context: Mapping[str, ContextValue] | None = None,
+    ) -> Outcome:
+        """Whether ``principal`` may take ``action`` on ``resource``: one check, no API call behind it.
+
+        For what a service does with a role it assumed (EventBridge putting an event on another bus as a rule
+        target's role): the role's identity policies and the resource's policy decide, as for any request.
+        """
+        service, _, operation = action.partition(":")
+        call = ApiCall(service, operation, {}, principal.account or self.account, region, self.partition)
+        return self._run(principal, [Check(action, resource, dict(context or {}))], call, None)

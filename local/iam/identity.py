@@ -2,8 +2,10 @@
 
 A role session: the role's inline policies and attached managed policies (AWS managed ones too, with the
 documents moto ships), its permissions boundary, and the session policy given to ``AssumeRole``. A user: its own
-and its groups' inline and managed policies. A policy that does not parse is left out (and logged):
-IAM would have refused it.
+and its groups' inline and managed policies. An account's root user (when evaluated at all: a service acting as
+the account itself, e.g. EventBridge forwarding to another account's bus without a role) may do anything in its
+account, so only other accounts' resource policies can refuse it. A policy that does not parse is left out (and
+logged): IAM would have refused it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ from moto.iam.models import IAMBackend, iam_backends
 
 from local.iam.evaluation import NamedPolicy
 from local.iam.moto_state import role as moto_role
-from local.iam.principals import IamUser, Principal, RoleSession
+from local.iam.principals import AccountRoot, IamUser, Principal, RoleSession
+
+_EVERYTHING = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+_ROOT = NamedPolicy.parse("the root user's permissions", _EVERYTHING)
 
 
 @dataclass(frozen=True)
@@ -79,4 +84,6 @@ def identity_policies(principal: Principal) -> IdentityPolicies:
         return _role_policies(principal)
     if isinstance(principal, IamUser):
         return _user_policies(principal)
+    if isinstance(principal, AccountRoot) and _ROOT is not None:
+        return IdentityPolicies((_ROOT,))
     return IdentityPolicies()

@@ -114,6 +114,14 @@ class Enforcer:
             logger.warning("denied: %s", errors_message(outcome.denial, outcome.unmapped))
         return outcome
 
+    def authorize_action(self, principal: Principal, action: str, resource: str, **where: Any) -> Outcome:
+        """``Authorizer.authorize_action``, recorded in the log (a role a service assumed, acting for it)."""
+        outcome = self.authorizer.authorize_action(principal, action, resource, **where)
+        self.log.record(principal, outcome, errors_message(outcome.denial, outcome.unmapped), action)
+        if not outcome.allowed:
+            logger.warning("denied: %s", errors_message(outcome.denial, outcome.unmapped))
+        return outcome
+
 
 _REASONS = {400: "Bad Request", 403: "Forbidden"}
 

@@ -105,6 +105,15 @@ PLACEHOLDER_ALIASES: dict[str, dict[str, Callable[[Mapping[str, Any]], Any]]] = 
     "ecr": {"Account": _parameter("registryId")},
 }
 
+# The same, where it depends on the operation: EventBridge Scheduler names a schedule ``Name`` in its group
+# ``GroupName`` (``default`` when absent: schedule/<group>/<name>), and a schedule group ``Name``.
+_SCHEDULE = {"ScheduleName": _parameter("Name"), "GroupName": lambda params: params.get("GroupName") or "default"}
+_SCHEDULE_GROUP = {"GroupName": _parameter("Name")}
+OPERATION_PLACEHOLDER_ALIASES: dict[tuple[str, str], dict[str, Callable[[Mapping[str, Any]], Any]]] = {
+    **{("scheduler", op): _SCHEDULE for op in ("CreateSchedule", "GetSchedule", "UpdateSchedule", "DeleteSchedule")},
+    **{("scheduler", op): _SCHEDULE_GROUP for op in ("CreateScheduleGroup", "GetScheduleGroup", "DeleteScheduleGroup")},
+}
+
 # The signing name of a service where it differs from its IAM prefix (CloudWatch signs as "monitoring").
 IAM_PREFIX_OF_SIGNING_NAME: dict[str, str] = {"monitoring": "cloudwatch"}
 

@@ -5,7 +5,8 @@ function becomes a rule in the embedded EventBridge whose target is an SQS queue
 alone decides which events reach which function. ``start()`` polls those queues, delivers their events to the
 functions as EventBridge does (the target's retry policy and dead-letter queue, :mod:`.deliveries`), invokes the
 functions asynchronously, with Lambda's retries and dead-letter queues (:mod:`.invoker`, :mod:`.outcomes`), and
-evaluates the template's CloudWatch alarms (:mod:`.alarms`).
+evaluates the template's CloudWatch alarms (:mod:`.alarms`). EventBridge Scheduler's firings at a function of the
+stack become asynchronous invocations of it (``FIRINGS.connect_function``) while the stack runs.
 
     stack = LocalStack(aws, env="dev", retry_delays=(0.0, 0.0))
     outputs = stack.deploy()
@@ -17,14 +18,17 @@ evaluates the template's CloudWatch alarms (:mod:`.alarms`).
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from local.aws.eventbridge.forwarding import FORWARDING
+from local.aws.scheduler.models import FIRINGS
 from local.aws.sessions import SessionCredentials, role_session
 from local.stack.alarms import AlarmEmulator
 from local.stack.clients import AwsClients
@@ -227,9 +231,39 @@ class LocalStack:
             self.queues.start(runner)
         for target in self.deployment.targets:
             self.queues.watch(f"rule-{target.rule_name}", target.queue_url, self.deliveries.handler(target))
+        self._connect_event_sources()
         self.alarms.start()
         logger.info("stack %s running (%s)", self.stack_name, ", ".join(self.functions) or "no functions")
         return self
+
+    def _connect_event_sources(self) -> None:
+        """EventBridge Scheduler's firings at each function become its asynchronous invocations; rules forwarding
+        events to a bus count their ``AWS/Events`` metrics for the alarm evaluation."""
+        for logical_id, spec in self.functions.items():
+            FIRINGS.connect_function(spec.arn, self._scheduled_invoker(logical_id))
+        FORWARDING.listeners.append(self._count_forwarding)
+
+    def _disconnect_event_sources(self) -> None:
+        for spec in self.functions.values():
+            FIRINGS.disconnect_function(spec.arn)
+        if self._count_forwarding in FORWARDING.listeners:
+            FORWARDING.listeners.remove(self._count_forwarding)
+
+    def _scheduled_invoker(self, logical_id: str) -> Callable[[str], None]:
+        """What a firing calls: Lambda's ``Event`` invocation of the function with the schedule's input."""
+
+        def invoke(payload: str) -> None:
+            try:
+                event: Any = json.loads(payload)
+            except ValueError:
+                event = payload
+            self.invoke_async(logical_id, event)
+
+        return invoke
+
+    def _count_forwarding(self, rule_arn: str, rule_name: str, metric: str) -> None:
+        if rule_arn.split(":")[4] == self.account_id:
+            self.alarms.count("AWS/Events", rule_name, metric)
 
     def fail_deliveries(self, function: str, error_code: str = "THROTTLING", times: int | None = None) -> None:
         """EventBridge's next ``times`` calls to ``function`` (by logical id; all if ``None``) fail with
@@ -301,6 +335,7 @@ class LocalStack:
     def stop(self) -> None:
         """Stop pollers, workers (killing their processes), pending retries and alarm evaluation."""
         self._stopping.set()
+        self._disconnect_event_sources()
         self.deliveries.stop()
         self.alarms.stop()
         for runner in self.runners.values():

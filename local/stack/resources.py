@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from local.stack import event_resources as events
 from local.stack import security_resources as security
 from local.stack.security_resources import as_json
 from local.stack.template import UnsupportedResourceError
@@ -84,13 +85,22 @@ class Provisioners:
             ),
             "AWS::KMS::Key": self._security(lambda lid, p: security.kms_key(self.client, p)),
             "AWS::KMS::Alias": self._security(lambda lid, p: security.kms_alias(self.client, p)),
+            "AWS::Events::EventBus": self._security(lambda lid, p: events.event_bus(self.client, p)),
+            "AWS::Events::EventBusPolicy": self._security(lambda lid, p: events.event_bus_policy(self.client, p)),
+            "AWS::Scheduler::ScheduleGroup": self._security(
+                lambda lid, p: events.schedule_group(self.client, self._name(lid, max_length=64), p)
+            ),
+            "AWS::Scheduler::Schedule": self._security(
+                lambda lid, p: events.schedule(self.client, self._name(lid, max_length=64), p)
+            ),
         }
 
     @staticmethod
     def _security(
         create: Callable[[str, dict[str, Any]], tuple[str, dict[str, Any]]],
     ) -> Callable[[str, dict[str, Any]], Provisioned]:
-        """A handler of :mod:`local.stack.security_resources`: ``(ref, attributes)`` made a ``Provisioned``."""
+        """A handler of :mod:`local.stack.security_resources` or :mod:`local.stack.event_resources`: ``(ref,
+        attributes)`` made a ``Provisioned``."""
 
         def handler(logical_id: str, props: dict[str, Any]) -> Provisioned:
             ref, attributes = create(logical_id, props)

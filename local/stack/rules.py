@@ -2,8 +2,9 @@
 
 A rule's target that is a function of the stack becomes an SQS queue of that target, from which EventBridge's
 delivery to the function (its retry policy and dead-letter queue, :mod:`local.stack.deliveries`) reads; targets
-EventBridge delivers itself (SQS, CloudWatch Logs, other buses) stay as they are, their ``DeadLetterConfig`` and
-``RetryPolicy`` passed on; other targets are not delivered locally. ``Input`` and ``InputPath`` become the
+EventBridge delivers itself (SQS, CloudWatch Logs, other buses) stay as they are, their ``DeadLetterConfig``,
+``RetryPolicy`` and ``RoleArn`` (with which EventBridge forwards to a bus, :mod:`local.aws.eventbridge.forwarding`)
+passed on; other targets are not delivered locally. ``Input`` and ``InputPath`` become the
 InputTransformer that delivers the same thing.
 """
 
@@ -66,7 +67,8 @@ def create_rule(
             functions.append(RuleTarget.of(target, queue_url=url, **where))
             targets.append({**entry, "Arn": queue_arn})
         elif target["Arn"].split(":")[2] in DELIVERED_BY_EVENTBRIDGE:
-            targets.append({**entry, "Arn": target["Arn"]})
+            role = {"RoleArn": target["RoleArn"]} if "RoleArn" in target else {}  # a bus target's (forwarding)
+            targets.append({**entry, **role, "Arn": target["Arn"]})
         else:
             logger.warning("%s: target %s is not delivered locally", logical_id, target["Arn"])
     if targets:

@@ -34,8 +34,35 @@ def at(moment: datetime) -> str:
     return f"at({moment.strftime('%Y-%m-%dT%H:%M:%S')})"
 
 
+TRUST_SCHEDULER = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+INVOKE_TARGETS = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": ["lambda:InvokeFunction", "sqs:SendMessage", "events:PutEvents"],
+            "Resource": "*",
+        }
+    ],
+}
+
+
+def execution_role(aws: EmbeddedAWS, name: str, trust: dict[str, Any], policy: dict[str, Any] | None) -> str:
+    """A role for schedules' targets: ``trust`` as its trust policy, ``policy`` inline (none if None)."""
+    iam = aws.client("iam")
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    if policy is not None:
+        iam.put_role_policy(RoleName=name, PolicyName="targets", PolicyDocument=json.dumps(policy))
+    return str(arn)
+
+
 @pytest.fixture
 def scheduler(embedded_aws: EmbeddedAWS) -> Any:
+    """The scheduler's client; ``ROLE`` exists, trusts EventBridge Scheduler and may invoke every target."""
+    execution_role(embedded_aws, ROLE.rsplit("/", 1)[1], TRUST_SCHEDULER, INVOKE_TARGETS)
     return embedded_aws.client("scheduler")
 
 
@@ -304,3 +331,73 @@ def test_a_duplicated_firing_reaches_the_target_twice_with_one_execution_id(
     assert first == second
     recorded = control_http({"action": "schedule_firings", "schedule_arn": arn})["result"]
     assert [json.dumps(r["execution_id"]) for r in recorded] == [first, second]
+
+
+@pytest.mark.expect_denials
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("role may not invoke", "is not authorized to perform lambda:InvokeFunction"),
+        ("role trusts lambda", "cannot assume"),
+        ("trust for another group", "cannot assume"),
+    ],
+)
+def test_a_firing_whose_role_does_not_allow_it_invokes_nothing(embedded_aws, scheduler, case, expected):
+    # GIVEN a function target and a role that does not let Scheduler invoke it
+    function = "arn:aws:lambda:us-east-1:123456789012:function:stage-gate"
+    invoked: list[str] = []
+    FIRINGS.connect_function(function, invoked.append)
+    trust, policy = TRUST_SCHEDULER, INVOKE_TARGETS
+    if case == "role may not invoke":
+        policy = {"Version": "2012-10-17", "Statement": [{**INVOKE_TARGETS["Statement"][0], "Action": "sqs:*"}]}
+    if case == "role trusts lambda":
+        trust = json.loads(json.dumps(TRUST_SCHEDULER).replace("scheduler.amazonaws.com", "lambda.amazonaws.com"))
+    if case == "trust for another group":
+        other_group = "arn:aws:scheduler:us-east-1:123456789012:schedule-group/other"
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {**TRUST_SCHEDULER["Statement"][0], "Condition": {"ArnEquals": {"aws:SourceArn": other_group}}}
+            ],
+        }
+    role = execution_role(embedded_aws, "refused", trust, policy)
+
+    # WHEN the schedule fires
+    arn = scheduler.create_schedule(
+        Name="refused",
+        ScheduleExpression=at(datetime.now(UTC)),
+        FlexibleTimeWindow=OFF,
+        Target={"Arn": function, "RoleArn": role, "Input": "{}"},
+    )["ScheduleArn"]
+
+    # THEN the firing is recorded as failed with the reason, and the function is not invoked
+    (firing,) = fired(arn)
+    assert firing.error is not None
+    assert expected in firing.error
+    time.sleep(0.05)
+    assert invoked == []
+
+
+def test_a_trust_policy_with_the_confused_deputy_conditions_admits_its_own_group(embedded_aws, scheduler):
+    # GIVEN a role trusting Scheduler only for the account's group "gates" (the user guide's conditions)
+    scheduler.create_schedule_group(Name="gates")
+    condition = {
+        "StringEquals": {"aws:SourceAccount": "123456789012"},
+        "ArnEquals": {"aws:SourceArn": "arn:aws:scheduler:us-east-1:123456789012:schedule-group/gates"},
+    }
+    trust = {"Version": "2012-10-17", "Statement": [{**TRUST_SCHEDULER["Statement"][0], "Condition": condition}]}
+    role = execution_role(embedded_aws, "gates-only", trust, INVOKE_TARGETS)
+    function = "arn:aws:lambda:us-east-1:123456789012:function:stage-gate"
+    invoked: list[str] = []
+    FIRINGS.connect_function(function, invoked.append)
+
+    # WHEN a schedule of that group fires THEN the function is invoked
+    arn = scheduler.create_schedule(
+        Name="gate",
+        GroupName="gates",
+        ScheduleExpression=at(datetime.now(UTC)),
+        FlexibleTimeWindow=OFF,
+        Target={"Arn": function, "RoleArn": role, "Input": '{"check": "bake"}'},
+    )["ScheduleArn"]
+    assert eventually(lambda: invoked) == ['{"check": "bake"}']
+    assert fired(arn)[0].error is None

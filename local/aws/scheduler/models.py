@@ -15,6 +15,9 @@ target's ``Input`` (``{}`` when none), with the context attributes ``<aws.schedu
 * a Lambda function ARN: an asynchronous invocation through the hook the stack runtime connects for each of its
   functions (:meth:`ScheduleFirings.connect_function`); for a function nobody connected the firing fails.
 
+Before each delivery Scheduler must be allowed to assume the target's ``RoleArn`` and call the target with it
+(:mod:`.execution_role`); refused, the firing is recorded as failed with the reason and nothing is sent.
+
 After its last firing a schedule whose ``ActionAfterCompletion`` is ``DELETE`` is deleted. Every firing is recorded
 (:attr:`ScheduleFirings.fired`) with its outcome; a test may have a firing delivered twice, with the same execution
 id (:meth:`ScheduleFirings.duplicate`: EventBridge Scheduler delivers at least once). Not modelled: retries and the
@@ -36,6 +39,7 @@ from moto.scheduler.models import Schedule, scheduler_backends
 from moto.sqs.models import sqs_backends
 
 from local.aws.runtime import RUNTIME
+from local.aws.scheduler.execution_role import authorize
 from local.aws.scheduler.expressions import instant, parse
 
 logger = logging.getLogger(__name__)
@@ -183,6 +187,7 @@ class ScheduleFirings:
         for _ in range(self._copies(schedule.arn)):
             error = None
             try:
+                authorize(schedule.arn, schedule.target.get("RoleArn"), target_arn)
                 self._send(target_arn, payload, schedule.target)
             except Exception as exc:  # the target refused or is missing: recorded as the schedule's failed invocation
                 error = f"{type(exc).__name__}: {exc}"

@@ -22,7 +22,9 @@ under ``<DestinationS3Uri>/<endpoint>/<variant>/yyyy/mm/dd/hh/<mm-ss-mmm>-<uuid>
 names ``KmsKeyId``). SageMaker batches several records per file; here every captured request gets its own file.
 
 Errors as the service reports them: unknown endpoint or endpoint not serving → ``ValidationError`` (400); a model
-that cannot be loaded or input it cannot read → ``ModelError`` (424).
+that cannot be loaded or input it cannot read → ``ModelError`` (424); errors injected into the model
+(:mod:`.invocation_faults`) → ``ModelError`` with their status. Every invocation of a variant publishes its
+``AWS/SageMaker`` metrics (:mod:`.metrics`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import logging
 import random
 import tarfile
 import threading
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -43,6 +46,8 @@ from moto.core.common_types import TYPE_RESPONSE
 from moto.s3.models import s3_backends
 from moto.sagemaker.models import sagemaker_backends
 
+from local.aws.sagemaker.serving.invocation_faults import INVOCATION_FAULTS
+from local.aws.sagemaker.serving.metrics import publish
 from local.aws.timestamps import iso
 
 logger = logging.getLogger(__name__)
@@ -56,14 +61,15 @@ _models_lock = threading.Lock()
 
 
 class InvocationError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, original_status: int = 400) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+        self.original_status = original_status  # what the model answered (a ModelError's OriginalStatusCode)
 
     def response(self) -> TYPE_RESPONSE:
         body: dict[str, Any] = {"__type": self.code, "message": self.message, "Message": self.message}
         if self.code == "ModelError":
-            body["OriginalStatusCode"] = 400
+            body["OriginalStatusCode"] = self.original_status
         headers = {"status": str(self.status), "Content-Type": "application/json", "x-amzn-ErrorType": self.code}
         return self.status, headers, json.dumps(body)
 
@@ -232,8 +238,9 @@ def invoke(
             raise InvocationError(400, "ValidationError", f"Variant {target_variant} is not on {endpoint_name}.")
     weights = [float(v.get("InitialVariantWeight", 1.0)) for v in variants]
     variant = random.choices(variants, weights=weights)[0] if sum(weights) > 0 else variants[0]
-    booster = _load_booster(account, _model_data_url(backend, variant["ModelName"]))
-    output = _predict(booster, body, content_type).encode()
+    output = _answer(
+        account, region, endpoint_name, variant=variant, backend=backend, body=body, content_type=content_type
+    )
     _capture(
         account,
         endpoint.data_capture_config or config.data_capture_config,
@@ -244,3 +251,37 @@ def invoke(
         inference_id=inference_id,
     )
     return variant["VariantName"], CSV_RESPONSE_TYPE, output
+
+
+def _answer(
+    account: str, region: str, endpoint: str, *, variant: dict[str, Any], backend: Any, body: bytes, content_type: str
+) -> bytes:
+    """The variant's model's answer (or an injected error), its invocation metrics published either way."""
+    started = time.perf_counter()
+    model_seconds = 0.0
+    status = 200
+    try:
+        fault = INVOCATION_FAULTS.take(endpoint)
+        if fault is not None:
+            kind = "server" if fault.status >= 500 else "client"
+            message = f'Received {kind} error ({fault.status}) from primary with message "{fault.message}".'
+            raise InvocationError(424, "ModelError", message, original_status=fault.status)
+        booster = _load_booster(account, _model_data_url(backend, variant["ModelName"]))
+        model_started = time.perf_counter()
+        output = _predict(booster, body, content_type).encode()
+        model_seconds = time.perf_counter() - model_started
+        return output
+    except InvocationError as error:
+        status = error.original_status
+        raise
+    finally:
+        overhead = max(time.perf_counter() - started - model_seconds, 0.0)
+        publish(
+            account,
+            region,
+            endpoint,
+            variant["VariantName"],
+            status=status,
+            model_latency_us=model_seconds * 1e6,
+            overhead_latency_us=overhead * 1e6,
+        )
