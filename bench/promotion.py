@@ -19,7 +19,7 @@ from typing import Any
 
 from local.aws import EmbeddedAWS, Timings
 from sm_lifecycle.deployment.sagemaker import SageMakerGateway
-from sm_lifecycle.lifecycle.stages import Stage
+from sm_lifecycle.kernel.stages import Stage
 
 GROUP = "bench-promotion"
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"

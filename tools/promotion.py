@@ -19,7 +19,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from sm_lifecycle.lifecycle.stages import LifeCycle, Stage, StageStatus, check_transition
+from sm_lifecycle.kernel.stages import LifeCycle, Stage, StageStatus, check_transition
 from tools.stackinfo import StackInfo, resolve
 
 ENVIRONMENT_OF = {Stage.DEVELOPMENT: "dev", Stage.STAGING: "staging", Stage.PRODUCTION: "prod"}

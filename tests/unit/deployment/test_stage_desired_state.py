@@ -11,7 +11,7 @@ import pytest
 from sm_lifecycle.deployment import reconciler_for
 from sm_lifecycle.deployment.model import Trigger
 from sm_lifecycle.deployment.sagemaker import SageMakerGateway
-from sm_lifecycle.lifecycle.stages import Stage
+from sm_lifecycle.kernel.stages import Stage
 from tests.worlds.deployment import IMAGE
 
 

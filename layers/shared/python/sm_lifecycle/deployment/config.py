@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from sm_lifecycle.kernel.errors import ConfigurationError
 from sm_lifecycle.kernel.settings import Settings, boolean, integer, required
-from sm_lifecycle.lifecycle.stages import Stage
+from sm_lifecycle.kernel.stages import Stage
 
 if TYPE_CHECKING:
     from types_boto3_sagemaker.literals import ProductionVariantInstanceTypeType, TrafficRoutingConfigTypeType

@@ -43,9 +43,9 @@ from sm_lifecycle.deployment.model import (
 from sm_lifecycle.deployment.sagemaker import SageMakerGateway
 from sm_lifecycle.kernel import tags
 from sm_lifecycle.kernel.errors import ConflictError, InvalidEventError, RefusedError
+from sm_lifecycle.kernel.stages import LifeCycle, Stage, StageStatus
 from sm_lifecycle.kernel.tags import tag_value
 from sm_lifecycle.kernel.timestamps import optional_utc_datetime
-from sm_lifecycle.lifecycle.stages import LifeCycle, Stage, StageStatus
 
 logger = Logger(child=True)
 

@@ -21,8 +21,8 @@ from sm_lifecycle.deployment.model import (
 from sm_lifecycle.kernel.clients import classify, error_code, error_message, is_not_found
 from sm_lifecycle.kernel.errors import ConflictError, InvalidEventError, RefusedError
 from sm_lifecycle.kernel.registry import git_sha_of
+from sm_lifecycle.kernel.stages import LifeCycle, Stage, eligible_for, move_version, stages_from
 from sm_lifecycle.kernel.timestamps import optional_utc_datetime
-from sm_lifecycle.lifecycle.stages import LifeCycle, Stage, check_transition, eligible_for, is_current, stages_from
 
 if TYPE_CHECKING:
     from types_boto3_sagemaker.client import SageMakerClient
@@ -109,7 +109,7 @@ class SageMakerGateway:
 
     def newest_eligible(self, group: str, stage: Stage) -> PackageVersion | None:
         """The approved version with the highest version number that is eligible for ``stage`` (see
-        :func:`sm_lifecycle.lifecycle.stages.eligible_for`), from the summaries' ``ModelLifeCycle``.
+        :func:`sm_lifecycle.kernel.stages.eligible_for`), from the summaries' ``ModelLifeCycle``.
 
         ``group`` is a name (the stack's own account: ``Search`` filters on the stage, so the calls grow with the
         versions that reached it, not with the group) or another account's group ARN (``ListModelPackages`` of its
@@ -169,17 +169,8 @@ class SageMakerGateway:
             raise classify(exc, what=f"Search ModelPackage {group} {stage}") from exc
 
     def move_to(self, arn: str, lifecycle: LifeCycle) -> bool:
-        """Write ``lifecycle`` on the version after re-reading it: False when it is there already; a move the state
-        machine refuses (``StageTransitionError``) writes nothing."""
-        try:
-            current = LifeCycle.from_api(self._sm.describe_model_package(ModelPackageName=arn).get("ModelLifeCycle"))
-            if is_current(current, lifecycle):
-                return False
-            check_transition(current, lifecycle)
-            self._sm.update_model_package(ModelPackageArn=arn, ModelLifeCycle=lifecycle.to_api())
-        except (ClientError, BotoCoreError) as exc:
-            raise classify(exc, what=f"UpdateModelPackage {arn} to {lifecycle}") from exc
-        return True
+        """Write ``lifecycle`` on the version (see :func:`sm_lifecycle.kernel.stages.move_version`)."""
+        return move_version(self._sm, arn, lifecycle)
 
     def describe_package(self, arn: str) -> PackageDetails:
         try:

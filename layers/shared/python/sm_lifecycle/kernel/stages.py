@@ -12,6 +12,7 @@ only. The moves (:func:`check_transition`):
     {S, Deployed}                 → {next(S), PendingApproval} | {S, Rejected}
 
 so a stage is never skipped; writing the state a version is already in is no move (:func:`is_current`).
+:func:`move_version` is the one writer: it re-reads the version and writes only a move of the machine.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sm_lifecycle.kernel.errors import LifecycleError
 from sm_lifecycle.kernel.text import STAGE_DESCRIPTION, clean
 
 if TYPE_CHECKING:
+    from types_boto3_sagemaker.client import SageMakerClient
     from types_boto3_sagemaker.type_defs import ModelLifeCycleTypeDef
 
 __all__ = [
@@ -36,6 +38,7 @@ __all__ = [
     "check_transition",
     "eligible_for",
     "is_current",
+    "move_version",
     "next_stage",
     "stage_for_environment",
     "stages_from",
@@ -154,3 +157,22 @@ def check_transition(current: LifeCycle | None, new: LifeCycle) -> None:
     else:
         why = ""
     raise StageTransitionError(f"{start} cannot move to {new}{why}")
+
+
+def move_version(sagemaker: SageMakerClient, arn: str, lifecycle: LifeCycle) -> bool:
+    """Write ``lifecycle`` on the version ``arn`` after re-reading it: False when it is there already;
+    ``StageTransitionError`` (nothing written) when the state machine does not allow the move. AWS errors are
+    classified as the kernel's (``sm_lifecycle.kernel.clients.classify``)."""
+    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 - botocore is loaded already
+
+    from sm_lifecycle.kernel.clients import classify  # noqa: PLC0415 - keep this module pure to import
+
+    try:
+        current = LifeCycle.from_api(sagemaker.describe_model_package(ModelPackageName=arn).get("ModelLifeCycle"))
+        if is_current(current, lifecycle):
+            return False
+        check_transition(current, lifecycle)
+        sagemaker.update_model_package(ModelPackageArn=arn, ModelLifeCycle=lifecycle.to_api())
+    except (ClientError, BotoCoreError) as exc:
+        raise classify(exc, what=f"UpdateModelPackage {arn} to {lifecycle}") from exc
+    return True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sm_lifecycle.lifecycle.stages import (
+from sm_lifecycle.kernel.stages import (
     LifeCycle,
     Stage,
     StageStatus,
