@@ -37,6 +37,7 @@ __all__ = [
     "EndpointStateChangeEvent",
     "ModelPackageStateChangeDetail",
     "ModelPackageStateChangeEvent",
+    "PascalDetail",
     "PipelineExecutionStatusChangeDetail",
     "PipelineExecutionStatusChangeEvent",
     "PipelineStepStatusChangeDetail",
@@ -66,6 +67,10 @@ class _PascalDetail(BaseModel):
     model_config = ConfigDict(
         alias_generator=to_pascal, populate_by_name=True, extra="allow", frozen=True, defer_build=True
     )
+
+
+PascalDetail = _PascalDetail
+"""The base of a detail in SageMaker's PascalCase (for the stack's own events shaped like SageMaker's)."""
 
 
 class _CamelDetail(BaseModel):

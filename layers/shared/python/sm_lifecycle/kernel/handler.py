@@ -196,8 +196,11 @@ def check_resource_arns(event: SageMakerEvent, context: object) -> None:
     arn = _own_arn(context)
     if arn is None:
         return
-    owners = tuple(f"arn:{arn[1]}:sagemaker:{arn[3]}:{account}:" for account in _accounts_of(event, arn[4]))
+    registry = registry_account()
     for alias, name in _RESOURCE_ARNS.items():
+        # a model package is the registry's (another account's for a deployment stack); the rest are the stack's
+        accounts = (arn[4], registry) if alias == "ModelPackageArn" and registry else (arn[4],)
+        owners = tuple(f"arn:{arn[1]}:sagemaker:{arn[3]}:{account}:" for account in accounts)
         value = getattr(event.detail, name, None)
         if isinstance(value, str) and value and not value.startswith(owners):
             raise ForeignEventError(
