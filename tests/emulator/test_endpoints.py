@@ -381,6 +381,56 @@ def test_delete_endpoint_config_and_tags_on_endpoint_resources(embedded_aws, sag
     assert error_of(sagemaker.describe_endpoint_config, EndpointConfigName="cfg-v1")["Code"] == "ValidationException"
 
 
+def test_a_rollback_alarm_that_goes_off_during_the_update_rolls_it_back(embedded_aws, sagemaker, live_endpoint):
+    # GIVEN the deployment's rollback alarm exists, and the update takes a while
+    cloudwatch = embedded_aws.client("cloudwatch")
+    cloudwatch.put_metric_alarm(
+        AlarmName="fraud-detector-dev-5xx",
+        Namespace="AWS/SageMaker",
+        MetricName="Invocation5XXErrors",
+        Dimensions=[{"Name": "EndpointName", "Value": live_endpoint}, {"Name": "VariantName", "Value": "AllTraffic"}],
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )
+    embedded_aws.control.set_timings(endpoint_update=1.0)
+    make_config(sagemaker, "cfg-v2")
+    sagemaker.update_endpoint(EndpointName=live_endpoint, EndpointConfigName="cfg-v2", DeploymentConfig=BLUE_GREEN)
+
+    # WHEN the alarm goes off while the new fleet takes traffic, and recovers before the bake ends (no injected fault)
+    cloudwatch.set_alarm_state(AlarmName="fraud-detector-dev-5xx", StateValue="ALARM", StateReason="5xx burst")
+    cloudwatch.set_alarm_state(AlarmName="fraud-detector-dev-5xx", StateValue="OK", StateReason="recovered")
+    embedded_aws.wait_idle()
+
+    # THEN SageMaker rolled the update back to the old config, naming the alarm
+    described = sagemaker.describe_endpoint(EndpointName=live_endpoint)
+    assert (described["EndpointStatus"], described["EndpointConfigName"]) == ("InService", "cfg-v1")
+    assert "fraud-detector-dev-5xx went into ALARM" in described["FailureReason"]
+
+
+def test_an_update_whose_alarms_stay_ok_completes(embedded_aws, sagemaker, live_endpoint):
+    cloudwatch = embedded_aws.client("cloudwatch")
+    cloudwatch.put_metric_alarm(
+        AlarmName="fraud-detector-dev-5xx",
+        Namespace="AWS/SageMaker",
+        MetricName="Invocation5XXErrors",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )
+    cloudwatch.set_alarm_state(AlarmName="fraud-detector-dev-5xx", StateValue="ALARM", StateReason="before the update")
+    cloudwatch.set_alarm_state(AlarmName="fraud-detector-dev-5xx", StateValue="OK", StateReason="before the update")
+    make_config(sagemaker, "cfg-v2")
+    sagemaker.update_endpoint(EndpointName=live_endpoint, EndpointConfigName="cfg-v2", DeploymentConfig=BLUE_GREEN)
+    embedded_aws.wait_idle()
+    described = sagemaker.describe_endpoint(EndpointName=live_endpoint)
+    assert (described["EndpointConfigName"], described.get("FailureReason")) == ("cfg-v2", None)
+
+
 def test_endpoint_timings_keep_the_endpoint_in_transition(embedded_aws, sagemaker):
     # GIVEN creation takes a while
     embedded_aws.control.set_timings(endpoint_create=30.0)

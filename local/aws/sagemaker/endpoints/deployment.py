@@ -18,7 +18,7 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from moto.cloudwatch.models import cloudwatch_backends
@@ -26,6 +26,7 @@ from moto.core.utils import utcnow
 from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig, SageMakerModelBackend
 
+from local.aws.cloudwatch.models import history as alarm_history
 from local.aws.faults import Fault
 from local.aws.runtime import RUNTIME
 from local.aws.sagemaker.endpoints.events import emit_deployment_state, emit_endpoint_state, set_status
@@ -141,6 +142,8 @@ class EndpointUpdate:
     deployment_config: dict[str, Any] | None
     keeps_capture: bool  # RetainAllVariantProperties keeps the running DataCaptureConfig
     fault: Fault | None = None
+    started: datetime | None = None
+    breached: bool = False  # rolled back by alarms that really went off (not an injected rollback)
 
     @classmethod
     def of(
@@ -171,6 +174,7 @@ class EndpointUpdate:
     def start(self, endpoint: FakeEndpoint) -> None:
         """The endpoint goes ``Updating`` now; the phases and the end are scheduled."""
         start = utcnow()
+        self.started = start
         extras(endpoint).pending = pending_summary(self.new_config_name, self.target_variants, start)
         self.fault = RUNTIME.faults.take(endpoint.endpoint_name, "update")
         endpoint.endpoint_status = "Updating"
@@ -216,6 +220,13 @@ class EndpointUpdate:
     # -- the end
     def _finish(self, endpoint: FakeEndpoint) -> None:
         extras(endpoint).pending = None
+        breached = self._breached_alarms() if self.fault is None else []
+        if breached:  # SageMaker watches the rollback alarms while the new fleet takes traffic and bakes
+            reason = DEFAULT_ROLLBACK_REASON.format(
+                old_config=self.old_config_name, new_config=self.new_config_name, alarms=", ".join(breached)
+            )
+            self.fault = Fault(kind="rollback", operation="update", reason=reason, alarm_name=breached[0])
+            self.breached = True
         if self.fault is None:
             endpoint.endpoint_config_name = self.new_config_name
             endpoint.production_variants = self.target_variants
@@ -226,8 +237,22 @@ class EndpointUpdate:
         endpoint.endpoint_config_name = self.old_config_name
         endpoint.production_variants = self.old_variants
         set_status(self.backend, endpoint, "InService", self._failure_reason(self.fault))
-        if self.fault.kind == "rollback":
+        if self.fault.kind == "rollback" and not self.breached:  # real alarms go back to OK by their own metrics
             self._set_alarms("OK", f"traffic is back on {self.old_config_name}")
+
+    def _breached_alarms(self) -> list[str]:
+        """The deployment's rollback alarms that were in ``ALARM`` since the update started (now, or in their
+        history): what makes SageMaker roll an update back without an injected fault."""
+        cloudwatch = cloudwatch_backends[self.backend.account_id][self.backend.region_name]
+        breached = []
+        for name in alarm_names(self.deployment_config):
+            alarm = cloudwatch.alarms.get(name)
+            if alarm is None:
+                continue
+            went_off = any(state == "ALARM" for state in _new_states(cloudwatch, name, since=self.started))
+            if alarm.state_value == "ALARM" or went_off:
+                breached.append(name)
+        return breached
 
     def _rollback_alarms(self) -> list[str]:
         if self.fault is not None and self.fault.alarm_name:
@@ -252,3 +277,14 @@ class EndpointUpdate:
             )
         variant = self.target_variants[0]["VariantName"] if self.target_variants else ""
         return fault.reason or DEFAULT_FAILURE_REASON.format(variant=variant)
+
+
+def _new_states(cloudwatch: Any, alarm_name: str, *, since: datetime | None) -> list[str]:
+    """The states ``alarm_name`` went to since ``since`` (its alarm history: :mod:`local.aws.cloudwatch`)."""
+    floor = (since or datetime.min).replace(tzinfo=UTC)
+    states = []
+    for item in alarm_history(cloudwatch):
+        moment = item["Timestamp"] if item["Timestamp"].tzinfo else item["Timestamp"].replace(tzinfo=UTC)
+        if item["AlarmName"] == alarm_name and moment >= floor:
+            states.append(str(json.loads(item["HistoryData"])["newState"]["stateValue"]))
+    return states
