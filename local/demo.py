@@ -1,21 +1,23 @@
-"""``python -m local demo``: the whole model lifecycle on the embedded AWS, narrated as a timeline.
+"""``python -m local demo``: train once, promote everywhere, in three accounts on the embedded AWS, as a timeline.
 
-Everything below happens through the AWS API and the events SageMaker emits; the demo itself only does what a
-user does (upload data, start the pipeline, press Approve / Reject in the console, call the endpoint) and prints
-what the automation did in response:
+Everything below happens through the AWS API and the events SageMaker emits; the demo itself only does what people
+do (upload data, start the pipeline, approve at Production, call an endpoint) and prints what the automation did:
 
-1. the stack of template.yaml is deployed on an embedded AWS (moto + our SageMaker extensions);
-2. the ISLR ``Default`` credit-card data goes to the artifact bucket;
-3. the SageMaker pipeline runs for real, its training job interrupted once on Spot and resumed from checkpoints;
-4. the registered package is judged by the promotion gate (dev: automatic) and approved;
-5. the deployer creates the endpoint with data capture; a prediction is made and its captured record read back;
-6. a second, worse model is registered and rejected by the gate with its reason in the registry;
-7. a data scientist approves it anyway in the console: the endpoint follows; then rejects it: the endpoint rolls back;
-8. a run on bad data fails and ops get the alert.
+1. the registry stack (dev) and the deployment stacks (staging, prod) are deployed in three accounts;
+2. the ISLR ``Default`` credit-card data goes to the registry's artifact bucket; the pipeline is upserted there;
+3. one pipeline run trains v1 (its Spot training job interrupted once, resumed from checkpoints); the metrics gate
+   approves it in dev, dev's endpoint serves it, dev's stage gate bakes it and hands it to staging, whose gate
+   approves it (auto), whose endpoint serves it and bakes it: it waits for a person at Production;
+4. a release manager approves it (``make promote``); prod's endpoint rolls it out;
+5. a better v2 follows to staging, where a 5xx burst during the canary trips the guardrails: staging rolls back,
+   v2 stops at Staging with an alert, prod keeps v1;
+6. the summary: per version, each stage's time and gate decision.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import os
 import sys
@@ -28,11 +30,10 @@ import boto3
 
 from local.aws import EmbeddedAWS, Timings
 from local.pipelines import PipelineRunner
-from local.stack import LocalStack
 from pipeline.config import git_sha
+from sm_lifecycle.kernel.stages import Stage
 
 WORSE_MODEL = {"NumRound": "10", "MaxDepth": "1"}  # AUC about 0.86, against about 0.93 for the defaults
-BAD_ROWS = b"default,student,balance,income\nNo,No,729.52,44361.62\nYes,No,lots,12000\n"
 
 
 def _print(line: str) -> None:
@@ -87,14 +88,14 @@ def describe_invocation(record: dict[str, Any]) -> str:
 
 @dataclass
 class Timeline:
-    """Prints, as they happen, the events SageMaker emitted and what the stack's functions did about them."""
+    """Prints, as they happen, the events SageMaker emitted and what the stacks' functions did about them."""
 
     aws: EmbeddedAWS
-    stack: LocalStack
+    stacks: list[Any]
     write: Callable[[str], None]
     started: float = field(default_factory=time.monotonic)
     _events: int = 0
-    _invocations: int = 0
+    _invocations: dict[str, int] = field(default_factory=dict)
     quiet_kinds: tuple[str, ...] = ("SageMaker Endpoint Deployment State Change",)
 
     def stamp(self) -> str:
@@ -107,12 +108,13 @@ class Timeline:
         events = self.aws.emitted_events
         for event in events[self._events :]:
             if event.get("detail-type") not in self.quiet_kinds:
-                self.write(f"{self.stamp()}   event   {describe_event(event)}")
+                self.write(f"{self.stamp()}   event   {event.get('account')} {describe_event(event)}")
         self._events = len(events)
-        invocations = self.stack.invocations
-        for record in invocations[self._invocations :]:
-            self.write(f"{self.stamp()}   lambda  {describe_invocation(record)}")
-        self._invocations = len(invocations)
+        for stack in self.stacks:
+            invocations = stack.invocations
+            for record in invocations[self._invocations.get(stack.env, 0) :]:
+                self.write(f"{self.stamp()}   lambda  {stack.env:<8} {describe_invocation(record)}")
+            self._invocations[stack.env] = len(invocations)
 
     def until(self, what: str, predicate: Callable[[], Any], timeout: float = 120.0) -> Any:
         deadline = time.monotonic() + timeout
@@ -127,98 +129,147 @@ class Timeline:
             time.sleep(0.1)
 
 
+ENVIRONMENTS = ("dev", "staging", "prod")
+DEMO_TIMINGS = Timings(endpoint_create=2.0, endpoint_update=4.0, endpoint_delete=0.5, schedule_scale=0.0005)
+"""Endpoint transitions a few seconds long; schedule time 2,000 times faster (dev's 30-minute bake: 0.9 s,
+staging's 2 hours: 3.6 s)."""
+
+
+@dataclass
+class Stages:
+    """Each version's way through the stages, as the registry shows it (polled), with when it got there."""
+
+    registry: Any
+    group_arn: str
+    started: float
+    seen: dict[int, list[tuple[float, str, str, str]]] = field(default_factory=dict)
+
+    def poll(self) -> list[str]:
+        """New transitions since the last poll, one line each."""
+        lines = []
+        pages = self.registry.get_paginator("list_model_packages").paginate(ModelPackageGroupName=self.group_arn)
+        for page in pages:
+            for summary in page["ModelPackageSummaryList"]:
+                version, life = int(summary["ModelPackageVersion"]), summary.get("ModelLifeCycle") or {}
+                state = (life.get("Stage", ""), life.get("StageStatus", ""))
+                history = self.seen.setdefault(version, [])
+                if state[0] and (not history or history[-1][1:3] != state):
+                    history.append((time.monotonic() - self.started, *state, life.get("StageDescription", "")))
+                    lines.append(f"v{version} → {{{state[0]}, {state[1]}}}: {life.get('StageDescription', '')[:150]}")
+        return lines
+
+    def status(self, version: int) -> tuple[str, str]:
+        history = self.seen.get(version) or [(0.0, "", "", "")]
+        return history[-1][1], history[-1][2]
+
+
 class Demo:
-    def __init__(self, env: str = "dev", write: Callable[[str], None] | None = None) -> None:
+    """Train once, promote everywhere: the registry (dev) and two deployment accounts (staging, prod)."""
+
+    def __init__(self, env: str = "all", write: Callable[[str], None] | None = None) -> None:
         self.env = env
         self.runs: list[str] = []
         self.measured: dict[str, float] = {}
-        self.alerts: list[dict[str, Any]] = []
+        self.alerts: dict[str, list[dict[str, Any]]] = {}
         self.write = write or _print
 
     # ------------------------------------------------------------------------------------------------ helpers
-    def _package(self, version: int) -> dict[str, Any]:
-        arn = f"{self.group_arn.replace('model-package-group', 'model-package')}/{version}"
-        return self.sm.describe_model_package(ModelPackageName=arn)
+    def sm(self, env: str) -> Any:
+        return self.clients[env]("sagemaker")
 
-    def _endpoint(self) -> dict[str, Any] | None:
+    def _endpoint(self, env: str) -> dict[str, Any] | None:
         try:
-            return self.sm.describe_endpoint(EndpointName=self.endpoint)
-        except self.sm.exceptions.ClientError:
+            return self.sm(env).describe_endpoint(EndpointName=self.landscape[env].outputs["EndpointName"])
+        except self.sm(env).exceptions.ClientError:
             return None
 
-    def _serving(self, version: int) -> bool:
-        endpoint = self._endpoint()
+    def _serving(self, env: str, version: int) -> bool:
+        endpoint = self._endpoint(env)
         if not endpoint or endpoint["EndpointStatus"] != "InService":
             return False
-        config = self.sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
-        tags = {t["Key"]: t["Value"] for t in self.sm.list_tags(ResourceArn=config["EndpointConfigArn"])["Tags"]}
-        return any(value.endswith(f"/{version}") for key, value in tags.items() if "package-arn" in key)
+        sm = self.sm(env)
+        config = sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+        tags = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=config["EndpointConfigArn"])["Tags"]}
+        return tags.get("model-package-version") == str(version)
 
-    def _run(self, what: str, parameters: dict[str, str], interrupt: bool = False) -> tuple[str, dict[str, Any]]:
+    def _until(self, what: str, predicate: Callable[[], Any], timeout: float = 120.0) -> Any:
+        def check() -> Any:
+            for line in self.stages.poll():
+                self.timeline.say(f"  registry {line}")
+            return predicate()
+
+        return self.timeline.until(what, check, timeout)
+
+    def _run(self, what: str, parameters: dict[str, str], interrupt: bool = False) -> int:
         from pipeline import commands  # noqa: PLC0415 - the SageMaker SDK is heavy: imported once, when needed
 
         self.runs.append(what)
-
         if interrupt:
             self.runner.interrupt_training(after_checkpoints=2)
         arn = commands.start(self.target, parameters=parameters, boto_session=self.session)
         self.timeline.say(f"{what}: execution {_short(arn)} started {json.dumps(parameters) if parameters else ''}")
-        described = self.timeline.until(
+        registry = self.sm("dev")
+        self._until(
             f"execution {_short(arn)}",
             lambda: (
-                (d := self.sm.describe_pipeline_execution(PipelineExecutionArn=arn))["PipelineExecutionStatus"]
+                registry.describe_pipeline_execution(PipelineExecutionArn=arn)["PipelineExecutionStatus"]
                 in commands.TERMINAL
-                and d
             ),
             timeout=300,
         )
-        return arn, described
-
-    def _newest_version(self) -> int:
-        packages = self.sm.list_model_packages(ModelPackageGroupName=self.group, SortBy="CreationTime")
-        return max(int(p["ModelPackageArn"].rsplit("/", 1)[1]) for p in packages["ModelPackageSummaryList"])
+        packages = registry.list_model_packages(ModelPackageGroupName=self.group_arn)["ModelPackageSummaryList"]
+        return max(int(p["ModelPackageVersion"]) for p in packages)
 
     # ------------------------------------------------------------------------------------------------ the story
     def run(self) -> int:
         started = time.monotonic()
-        say = self.write
-        say("SageMaker model lifecycle, locally: every step below goes through the AWS API and SageMaker's events.")
-        say("")
-        self.aws = EmbeddedAWS(timings=Timings.demo()).start()
+        self.write("Train once, promote everywhere, locally: three AWS accounts on one embedded AWS; every step goes")
+        self.write("through the AWS API and the events SageMaker emits.")
+        self.write("")
+        self.aws = EmbeddedAWS(timings=DEMO_TIMINGS).start()
         try:
             return self._story(started)
         finally:
             self.aws.stop()
 
-    def _story(self, started: float) -> int:
-        say = self.write
+    def _deploy(self, started: float) -> None:
+        from local.stack.landscape import Landscape  # noqa: PLC0415
+
         aws = self.aws
-        os.environ.update(aws.env())  # the SDK and boto3 in this process talk to the embedded AWS
+        os.environ.update(aws.env())  # the SDK and boto3 in this process talk to the embedded AWS (the registry)
         self.session = boto3.session.Session(region_name=aws.region)
-        self.sm, self.s3 = aws.client("sagemaker"), aws.client("s3")
-        stack = LocalStack(aws, env=self.env, retry_delays=(1.0, 2.0), parameter_overrides={"GitSha": git_sha()})
-        outputs = stack.deploy()
-        stack.start()
-        self.stack = stack
-        self.timeline = Timeline(aws, stack, self.write)
-        t = self.timeline
-        self.group, self.endpoint = outputs["ModelPackageGroupName"], outputs["EndpointName"]
-        self.group_arn = self.sm.describe_model_package_group(ModelPackageGroupName=self.group)["ModelPackageGroupArn"]
-        alerts = _subscribe(aws, outputs["AlertTopicArn"])
-        t.say(f"1. embedded AWS at {aws.endpoint_url}; stack {stack.stack_name} deployed from template.yaml")
-        for logical_id in sorted(stack.functions):
-            t.say(f"     {logical_id}")
+        self.landscape = Landscape(
+            aws, ENVIRONMENTS, retry_delays=(1.0, 2.0), parameter_overrides={"GitSha": git_sha()}
+        )
+        self.landscape.deploy()
+        self.landscape.start()
+        self.clients = {
+            env: functools.partial(aws.client, account_id=stack.account_id)
+            for env, stack in self.landscape.stacks.items()
+        }
+        self.group_arn = self.landscape["dev"].outputs["ModelPackageGroupArn"]
+        self.stages = Stages(self.sm("dev"), self.group_arn, started)
+        self.timeline = Timeline(aws, list(self.landscape), self.write, started=started)
+        for env, stack in self.landscape.stacks.items():
+            self.alerts[env] = []
+            self._inboxes[env] = _subscribe(aws, stack.outputs["AlertTopicArn"], account_id=stack.account_id)
+            functions = ", ".join(sorted(stack.functions))
+            self.timeline.say(f"1. {env:<8} account {stack.account_id}: stack {stack.stack_name} ({functions})")
+
+    def _story(self, started: float) -> int:
+        self._inboxes: dict[str, Callable[[], list[dict[str, Any]]]] = {}
+        self._deploy(started)
         try:
-            with PipelineRunner(aws) as runner:
+            with PipelineRunner(self.aws) as runner:
                 self.runner = runner
-                self._pipeline_story(outputs, alerts)
+                self._chapters()
         finally:
-            stack.stop()
-        say("")
-        say(f"Done in {time.monotonic() - started:.0f} s.")
+            self.landscape.stop()
+        self.write("")
+        self.write(f"Done in {time.monotonic() - started:.0f} s.")
         return 0
 
-    def _pipeline_story(self, outputs: dict[str, str], alerts: Any) -> None:
+    def _chapters(self) -> None:
         from pipeline import quiet_sdk_logs  # noqa: PLC0415
 
         quiet_sdk_logs()  # before the SDK is imported: it would print its configuration to stdout
@@ -226,165 +277,121 @@ class Demo:
         from pipeline.config import Target  # noqa: PLC0415
 
         t = self.timeline
-        self.target = Target.from_outputs(outputs, self.aws.region)
+        self.target = Target.from_outputs(self.landscape["dev"].outputs, self.aws.region)
         uri = commands.upload_data(self.target, boto_session=self.session)
         t.say(f"2. raw data (ISLR Default, 10,000 credit-card customers) uploaded to {uri}")
-        arn = commands.upsert(self.target, self.env, boto_session=self.session)
-        t.say(f"   pipeline {_short(arn)} upserted from its SageMaker SDK v2 definition")
+        arn = commands.upsert(self.target, "dev", boto_session=self.session)
+        t.say(f"   pipeline {_short(arn)} upserted in the registry account from its SageMaker SDK v2 definition")
         v1 = self._first_model()
-        v2, package = self._weaker_model()
-        self._by_hand(package, v1, v2)
-        self._bad_data(outputs["ArtifactBucketName"], alerts)
-        self._summary(outputs, v1, v2)
+        self._to_production(v1)
+        v2 = self._better_model()
+        self._canary_burst(v1, v2)
+        self._summary(v1, v2)
 
     def _first_model(self) -> int:
-        """Chapters 3 to 5: a Spot-interrupted run, its model approved by the gate, deployed, serving."""
         t = self.timeline
         self.write("")
-        t.say("3. a pipeline run; its Spot training job will be interrupted once and resume from its checkpoints")
-        self._run("run 1 (Spot-interrupted)", {}, interrupt=True)
-        v1 = self._newest_version()
-        registered = time.monotonic()
-        t.until("the deployer to serve v1", lambda: self._serving(v1), timeout=120)
-        self.measured["registered → gate approved → endpoint created, v1 serving"] = time.monotonic() - registered
-        package = self._package(v1)
-        t.say(f"4. v{v1} is {package['ModelApprovalStatus']}: {package.get('ApprovalDescription', '')[:160]}")
-        t.say(f"5. endpoint {self.endpoint} serves v{v1}")
-        self._predict()
+        t.say("3. one pipeline run (its Spot training job interrupted once, resumed from its checkpoints) trains v1")
+        v1 = self._run("run 1", WORSE_MODEL, interrupt=True)
+        trained = time.monotonic()
+        self._until("v1 to wait at Production", lambda: self.stages.status(v1) == ("Production", "PendingApproval"))
+        self.measured["v1 registered → dev, baked → staging, baked → waiting at prod"] = time.monotonic() - trained
+        t.say("4. v1 served in dev and in staging, baked in both: it waits for a person at Production")
         return v1
 
-    def _weaker_model(self) -> tuple[int, dict[str, Any]]:
-        """Chapter 6: a weaker model, rejected by the gate."""
+    def _to_production(self, v1: int) -> None:
+        from tools.promotion import promote  # noqa: PLC0415
+        from tools.stackinfo import StackInfo  # noqa: PLC0415
+
+        t, prod = self.timeline, self.landscape["prod"]
+        self.write("")
+        credentials = self.aws.account_credentials(prod.account_id)
+        info = StackInfo(
+            "prod",
+            self.aws.region,
+            prod.outputs,
+            self.aws.endpoint_url,
+            (credentials.access_key_id, credentials.secret_access_key),
+        )
+        t.say(f"5. a release manager approves v{v1} at Production: make promote VERSION={v1} STAGE=Production")
+        pressed = time.monotonic()
+        promote(info, v1, Stage.PRODUCTION, "approved by the release manager (demo)")
+        self._until("prod to serve v1", lambda: self._serving("prod", v1))
+        self.measured["prod approval → v1 serving in prod"] = time.monotonic() - pressed
+        t.say(f"   prod serves v{v1}")
+        self._predict("prod")
+
+    def _better_model(self) -> int:
         t = self.timeline
         self.write("")
-        t.say("6. a second run with a weaker model")
-        self._run("run 2 (weaker model)", WORSE_MODEL)
-        v2 = self._newest_version()
-        t.until(
-            f"the gate's decision on v{v2}", lambda: self._package(v2)["ModelApprovalStatus"] != "PendingManualApproval"
-        )
-        package = self._package(v2)
-        t.say(f"   v{v2} is {package['ModelApprovalStatus']}: {package.get('ApprovalDescription', '')[:200]}")
-        return v2, package
+        t.say("6. a second run trains a better model")
+        v2 = self._run("run 2 (better model)", {})
+        self._until("v2 to reach staging", lambda: self.stages.status(v2)[0] == "Staging")
+        return v2
 
-    def _by_hand(self, package: dict[str, Any], v1: int, v2: int) -> None:
-        """Chapter 7: the weaker model approved in the console (the endpoint follows), then rejected (it rolls back)."""
+    def _canary_burst(self, v1: int, v2: int) -> None:
         t = self.timeline
         self.write("")
-        t.say(f"7. a data scientist presses Approve on v{v2} in the console (UpdateModelPackage)")
-        self.sm.update_model_package(
-            ModelPackageArn=package["ModelPackageArn"],
-            ModelApprovalStatus="Approved",
-            ApprovalDescription="Approved by hand for an A/B look",
+        staging = self.landscape["staging"].outputs["EndpointName"]
+        self._until(
+            "staging's canary of v2", lambda: (self._endpoint("staging") or {}).get("EndpointStatus") == "Updating"
         )
-        pressed = time.monotonic()
-        t.until(
-            "the deployer to update the endpoint", lambda: (self._endpoint() or {}).get("EndpointStatus") == "Updating"
-        )
-        self.measured["Approve pressed → UpdateEndpoint issued by the deployer"] = time.monotonic() - pressed
-        t.until(f"the endpoint to follow to v{v2}", lambda: self._serving(v2))
-        self.measured[f"Approve pressed → v{v2} serving (SageMaker's update simulated: 6 s)"] = (
-            time.monotonic() - pressed
-        )
-        t.say(f"   the endpoint serves v{v2}; now the data scientist presses Reject on it")
-        self.sm.update_model_package(
-            ModelPackageArn=package["ModelPackageArn"],
-            ModelApprovalStatus="Rejected",
-            ApprovalDescription="Rejected by hand: worse than v1",
-        )
-        pressed = time.monotonic()
-        t.until(f"the endpoint to roll back to v{v1}", lambda: self._serving(v1))
-        self.measured[f"Reject pressed → rolled back, v{v1} serving"] = time.monotonic() - pressed
-        t.say(f"   rolled back: the endpoint serves v{v1} again")
+        t.say(f"7. while staging's canary of v{v2} takes traffic, its model answers a burst of 5xx")
+        self.aws.control.inject_invocation_errors(staging, status=500, times=20)
+        runtime = self.clients["staging"]("sagemaker-runtime")
+        for _ in range(20):
+            with contextlib.suppress(runtime.exceptions.ModelError):
+                runtime.invoke_endpoint(EndpointName=staging, ContentType="text/csv", Body="0,1500.0,20000.0")
+        self._until(f"v{v2} to stop at staging", lambda: self.stages.status(v2) == ("Staging", "Rejected"), timeout=60)
+        self.landscape.wait_idle(60)
+        t.say(f"   the guardrails rolled staging back to v{v1}; v{v2} stopped at Staging; prod keeps v{v1}")
+        assert self._serving("staging", v1) and self._serving("prod", v1)
 
-    def _bad_data(self, bucket: str, alerts: Any) -> None:
-        """Chapter 8: a run on bad data fails, and ops get the alert."""
-        t, say = self.timeline, self.write
-        say("")
-        t.say("8. a run on bad data (a non-numeric balance)")
-        self.s3.put_object(Bucket=bucket, Key="datasets/bad/raw.csv", Body=BAD_ROWS)
-        _, described = self._run("run 3 (bad data)", {"InputDataUri": f"s3://{bucket}/datasets/bad/raw.csv"})
-        t.say(f"   execution {described['PipelineExecutionStatus']}: {described.get('FailureReason', '')}")
-        self.stack.wait_idle(60)
-        t.pump()
-        messages = alerts()
-        t.say(f"   the alert topic delivered {len(messages)} message(s):")
-        for message in messages:
-            say(f"     Subject: {message['Subject']}")
-            lines = message["Message"].splitlines()
-            for line in lines[:12] if "Failed" in message["Subject"] else lines[:2]:
-                say(f"     | {line}")
-        self.alerts = messages
-
-    def _summary(self, outputs: dict[str, str], v1: int, v2: int) -> None:
+    def _summary(self, v1: int, v2: int) -> None:
         say = self.write
-        sqs = self.aws.client("sqs")
-        invocations = self.stack.invocations
-        dead_letters = sum(
-            int(
-                sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"][
-                    "ApproximateNumberOfMessages"
-                ]
-            )
-            for name, url in outputs.items()
-            if name.endswith("DeadLetterQueueUrl")
-        )
-        endpoint = self._endpoint() or {}
+        self.stages.poll()
+        for env, inbox in self._inboxes.items():
+            self.alerts[env].extend(inbox())
         say("")
         say("Summary")
-        say(f"  pipeline runs     {len(self.runs)}: {', '.join(self.runs)}")
+        say(f"  pipeline runs   {len(self.runs)}: {', '.join(self.runs)} (one registry, trained once per version)")
         for version in (v1, v2):
-            package = self._package(version)
-            say(f"  package v{version}        {package['ModelApprovalStatus']}")
-        status, config = endpoint.get("EndpointStatus"), endpoint.get("EndpointConfigName")
-        say(f"  endpoint          {self.endpoint} {status} on {config}")
+            say(f"  v{version}")
+            for at, stage, status, description in self.stages.seen.get(version, []):
+                say(f"    {at:6.1f} s  {stage:<11} {status:<15} {description[:110]}")
+        for env in ENVIRONMENTS:
+            endpoint = self._endpoint(env) or {}
+            live = next((v for v in (v2, v1) if self._serving(env, v)), None)
+            say(f"  {env:<8} endpoint {endpoint.get('EndpointName')} {endpoint.get('EndpointStatus')} serving v{live}")
         for what, seconds in self.measured.items():
-            say(f"  {seconds:5.1f} s           {what}")
+            say(f"  {seconds:5.1f} s         {what}")
+        invocations = [r for stack in self.landscape for r in stack.invocations]
         outcomes = [record["outcome"] for record in invocations]
         say(
-            f"  functions         {len(invocations)} invocations: {outcomes.count('ok')} ok, "
-            f"{outcomes.count('error')} error, {outcomes.count('dead-lettered')} dead-lettered; "
-            f"{dead_letters} message(s) in the dead-letter queues"
+            f"  functions       {len(invocations)} invocations in 3 accounts: {outcomes.count('ok')} ok, "
+            f"{outcomes.count('error')} error, {outcomes.count('dead-lettered')} dead-lettered"
         )
-        say(f"  alert topic       {len(self.alerts)} message(s)")
-        if self.aws.iam is not None:  # what the functions, the pipeline and its jobs were allowed, as their roles
+        for env, messages in self.alerts.items():
+            subjects = "; ".join(m["Subject"] for m in messages) or "none"
+            say(f"  alerts {env:<8} {len(messages)}: {subjects[:160]}")
+        if self.aws.iam is not None:
             counts = self.aws.iam.log.counts
-            say(f"  IAM               {counts['allowed']} requests allowed, {counts['denied']} denied (enforced)")
+            say(f"  IAM             {counts['allowed']} requests allowed, {counts['denied']} denied (enforced)")
 
-    def _predict(self) -> None:
-        t = self.timeline
-        runtime = self.aws.client("sagemaker-runtime")
-        row = "0,1500.0,20000.0"  # student, balance, income
-        answer = runtime.invoke_endpoint(EndpointName=self.endpoint, ContentType="text/csv", Body=row)
-        t.say(
-            f"   prediction for a student with a 1,500 balance: P(default) = {answer['Body'].read().decode().strip()}"
+    def _predict(self, env: str) -> None:
+        runtime = self.clients[env]("sagemaker-runtime")
+        endpoint = self.landscape[env].outputs["EndpointName"]
+        answer = runtime.invoke_endpoint(EndpointName=endpoint, ContentType="text/csv", Body="0,1500.0,20000.0")
+        self.timeline.say(
+            f"   prediction in {env} for a student with a 1,500 balance: P(default) = "
+            f"{answer['Body'].read().decode().strip()}"
         )
-        # the demo's sampling is whatever the environment configures: call until one request is captured
-        bucket, prefix = _capture_location(self.sm, self.endpoint)
-        for _ in range(50):
-            listed = self.s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
-            if listed:
-                break
-            runtime.invoke_endpoint(EndpointName=self.endpoint, ContentType="text/csv", Body=row)
-        if not listed:
-            t.say("   no request captured (sampling)")
-            return
-        body = self.s3.get_object(Bucket=bucket, Key=listed[0]["Key"])["Body"].read().decode()
-        record = json.loads(body.splitlines()[0])
-        t.say(f"   captured by data capture in s3://{bucket}/{listed[0]['Key']}:")
-        t.say(f"     {json.dumps(record)[:300]}")
 
 
-def _capture_location(sm: Any, endpoint: str) -> tuple[str, str]:
-    config_name = sm.describe_endpoint(EndpointName=endpoint)["EndpointConfigName"]
-    destination = sm.describe_endpoint_config(EndpointConfigName=config_name)["DataCaptureConfig"]["DestinationS3Uri"]
-    bucket, _, prefix = destination.removeprefix("s3://").partition("/")
-    return bucket, prefix
-
-
-def _subscribe(aws: EmbeddedAWS, topic_arn: str) -> Callable[[], list[dict[str, Any]]]:
-    """An SQS queue subscribed to the alert topic, as an ops inbox; returns a reader of the SNS envelopes."""
-    sqs, sns = aws.client("sqs"), aws.client("sns")
+def _subscribe(aws: EmbeddedAWS, topic_arn: str, account_id: str) -> Callable[[], list[dict[str, Any]]]:
+    """An SQS queue of the topic's account subscribed to the alert topic, as an ops inbox; a reader of the SNS
+    envelopes."""
+    sqs, sns = aws.client("sqs", account_id=account_id), aws.client("sns", account_id=account_id)
     url = sqs.create_queue(QueueName="ops-inbox")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
@@ -400,5 +407,5 @@ def _subscribe(aws: EmbeddedAWS, topic_arn: str) -> Callable[[], list[dict[str, 
     return read
 
 
-def main(env: str = "dev") -> int:
+def main(env: str = "all") -> int:
     return Demo(env).run()

@@ -16,11 +16,11 @@ pytestmark = pytest.mark.slow
 
 
 def test_a_throttled_registry_dead_letters_the_approval_and_alerts(world: World) -> None:
-    # GIVEN a registered version, and SageMaker throttling ListModelPackages until further notice
+    # GIVEN a registered version, and SageMaker throttling Search (how the deployer reads its stage) until further notice
     inbox = SnsInbox(world.aws, world.outputs["AlertTopicArn"], "deploy-fault-inbox")
     v1 = world.register()
     world.idle()
-    world.aws.control.inject_service_fault("sagemaker", "ListModelPackages")
+    world.aws.control.inject_service_fault("sagemaker", "Search")
     before = len(world.stack.invocations)
 
     # WHEN it is approved
@@ -40,9 +40,7 @@ def test_a_throttled_registry_dead_letters_the_approval_and_alerts(world: World)
         since=before,
     )
     assert event["detail"]["ModelPackageArn"] == v1
-    assert {(h["operation"], h["code"], h["status"]) for h in log} == {
-        ("ListModelPackages", "ThrottlingException", 400)
-    }
+    assert {(h["operation"], h["code"], h["status"]) for h in log} == {("Search", "ThrottlingException", 400)}
     assert world.mutations() == []
 
     # WHEN SageMaker recovers and the dead letter is re-driven to the function

@@ -114,7 +114,7 @@ def test_the_deployer_survives_a_fault_on_each_of_its_calls(monkeypatch: pytest.
 
     ran = each_call_faulted(monkeypatch, "DeployFunction", approval_event, deployed_once)
     operations = {operation for _, operation, _ in ran}
-    assert {"ListModelPackages", "UpdateItem", "CreateModel", "CreateEndpointConfig", "CreateEndpoint"} <= operations
+    assert {"Search", "UpdateItem", "CreateModel", "CreateEndpointConfig", "CreateEndpoint"} <= operations
 
 
 def test_the_gate_survives_a_fault_on_each_of_its_calls(monkeypatch: pytest.MonkeyPatch) -> None:
