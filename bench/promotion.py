@@ -1,4 +1,13 @@
-"""Promotion through the stages on the embedded AWS: what one desired-state lookup costs as the group grows.
+"""Promotion through the stages on the embedded AWS: AWS calls and handler time per stage transition, and what one
+desired-state lookup costs as the group grows.
+
+(a) A prod-like stack (``LifecycleStage=Production``, ``StagePolicy=recommend``) with its handlers run in this
+process (botocore's ``before-call`` hook counts every AWS call; ``time.sleep`` is counted): a version handed over to
+Production (the gate asks the approvers), a person's approval (the deployer, up to ``UpdateEndpoint``), the endpoint
+``InService`` (the gate: ``{Production, Deployed}`` and the bake's schedule), the bake's end (the gate's evidence).
+Target: at most 6 calls from the prod approval to ``UpdateEndpoint``, no sleep.
+
+(b) Desired-state lookup:
 
 A group holds ``--versions`` approved versions (default 1,000), most of them never promoted past Development, a few
 at Staging and one live at Production. For each stage the deployer's lookup (``SageMakerGateway.newest_eligible``)
@@ -13,13 +22,24 @@ stage; the ratio printed is its time against the listing's, measured in the same
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import os
 import statistics
+import threading
 import time
+import uuid
+from pathlib import Path
 from typing import Any
 
 from local.aws import EmbeddedAWS, Timings
+from local.stack import LocalStack
 from sm_lifecycle.deployment.sagemaker import SageMakerGateway
+from sm_lifecycle.kernel import clients
 from sm_lifecycle.kernel.stages import Stage
+
+ROOT = Path(__file__).resolve().parent.parent
+PROD = {"LifecycleStage": "Production", "StagePolicy": "recommend", "BakeMinutes": "60"}
+QUIET = {"POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true"}
 
 GROUP = "bench-promotion"
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
@@ -67,6 +87,130 @@ def measure(sm: Any, group: str, stage: Stage, runs: int) -> tuple[int, float, i
     return len(calls), statistics.median(times), found
 
 
+class Context:
+    memory_limit_in_mb = 256
+
+    def __init__(self, function_arn: str) -> None:
+        self.function_name = function_arn.rsplit(":", 1)[-1]
+        self.invoked_function_arn = function_arn
+        self.aws_request_id = str(uuid.uuid4())
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 60_000
+
+
+class Handlers:
+    """The deploy and stage gate handlers of one stack, in this process, with their calls and sleeps counted."""
+
+    def __init__(self, stack: LocalStack) -> None:
+        self.stack = stack
+        self.calls: list[str] = []
+        self.sleeps = 0
+        self.in_handler: int | None = None  # the thread running a handler now
+        os.environ.update(QUIET)
+        self.apps = {name: _load(name) for name in ("deploy", "stage_gate")}
+        for service in ("sagemaker", "dynamodb", "sns", "sqs", "cloudwatch", "scheduler"):
+            clients.client(service).meta.events.register("before-call.*.*", self._count)  # type: ignore[call-overload]
+        clients.client("sagemaker", sdk_retries=False).meta.events.register("before-call.*.*", self._count)
+        real_sleep = time.sleep
+
+        def counting_sleep(seconds: float) -> None:
+            self.sleeps += threading.get_ident() == self.in_handler
+            real_sleep(seconds)
+
+        time.sleep = counting_sleep
+
+    def _count(self, model: Any, **_: Any) -> None:
+        self.calls.append(model.name)
+
+    def run(self, function: str, logical_id: str, event: dict[str, Any]) -> tuple[dict[str, Any], list[str], float]:
+        """One invocation: (result, AWS calls, milliseconds)."""
+        os.environ.update({**self.stack.function_env(logical_id), **QUIET})
+        self.calls = []
+        self.in_handler = threading.get_ident()
+        started = time.perf_counter()
+        result = self.apps[function].lambda_handler(event, Context(self.stack.functions[logical_id].arn))
+        elapsed = (time.perf_counter() - started) * 1000
+        self.in_handler = None
+        return result, list(self.calls), elapsed
+
+
+def _load(name: str) -> Any:
+    spec = importlib.util.spec_from_file_location(f"{name}_app", ROOT / "functions" / name / "app.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def package_event(aws: EmbeddedAWS, arn: str, field: str) -> dict[str, Any]:
+    aws.wait_idle()
+    return next(
+        e
+        for e in reversed(aws.emitted_events)
+        if arn in e["resources"] and field in e["detail"].get("UpdatedModelPackageFields", [])
+    )
+
+
+def report(what: str, result: dict[str, Any], calls: list[str], ms: float) -> None:
+    print(f"  {what:<48} {result.get('status')!s:<20} {len(calls)} calls {ms:7.1f} ms: {', '.join(calls)}")
+
+
+def bake_event(aws: EmbeddedAWS, arn: str, endpoint: str) -> dict[str, Any]:
+    """What the bake's schedule invokes the gate with."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Stage Bake Complete",
+        "source": "sm-lifecycle.stage-gate",
+        "account": aws.account_id,
+        "time": "2026-12-01T00:00:00Z",
+        "region": aws.region,
+        "resources": [arn],
+        "detail": {"ModelPackageArn": arn, "Stage": "Production", "EndpointName": endpoint},
+    }
+
+
+def transitions(aws: EmbeddedAWS) -> None:
+    """(a): one version's way into Production, call by call."""
+    stack = LocalStack(aws, env="dev", retry_delays=(0.0, 0.0), parameter_overrides=PROD)
+    outputs = stack.deploy()
+    os.environ.update(aws.env())
+    clients.reset()
+    handlers = Handlers(stack)
+    sm = aws.client("sagemaker")
+    arn = sm.create_model_package(
+        ModelPackageGroupName=outputs["ModelPackageGroupName"],
+        ModelApprovalStatus="Approved",
+        InferenceSpecification={
+            "Containers": [{"Image": IMAGE, "ModelDataUrl": f"s3://{outputs['ArtifactBucketName']}/m/model.tar.gz"}],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["text/csv"],
+        },
+    )["ModelPackageArn"]
+    handover = {"Stage": "Production", "StageStatus": "PendingApproval", "StageDescription": "baked at Staging"}
+    sm.update_model_package(ModelPackageArn=arn, ModelLifeCycle=handover)
+    print("(a) one version into Production, handlers in-process (warm after their first import)")
+    handed_over = package_event(aws, arn, "ModelLifeCycle")
+    report("handed over: the gate asks the approvers", *handlers.run("stage_gate", "StageGateFunction", handed_over))
+    approved = {"Stage": "Production", "StageStatus": "Approved", "StageDescription": "approved by a person"}
+    sm.update_model_package(ModelPackageArn=arn, ModelLifeCycle=approved)
+    approval = package_event(aws, arn, "ModelLifeCycle")
+    result, calls, ms = handlers.run("deploy", "DeployFunction", approval)
+    report("prod approval: the deployer", result, calls, ms)
+    to_mutation = next((i + 1 for i, name in enumerate(calls) if name in {"CreateEndpoint", "UpdateEndpoint"}), None)
+    print(f"  prod approval → {calls[to_mutation - 1] if to_mutation else 'no mutation'}: {to_mutation} AWS calls")
+    aws.wait_idle()
+    in_service = next(e for e in reversed(aws.emitted_events) if e["detail-type"] == "SageMaker Endpoint State Change")
+    report(
+        "InService: the gate, deployed + bake scheduled", *handlers.run("stage_gate", "StageGateFunction", in_service)
+    )
+    bake = bake_event(aws, arn, outputs["EndpointName"])
+    report("bake over: the gate, evidence + verdict", *handlers.run("stage_gate", "StageGateFunction", bake))
+    print(f"  sleeps in the handlers: {handlers.sleeps}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--versions", type=int, default=1000)
@@ -74,9 +218,14 @@ def main() -> int:
     args = parser.parse_args()
     aws = EmbeddedAWS(timings=Timings()).start()
     try:
+        transitions(aws)
+    finally:
+        aws.stop()
+    aws = EmbeddedAWS(timings=Timings()).start()
+    try:
         sm = aws.client("sagemaker")
         group_arn = populate(sm, args.versions)
-        print(f"desired-state lookup, {args.versions} approved versions (1 at Production, a few at Staging)")
+        print(f"(b) desired-state lookup, {args.versions} approved versions (1 at Production, a few at Staging)")
         for stage in (Stage.PRODUCTION, Stage.STAGING):
             search_calls, search_time, found = measure(sm, GROUP, stage, args.runs)
             list_calls, list_time, listed = measure(sm, group_arn, stage, args.runs)

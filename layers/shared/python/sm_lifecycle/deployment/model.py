@@ -25,6 +25,8 @@ class PackageVersion:
     arn: str
     version: int
     approval_status: str
+    # the whole package when the registry returned it with the listing (a Search record): no second read needed
+    details: PackageDetails | None = None
 
 
 def realtime_instance_types(inference: Mapping[str, Any] | None) -> tuple[str, ...]:

@@ -373,7 +373,8 @@ class Reconciler:
         return self._outcome(action, desired, observed, claim.target_config)
 
     def _package(self, desired: PackageVersion) -> PackageDetails:
-        package = self.gateway.describe_package(desired.arn)  # the registry's, never an event's copy
+        # the registry's, never an event's copy: the Search record that chose it, else DescribeModelPackage
+        package = desired.details or self.gateway.describe_package(desired.arn)
         if not package.has_inference_specification:
             raise InvalidEventError(f"model package {desired.arn} has no InferenceSpecification to deploy")
         instance_type = self.settings.instance_type

@@ -126,7 +126,9 @@ class SageMakerGateway:
             arn = str(summary["ModelPackageArn"])
             version = int(summary.get("ModelPackageVersion") or package_version_of(arn))
             if newest is None or version > newest.version:
-                newest = PackageVersion(arn=arn, version=version, approval_status=APPROVED)
+                # a Search record is the whole package (DescribeModelPackage's fields); a summary is not
+                details = package_details(summary) if "InferenceSpecification" in summary else None
+                newest = PackageVersion(arn=arn, version=version, approval_status=APPROVED, details=details)
         return newest
 
     def _approved_summaries(self, group: str) -> Iterator[Mapping[str, Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -72,6 +72,9 @@ class EndpointHealth:
         return states
 
     def _metrics(self, start: datetime, end: datetime) -> dict[str, float]:
+        # whole minutes around the window (GetMetricData refuses StartTime == EndTime; datapoints are per minute)
+        start = start.replace(second=0, microsecond=0)
+        end = max(end.replace(second=0, microsecond=0) + timedelta(minutes=1), start + timedelta(minutes=1))
         period = max(60, math.ceil((end - start).total_seconds() / 60) * 60)
         dimensions = [
             {"Name": "EndpointName", "Value": self.settings.endpoint_name},
