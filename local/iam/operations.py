@@ -96,13 +96,34 @@ def _parameter(name: str) -> Callable[[Mapping[str, Any]], Any]:
     return lambda params: params.get(name)
 
 
+def _with_path(name: str) -> Callable[[Mapping[str, Any]], str | None]:
+    """IAM's ``<Entity>NameWithPath``: the request's ``Path`` (``/`` when it gives none) and the entity's name."""
+
+    def with_path(params: Mapping[str, Any]) -> str | None:
+        value = params.get(name)
+        if not isinstance(value, str) or not value:
+            return None
+        path = params.get("Path")
+        return f"{(path if isinstance(path, str) else '/').lstrip('/')}{value}"
+
+    return with_path
+
+
 # ARN placeholders that the request names differently: IAM service prefix -> placeholder -> value from the
 # parameters. (SQS addresses a queue by URL ``https://sqs.<region>.amazonaws.com/<account>/<name>``; ECR's
-# ``registryId`` is the registry's account.)
+# ``registryId`` is the registry's account; IAM's ARNs hold the entity's path and name, e.g. ``role/${
+# RoleNameWithPath}``: a request that gives no ``Path`` names an entity of the path ``/``.)
 PLACEHOLDER_ALIASES: dict[str, dict[str, Callable[[Mapping[str, Any]], Any]]] = {
     "s3": {"BucketName": _parameter("Bucket"), "ObjectName": _parameter("Key")},
     "sqs": {"QueueName": _queue_url_part(1), "Account": _queue_url_part(0)},
     "ecr": {"Account": _parameter("registryId")},
+    "iam": {
+        "RoleNameWithPath": _with_path("RoleName"),
+        "UserNameWithPath": _with_path("UserName"),
+        "GroupNameWithPath": _with_path("GroupName"),
+        "InstanceProfileNameWithPath": _with_path("InstanceProfileName"),
+        "PolicyNameWithPath": _with_path("PolicyName"),
+    },
 }
 
 # The signing name of a service where it differs from its IAM prefix (CloudWatch signs as "monitoring").

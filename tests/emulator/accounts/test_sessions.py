@@ -1,0 +1,92 @@
+"""Several accounts on one embedded AWS: role sessions and administrators act in their own account."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from local.aws import EmbeddedAWS
+from local.aws.sessions import ADMINISTRATOR, SessionCredentials, role_session
+
+OTHER = "222222222222"
+TRUST_LAMBDA = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+SAGEMAKER_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sagemaker:*", "Resource": "*"}]}
+
+
+def client(aws: EmbeddedAWS, service: str, credentials: SessionCredentials) -> Any:
+    return boto3.client(  # type: ignore[call-overload]
+        service, endpoint_url=aws.endpoint_url, region_name=aws.region, **credentials.client_kwargs()
+    )
+
+
+def make_role(aws: EmbeddedAWS, account: str, name: str, trust: dict[str, Any], policy: dict[str, Any]) -> str:
+    iam = aws.client("iam", account_id=account)
+    arn = str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
+    iam.put_role_policy(RoleName=name, PolicyName="inline", PolicyDocument=json.dumps(policy))
+    return arn
+
+
+def test_a_role_sessions_calls_land_in_the_roles_account(embedded_aws: EmbeddedAWS) -> None:
+    role = make_role(embedded_aws, OTHER, "registrar", TRUST_LAMBDA, SAGEMAKER_ALL)
+    credentials = role_session(
+        embedded_aws.iam, role, "fn", service="lambda.amazonaws.com", source_arn=None, account=OTHER, region="us-east-1"
+    )
+    sagemaker = client(embedded_aws, "sagemaker", credentials)
+
+    arn = sagemaker.create_model_package_group(ModelPackageGroupName="churn")["ModelPackageGroupArn"]
+
+    assert arn == f"arn:aws:sagemaker:us-east-1:{OTHER}:model-package-group/churn"
+    owner = embedded_aws.client("sagemaker", account_id=OTHER).list_model_package_groups()
+    assert [g["ModelPackageGroupName"] for g in owner["ModelPackageGroupSummaryList"]] == ["churn"]
+    assert embedded_aws.client("sagemaker").list_model_package_groups()["ModelPackageGroupSummaryList"] == []
+    identity = client(embedded_aws, "sts", credentials).get_caller_identity()
+    assert identity["Account"] == OTHER
+
+
+def test_the_default_accounts_administrator_stays_the_unevaluated_one(embedded_aws: EmbeddedAWS) -> None:
+    assert embedded_aws.account_credentials(embedded_aws.account_id) == ADMINISTRATOR
+
+
+def test_an_accounts_administrator_acts_in_its_account_and_is_the_same_each_time(embedded_aws: EmbeddedAWS) -> None:
+    credentials = embedded_aws.account_credentials(OTHER)
+    assert embedded_aws.account_credentials(OTHER) == credentials
+    sqs = client(embedded_aws, "sqs", credentials)
+
+    url = sqs.create_queue(QueueName="inbox")["QueueUrl"]
+
+    assert f"/{OTHER}/inbox" in url
+    assert client(embedded_aws, "sts", credentials).get_caller_identity()["Arn"] == (
+        f"arn:aws:iam::{OTHER}:user/administrator"
+    )
+    assert embedded_aws.client("sqs").list_queues().get("QueueUrls", []) == []
+    assert embedded_aws.iam is not None
+    assert embedded_aws.iam.log.counts.get("allowed", 0) >= 1  # evaluated, as any principal
+
+
+def test_an_accounts_administrator_is_created_again_after_a_restart(embedded_aws: EmbeddedAWS) -> None:
+    before = embedded_aws.account_credentials(OTHER)
+    embedded_aws.stop()
+    embedded_aws.start()
+
+    after = embedded_aws.account_credentials(OTHER)
+
+    assert after != before
+    assert client(embedded_aws, "sts", after).get_caller_identity()["Account"] == OTHER
+
+
+@pytest.mark.expect_denials
+def test_an_accounts_administrator_is_refused_in_another_account(embedded_aws: EmbeddedAWS) -> None:
+    queue = embedded_aws.client("sqs").create_queue(QueueName="private")["QueueUrl"]
+    sqs = client(embedded_aws, "sqs", embedded_aws.account_credentials(OTHER))
+
+    with pytest.raises(ClientError) as refused:
+        sqs.send_message(QueueUrl=queue, MessageBody="hello")
+
+    assert "AccessDenied" in refused.value.response["Error"]["Code"]
