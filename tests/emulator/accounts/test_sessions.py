@@ -90,3 +90,63 @@ def test_an_accounts_administrator_is_refused_in_another_account(embedded_aws: E
         sqs.send_message(QueueUrl=queue, MessageBody="hello")
 
     assert "AccessDenied" in refused.value.response["Error"]["Code"]
+
+
+def _assume(aws: EmbeddedAWS, caller: SessionCredentials, role_arn: str) -> SessionCredentials:
+    issued = client(aws, "sts", caller).assume_role(RoleArn=role_arn, RoleSessionName="promotion")["Credentials"]
+    return SessionCredentials(issued["AccessKeyId"], issued["SecretAccessKey"], issued["SessionToken"])
+
+
+def _cross_account_roles(aws: EmbeddedAWS, trusted: str) -> tuple[SessionCredentials, str]:
+    """A session of ``deployer`` in OTHER allowed to assume ``promoter`` of the default account, which trusts
+    ``trusted``."""
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{trusted}:root"}, "Action": "sts:AssumeRole"}],
+    }
+    promoter = make_role(aws, aws.account_id, "promoter", trust, SAGEMAKER_ALL)
+    assume = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": promoter}]}
+    deployer = make_role(aws, OTHER, "deployer", TRUST_LAMBDA, assume)
+    session = role_session(
+        aws.iam, deployer, "fn", service="lambda.amazonaws.com", source_arn=None, account=OTHER, region=aws.region
+    )
+    return session, promoter
+
+
+def test_assume_role_across_accounts_acts_as_the_role_in_its_account(embedded_aws: EmbeddedAWS) -> None:
+    session, promoter = _cross_account_roles(embedded_aws, trusted=OTHER)
+
+    assumed = _assume(embedded_aws, session, promoter)
+
+    identity = client(embedded_aws, "sts", assumed).get_caller_identity()
+    assert identity["Arn"] == f"arn:aws:sts::{embedded_aws.account_id}:assumed-role/promoter/promotion"
+    client(embedded_aws, "sagemaker", assumed).create_model_package_group(ModelPackageGroupName="churn")
+    groups = embedded_aws.client("sagemaker").list_model_package_groups()["ModelPackageGroupSummaryList"]
+    assert [g["ModelPackageGroupName"] for g in groups] == ["churn"]
+
+
+@pytest.mark.expect_denials
+def test_assume_role_across_accounts_needs_the_trust_policy_to_name_the_callers_account(
+    embedded_aws: EmbeddedAWS,
+) -> None:
+    session, promoter = _cross_account_roles(embedded_aws, trusted="333333333333")
+
+    with pytest.raises(ClientError) as refused:
+        _assume(embedded_aws, session, promoter)
+
+    assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    assert "no resource-based policy allows the sts:AssumeRole action" in refused.value.response["Error"]["Message"]
+
+
+@pytest.mark.expect_denials
+def test_assume_role_across_accounts_needs_the_callers_identity_policy(embedded_aws: EmbeddedAWS) -> None:
+    _, promoter = _cross_account_roles(embedded_aws, trusted=OTHER)
+    other = make_role(embedded_aws, OTHER, "bystander", TRUST_LAMBDA, SAGEMAKER_ALL)
+    bystander = role_session(
+        embedded_aws.iam, other, "fn", service="lambda.amazonaws.com", source_arn=None, account=OTHER, region="us-east-1"
+    )
+
+    with pytest.raises(ClientError) as refused:
+        _assume(embedded_aws, bystander, promoter)
+
+    assert "no identity-based policy allows the sts:AssumeRole action" in refused.value.response["Error"]["Message"]
