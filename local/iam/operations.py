@@ -72,6 +72,18 @@ RESOURCE_TYPE_BY_PARAMETER: dict[tuple[str, str], tuple[str, str]] = {
     ("dynamodb", "Scan"): ("IndexName", "index"),
 }
 
+# Operations whose parameter may be a resource's ARN instead of a name: authorized on that ARN when it is one.
+# ListModelPackages names a group by name or ARN; by ARN (how another account lists the registry account's
+# versions) the group's resource policy decides, which AWS's cross-account examples grant on the group's ARN
+# ("Cross-account discoverability", SageMaker Developer Guide). By name it stays the reference's ``*``.
+ARN_PARAMETER: dict[tuple[str, str], str] = {("sagemaker", "ListModelPackages"): "ModelPackageGroupName"}
+
+# Operations that use another account's resource named in a member of the request: the action is authorized on that
+# resource as well, so its resource policy must admit the caller. CreateModel with a container's ModelPackageName
+# of another account's version: the model package group's policy grants ``sagemaker:CreateModel`` on its versions
+# ("Deploy a Model Version from a Different Account"). Within one account the reference lists no such resource.
+FOREIGN_SOURCES: dict[tuple[str, str], str] = {("sagemaker", "CreateModel"): "ModelPackageName"}
+
 # Operations that are one check per item of a list parameter: (list parameter, member holding the key, version).
 PER_ITEM: dict[tuple[str, str], tuple[str, ...]] = {
     ("s3", "DeleteObjects"): ("Delete", "Objects"),

@@ -2,42 +2,20 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 from local.aws import EmbeddedAWS
-from local.aws.sessions import ADMINISTRATOR, SessionCredentials, role_session
+from local.aws.sessions import ADMINISTRATOR, SessionCredentials
+from tests.emulator.accounts.helpers import TRUST_LAMBDA, client, lambda_session, make_role
 
 OTHER = "222222222222"
-TRUST_LAMBDA = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
-}
 SAGEMAKER_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sagemaker:*", "Resource": "*"}]}
-
-
-def client(aws: EmbeddedAWS, service: str, credentials: SessionCredentials) -> Any:
-    return boto3.client(  # type: ignore[call-overload]
-        service, endpoint_url=aws.endpoint_url, region_name=aws.region, **credentials.client_kwargs()
-    )
-
-
-def make_role(aws: EmbeddedAWS, account: str, name: str, trust: dict[str, Any], policy: dict[str, Any]) -> str:
-    iam = aws.client("iam", account_id=account)
-    arn = str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
-    iam.put_role_policy(RoleName=name, PolicyName="inline", PolicyDocument=json.dumps(policy))
-    return arn
 
 
 def test_a_role_sessions_calls_land_in_the_roles_account(embedded_aws: EmbeddedAWS) -> None:
     role = make_role(embedded_aws, OTHER, "registrar", TRUST_LAMBDA, SAGEMAKER_ALL)
-    credentials = role_session(
-        embedded_aws.iam, role, "fn", service="lambda.amazonaws.com", source_arn=None, account=OTHER, region="us-east-1"
-    )
+    credentials = lambda_session(embedded_aws, role)
     sagemaker = client(embedded_aws, "sagemaker", credentials)
 
     arn = sagemaker.create_model_package_group(ModelPackageGroupName="churn")["ModelPackageGroupArn"]
@@ -102,14 +80,17 @@ def _cross_account_roles(aws: EmbeddedAWS, trusted: str) -> tuple[SessionCredent
     ``trusted``."""
     trust = {
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{trusted}:root"}, "Action": "sts:AssumeRole"}],
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{trusted}:root"}, "Action": "sts:AssumeRole"}
+        ],
     }
     promoter = make_role(aws, aws.account_id, "promoter", trust, SAGEMAKER_ALL)
-    assume = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": promoter}]}
+    assume = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": promoter}],
+    }
     deployer = make_role(aws, OTHER, "deployer", TRUST_LAMBDA, assume)
-    session = role_session(
-        aws.iam, deployer, "fn", service="lambda.amazonaws.com", source_arn=None, account=OTHER, region=aws.region
-    )
+    session = lambda_session(aws, deployer)
     return session, promoter
 
 
@@ -142,9 +123,7 @@ def test_assume_role_across_accounts_needs_the_trust_policy_to_name_the_callers_
 def test_assume_role_across_accounts_needs_the_callers_identity_policy(embedded_aws: EmbeddedAWS) -> None:
     _, promoter = _cross_account_roles(embedded_aws, trusted=OTHER)
     other = make_role(embedded_aws, OTHER, "bystander", TRUST_LAMBDA, SAGEMAKER_ALL)
-    bystander = role_session(
-        embedded_aws.iam, other, "fn", service="lambda.amazonaws.com", source_arn=None, account=OTHER, region="us-east-1"
-    )
+    bystander = lambda_session(embedded_aws, other)
 
     with pytest.raises(ClientError) as refused:
         _assume(embedded_aws, bystander, promoter)
