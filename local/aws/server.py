@@ -25,6 +25,7 @@ from local.aws.sagemaker.pipelines.store import SageMakerStore
 from local.aws.sagemaker.registry.lifecycle import current_stage_keys
 from local.aws.sagemaker.registry.policies import group_policy
 from local.aws.service_fault_middleware import service_fault_middleware
+from local.aws.sessions import ADMINISTRATOR, SessionCredentials, administrator_credentials
 from local.iam import Authorizer, Enforcer, enforce, model_package_group_provider
 
 logger = logging.getLogger(__name__)
@@ -150,14 +151,23 @@ class EmbeddedAWS:
         """Every event emitted so far (oldest first), whether or not a rule matched it."""
         return list(RUNTIME.emitted_events)
 
-    def client(self, service: str, **kwargs: Any) -> Any:
-        """A boto3 client for this embedded AWS (fake credentials)."""
+    def account_credentials(self, account_id: str) -> SessionCredentials:
+        """Credentials of an administrator of ``account_id``: ``ADMINISTRATOR`` (never evaluated) in the default
+        account, else the account's IAM user ``administrator`` with ``AdministratorAccess`` (evaluated as any
+        principal is; created on first use, again after ``start()``/``reset()``)."""
+        if account_id == self.account_id:
+            return ADMINISTRATOR
+        return administrator_credentials(account_id)
+
+    def client(self, service: str, *, account_id: str | None = None, **kwargs: Any) -> Any:
+        """A boto3 client for this embedded AWS, as the administrator of ``account_id`` (default: the default
+        account's, with fake credentials)."""
+        credentials = self.account_credentials(account_id or self.account_id)
         return boto3.client(  # type: ignore[call-overload]  # the service name is a str, not one stub's Literal
             service,
             endpoint_url=self.endpoint_url,
             region_name=self.region,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",  # noqa: S106 - fake credentials of the emulator
+            **credentials.client_kwargs(),
             **kwargs,
         )
 

@@ -24,7 +24,9 @@ from local.iam.catalogue import CATALOGUE, Catalogue, Privilege, ResourceRequire
 from local.iam.context import ContextValue
 from local.iam.operations import (
     ACTION_OF_OPERATION,
+    ARN_PARAMETER,
     COPY_SOURCE,
+    FOREIGN_SOURCES,
     LOWER_CASED_NAMES,
     OPERATION_PLACEHOLDER_ALIASES,
     PER_ITEM,
@@ -61,7 +63,7 @@ class Check:
     resource: str
     context: Mapping[str, ContextValue] = field(default_factory=dict)
     resource_type: str | None = None
-    why: str = "requested"  # requested | dependent | copy source | encryption
+    why: str = "requested"  # requested | dependent | copy source | foreign source | encryption
 
 
 def _param(params: Mapping[str, Any], name: str) -> Any:
@@ -135,6 +137,10 @@ def _action_name(call: ApiCall) -> str:
 
 def _targets(call: ApiCall, privilege: Privilege) -> list[tuple[ResourceRequirement | None, str]]:
     """(row, resource ARN) for every resource the action applies to in this request."""
+    arn_parameter = ARN_PARAMETER.get((call.service, call.operation))
+    given = _param(call.params, arn_parameter) if arn_parameter else None
+    if isinstance(given, str) and given.startswith("arn:"):
+        return [(None, given)]
     override = RESOURCE_TYPE_BY_PARAMETER.get((call.service, call.operation))
     rows = [r for r in privilege.resources if r.resource_type is not None]
     if override and _param(call.params, override[0]):
@@ -155,6 +161,29 @@ def _targets(call: ApiCall, privilege: Privilege) -> list[tuple[ResourceRequirem
         return [(None, "*")]
     best = max(candidates, key=lambda c: c[0].resource_type.literal_length)  # type: ignore[union-attr]
     return [best]
+
+
+def _members_named(value: Any, name: str) -> Iterator[str]:
+    """Every string value of a member called ``name``, at any depth of the parameters."""
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            if k == name and isinstance(v, str):
+                yield v
+            else:
+                yield from _members_named(v, name)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _members_named(item, name)
+
+
+def _foreign_sources(call: ApiCall, privilege: Privilege) -> list[Check]:
+    """The action on each resource of another account the request uses (``FOREIGN_SOURCES``)."""
+    member = FOREIGN_SOURCES.get((call.service, call.operation))
+    if member is None:
+        return []
+    arns = dict.fromkeys(v for v in _members_named(call.params, member) if v.startswith("arn:"))
+    foreign = [arn for arn in arns if len(arn.split(":")) > 5 and arn.split(":")[4] != call.account]
+    return [Check(privilege.action, arn, {}, None, "foreign source") for arn in foreign]
 
 
 def _role_arns(value: Any, key: str = "") -> Iterator[str]:
@@ -209,7 +238,7 @@ def _single_checks(call: ApiCall, catalogue: Catalogue) -> list[Check]:
     source = COPY_SOURCE.get((call.service, call.operation))
     if source and isinstance(call.params.get(source), str):
         checks.extend(_copy_source_checks(call, catalogue, call.params[source]))
-    return checks + _dependents(call, privilege, targets)
+    return checks + _foreign_sources(call, privilege) + _dependents(call, privilege, targets)
 
 
 def _copy_source_checks(call: ApiCall, catalogue: Catalogue, source: str) -> list[Check]:

@@ -72,6 +72,18 @@ RESOURCE_TYPE_BY_PARAMETER: dict[tuple[str, str], tuple[str, str]] = {
     ("dynamodb", "Scan"): ("IndexName", "index"),
 }
 
+# Operations whose parameter may be a resource's ARN instead of a name: authorized on that ARN when it is one.
+# ListModelPackages names a group by name or ARN; by ARN (how another account lists the registry account's
+# versions) the group's resource policy decides, which AWS's cross-account examples grant on the group's ARN
+# ("Cross-account discoverability", SageMaker Developer Guide). By name it stays the reference's ``*``.
+ARN_PARAMETER: dict[tuple[str, str], str] = {("sagemaker", "ListModelPackages"): "ModelPackageGroupName"}
+
+# Operations that use another account's resource named in a member of the request: the action is authorized on that
+# resource as well, so its resource policy must admit the caller. CreateModel with a container's ModelPackageName
+# of another account's version: the model package group's policy grants ``sagemaker:CreateModel`` on its versions
+# ("Deploy a Model Version from a Different Account"). Within one account the reference lists no such resource.
+FOREIGN_SOURCES: dict[tuple[str, str], str] = {("sagemaker", "CreateModel"): "ModelPackageName"}
+
 # Operations that are one check per item of a list parameter: (list parameter, member holding the key, version).
 PER_ITEM: dict[tuple[str, str], tuple[str, ...]] = {
     ("s3", "DeleteObjects"): ("Delete", "Objects"),
@@ -96,13 +108,34 @@ def _parameter(name: str) -> Callable[[Mapping[str, Any]], Any]:
     return lambda params: params.get(name)
 
 
+def _with_path(name: str) -> Callable[[Mapping[str, Any]], str | None]:
+    """IAM's ``<Entity>NameWithPath``: the request's ``Path`` (``/`` when it gives none) and the entity's name."""
+
+    def with_path(params: Mapping[str, Any]) -> str | None:
+        value = params.get(name)
+        if not isinstance(value, str) or not value:
+            return None
+        path = params.get("Path")
+        return f"{(path if isinstance(path, str) else '/').lstrip('/')}{value}"
+
+    return with_path
+
+
 # ARN placeholders that the request names differently: IAM service prefix -> placeholder -> value from the
 # parameters. (SQS addresses a queue by URL ``https://sqs.<region>.amazonaws.com/<account>/<name>``; ECR's
-# ``registryId`` is the registry's account.)
+# ``registryId`` is the registry's account; IAM's ARNs hold the entity's path and name, e.g. ``role/${
+# RoleNameWithPath}``: a request that gives no ``Path`` names an entity of the path ``/``.)
 PLACEHOLDER_ALIASES: dict[str, dict[str, Callable[[Mapping[str, Any]], Any]]] = {
     "s3": {"BucketName": _parameter("Bucket"), "ObjectName": _parameter("Key")},
     "sqs": {"QueueName": _queue_url_part(1), "Account": _queue_url_part(0)},
     "ecr": {"Account": _parameter("registryId")},
+    "iam": {
+        "RoleNameWithPath": _with_path("RoleName"),
+        "UserNameWithPath": _with_path("UserName"),
+        "GroupNameWithPath": _with_path("GroupName"),
+        "InstanceProfileNameWithPath": _with_path("InstanceProfileName"),
+        "PolicyNameWithPath": _with_path("PolicyName"),
+    },
 }
 
 # The same, where it depends on the operation: EventBridge Scheduler names a schedule ``Name`` in its group

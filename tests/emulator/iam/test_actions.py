@@ -430,6 +430,38 @@ def test_sagemaker_names_are_lower_cased_and_given_arns_kept() -> None:
     assert by_arn.resource == given
 
 
+def test_another_accounts_registry_is_authorized_on_its_arns() -> None:
+    registry = "arn:aws:sagemaker:us-east-1:999999999999"
+    (listing,) = checks_for(
+        call("sagemaker", "ListModelPackages", ModelPackageGroupName=f"{registry}:model-package-group/g")
+    )
+    assert listing.resource == f"{registry}:model-package-group/g"
+    (by_name,) = checks_for(call("sagemaker", "ListModelPackages", ModelPackageGroupName="g"))
+    assert by_name.resource == "*"
+    foreign = f"{registry}:model-package/g/1"
+    model = checks_for(
+        call(
+            "sagemaker",
+            "CreateModel",
+            ModelName="m",
+            ExecutionRoleArn=ROLE,
+            Containers=[{"ModelPackageName": foreign}, {"ModelPackageName": PACKAGE}],
+        )
+    )
+    assert [(c.action, c.resource, c.why) for c in model] == [
+        ("sagemaker:CreateModel", f"{SM}:model/m", "requested"),
+        ("sagemaker:CreateModel", foreign, "foreign source"),
+        ("iam:PassRole", ROLE, "dependent"),
+    ]
+
+
+def test_iam_arns_hold_the_entitys_path() -> None:
+    (created,) = checks_for(call("iam", "CreateRole", RoleName="r", Path="/service/", AssumeRolePolicyDocument="{}"))
+    assert created.resource == f"arn:aws:iam::{A}:role/service/r"
+    (inline,) = checks_for(call("iam", "PutRolePolicy", RoleName="r", PolicyName="p", PolicyDocument="{}"))
+    assert inline.resource == f"arn:aws:iam::{A}:role/r"
+
+
 def test_batch_and_copy_operations() -> None:
     deletes = checks_for(
         call("s3", "DeleteObjects", Bucket="b", Delete={"Objects": [{"Key": "a"}, {"Key": "c", "VersionId": "2"}]})

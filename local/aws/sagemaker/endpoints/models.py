@@ -5,7 +5,8 @@
 updating, ``DescribeEndpoint`` reports the current config and the new one under ``PendingDeploymentSummary``.
 Operations on an endpoint that is not ``InService`` are refused as AWS refuses them; creating a model, endpoint
 config or endpoint that already exists is refused; a model whose container names a model package needs that
-package to exist. The methods of :class:`EndpointBackend` replace or join moto's ``SageMakerModelBackend``'s.
+package to exist (another account's, by its ARN). The methods of :class:`EndpointBackend` replace or join moto's
+``SageMakerModelBackend``'s.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from local.aws.sagemaker.endpoints.state import (
     schedule,
     variant_summaries,
 )
+from local.aws.sagemaker.registry.accounts import container_package
 
 _moto_create_model = SageMakerModelBackend.create_model
 _moto_create_endpoint_config = SageMakerModelBackend.create_endpoint_config
@@ -47,7 +49,7 @@ class EndpointBackend(SageMakerModelBackend):
             for container in [kwargs.get("primary_container") or {}, *(kwargs.get("containers") or [])]:
                 package = container.get("ModelPackageName")
                 if package:
-                    self.describe_model_package(package)
+                    container_package(self, package)
             return _moto_create_model(self, model_name=model_name, **kwargs)
 
     def create_endpoint_config(  # type: ignore[override]

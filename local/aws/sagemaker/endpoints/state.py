@@ -17,6 +17,7 @@ from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig, SageMakerMod
 
 from local.aws.runtime import RUNTIME
 from local.aws.sagemaker.events.models import drop_none
+from local.aws.sagemaker.registry.accounts import container_package
 
 IN_PROGRESS = ("Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting")
 _EXTRAS = "_local_ext"
@@ -88,9 +89,11 @@ def image_of_model(backend: SageMakerModelBackend, model_name: str | None) -> st
         return str(container["Image"])
     package_name = container.get("ModelPackageName")
     if package_name:
-        mapped = backend.model_package_name_mapping.get(package_name, package_name)
-        package = backend.model_packages.get(mapped)
-        if package and package.inference_specification:
+        try:
+            package = container_package(backend, package_name)
+        except ValidationError:
+            return None
+        if package.inference_specification:
             containers = package.inference_specification.get("Containers") or [{}]
             image = containers[0].get("Image")
             return str(image) if image else None

@@ -47,6 +47,7 @@ _ARN = re.compile(r"^arn:aws[a-z\-]*:sagemaker:")
 VERSION_TAGS_REFUSED = "Tags are not supported in Model Package versions. Please add them to the Model Package Group"
 
 _moto_create_model_package = SageMakerModelBackend.create_model_package
+_moto_describe_model_package_group = SageMakerModelBackend.describe_model_package_group
 _moto_package_response = ModelPackage.gen_response_object
 
 
@@ -187,6 +188,17 @@ class ModelPackageBackend(SageMakerModelBackend):
     def describe_model_package(self, model_package_name: str) -> ModelPackage:
         with RUNTIME.lock:
             return model_package_or_error(self, model_package_name)
+
+    def describe_model_package_group(self, model_package_group_name: str) -> Any:
+        """The group of a name or an ARN (the API's pattern: ``(arn:...:model-package-group/)?<name>``)."""
+        name = model_package_group_name
+        if _ARN.match(name):
+            lowered = name.lower()
+            found = next((g for g in self.model_package_groups.values() if g.arn.lower() == lowered), None)
+            if found is not None:
+                return found
+            name = name.rsplit("/", 1)[-1]
+        return _moto_describe_model_package_group(self, name)
 
     def create_model_package(  # type: ignore[override]
         self,

@@ -10,6 +10,7 @@ from moto.sagemaker.models import ModelPackage, SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 
 from local.aws.patches import Patch, methods
+from local.aws.sagemaker.registry.accounts import request_backend
 from local.aws.sagemaker.registry.models import ModelPackageBackend, package_response
 from local.aws.sagemaker.registry.policies import GroupPolicyBackend
 
@@ -108,6 +109,7 @@ PATCHES = (
         ModelPackageBackend,
         {
             "describe_model_package": "finds a package by name or ARN in any case, versioned or not",
+            "describe_model_package_group": "ModelPackageGroupName may be the group's ARN (moto wants the name)",
             "create_model_package": "version numbers are never reused; registering emits the package's state",
             "delete_model_package": "moto has no DeleteModelPackage",
             "update_model_package": "changes only the given fields, validates first, emits the changed fields",
@@ -135,6 +137,13 @@ PATCHES = (
             "delete_model_package_group_policy": "moto has no DeleteModelPackageGroupPolicy action",
             "search": "Search for ModelPackage resources as the API reference describes it (registry.search)",
         },
+    ),
+    Patch(
+        SageMakerResponse,
+        "sagemaker_backend",
+        property(request_backend),
+        "the registry's reads and UpdateModelPackage by another account's ARN are served by that account (moto:"
+        " the caller's)",
     ),
     Patch(
         ModelPackage,

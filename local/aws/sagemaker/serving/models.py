@@ -46,6 +46,7 @@ from moto.core.common_types import TYPE_RESPONSE
 from moto.s3.models import s3_backends
 from moto.sagemaker.models import sagemaker_backends
 
+from local.aws.sagemaker.registry.accounts import container_package
 from local.aws.sagemaker.serving.invocation_faults import INVOCATION_FAULTS
 from local.aws.sagemaker.serving.metrics import publish
 from local.aws.timestamps import iso
@@ -92,7 +93,7 @@ def _model_data_url(backend: Any, model_name: str) -> str:
         return str(container["ModelDataUrl"])
     package_name = container.get("ModelPackageName")
     if package_name:
-        package = backend.describe_model_package(package_name)
+        package = container_package(backend, package_name)
         spec_containers = (package.inference_specification or {}).get("Containers") or []
         if spec_containers and spec_containers[0].get("ModelDataUrl"):
             return str(spec_containers[0]["ModelDataUrl"])
