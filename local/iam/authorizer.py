@@ -158,8 +158,15 @@ class Authorizer:
         try:
             checks = checks_for(call, self.catalogue)
         except UnmappedRequest as unmapped:
-            return Outcome(False, unmapped=str(unmapped))
+            return self._unmapped(principal, call, source_ip, str(unmapped))
         return self._run(principal, checks, call, source_ip)
+
+    def _unmapped(self, principal: Principal, call: ApiCall, source_ip: str | None, why: str) -> Outcome:
+        """A request whose resource cannot be named is served in the caller's own account: a principal allowed the
+        action on every resource (``"Resource": "*"``, e.g. ``AdministratorAccess``) may make it; for anyone else it
+        stays refused as unmapped (a least-privilege policy must not pass by an emulator gap)."""
+        wildcard = self._run(principal, [Check(f"{call.service}:{call.operation}", "*")], call, source_ip)
+        return wildcard if wildcard.allowed else Outcome(False, unmapped=why)
 
     def authorize_service(
         self,

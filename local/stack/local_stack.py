@@ -67,10 +67,13 @@ class LocalStack:
         delivery_retry_delays: Iterable[float] = EVENTBRIDGE_RETRY_DELAYS,
         alarm_interval: float = 0.25,
         python: str = sys.executable,
+        account_id: str | None = None,
     ) -> None:
         self.aws = aws
         self.region: str = aws.region
-        self.account_id: str = aws.account_id
+        # the account the stack is deployed in (default: the embedded AWS's default account), acting as its
+        # administrator (CloudFormation's and the services' calls)
+        self.account_id: str = account_id or aws.account_id
         self.template: Template = load_template(
             template_path,
             env,
@@ -83,7 +86,8 @@ class LocalStack:
         self.stack_name = self.template.stack_name
         self.retry_delays = tuple(retry_delays)
         self.python = python
-        self.client = AwsClients(aws.endpoint_url, self.region)
+        credentials = aws.account_credentials(self.account_id) if hasattr(aws, "account_credentials") else None
+        self.client = AwsClients(aws.endpoint_url, self.region, *([credentials] if credentials else []))
         self._role_clients: dict[str, AwsClients] = {}
         self._role_clients_lock = threading.Lock()
         self.deployment = Deployment(
