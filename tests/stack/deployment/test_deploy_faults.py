@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_a_throttled_registry_dead_letters_the_approval_and_alerts(world: World) -> None:
-    # GIVEN a registered version, and SageMaker throttling Search (how the deployer reads its stage) until further notice
+    # GIVEN a registered version, and SageMaker throttling Search (how the deployer reads its stage) for now
     inbox = SnsInbox(world.aws, world.outputs["AlertTopicArn"], "deploy-fault-inbox")
     v1 = world.register()
     world.idle()

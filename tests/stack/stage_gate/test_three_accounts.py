@@ -1,0 +1,158 @@
+"""Train once, promote everywhere, across accounts: the registry (dev) and the staging and prod deployment stacks of
+samconfig.toml, each in its account, on one embedded AWS with IAM enforced."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from local.aws import EmbeddedAWS, Timings
+from local.stack.landscape import Landscape
+from sm_lifecycle.kernel.stages import Stage
+from tests.worlds.deployment import IMAGE
+from tools.promotion import promote
+from tools.stackinfo import StackInfo
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def landscape() -> Iterator[Landscape]:
+    aws = EmbeddedAWS(timings=Timings(schedule_scale=0.0005)).start()
+    world = Landscape(aws, retry_delays=(0.0, 0.0))
+    try:
+        world.deploy()
+        world.start()
+        yield world
+    finally:
+        world.stop()
+        aws.stop()
+
+
+def registry(landscape: Landscape) -> Any:
+    return landscape.aws.client("sagemaker")
+
+
+def register_approved(landscape: Landscape) -> str:
+    outputs = landscape["dev"].outputs
+    sm = registry(landscape)
+    arn = sm.create_model_package(
+        ModelPackageGroupName=outputs["ModelPackageGroupName"],
+        ModelApprovalStatus="PendingManualApproval",
+        InferenceSpecification={
+            "Containers": [
+                {
+                    "Image": IMAGE,
+                    "ModelDataUrl": f"s3://{outputs['ArtifactBucketName']}/fraud-pipeline-dev/x/Train/m.tgz",
+                }
+            ],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["text/csv"],
+            "SupportedRealtimeInferenceInstanceTypes": ["ml.m5.large", "ml.m5.xlarge"],
+        },
+    )["ModelPackageArn"]
+    sm.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+    return arn
+
+
+def stage_of(landscape: Landscape, arn: str) -> tuple[str, str]:
+    life = registry(landscape).describe_model_package(ModelPackageName=arn).get("ModelLifeCycle") or {}
+    return life.get("Stage", ""), life.get("StageStatus", "")
+
+
+def until(landscape: Landscape, predicate: Callable[[], bool], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        landscape.wait_idle(60)
+        time.sleep(0.2)
+
+
+def serving(landscape: Landscape, env: str, arn: str) -> bool:
+    stack = landscape[env]
+    sm = landscape.aws.client("sagemaker", account_id=stack.account_id)
+    try:
+        endpoint = sm.describe_endpoint(EndpointName=stack.outputs["EndpointName"])
+    except sm.exceptions.ClientError:
+        return False
+    config = sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+    tags = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=config["EndpointConfigArn"])["Tags"]}
+    return endpoint["EndpointStatus"] == "InService" and tags.get("model-package-arn") == arn
+
+
+def prod_info(landscape: Landscape) -> StackInfo:
+    prod = landscape["prod"]
+    credentials = landscape.aws.account_credentials(prod.account_id)
+    keys = (credentials.access_key_id, credentials.secret_access_key)
+    return StackInfo("prod", landscape.aws.region, prod.outputs, landscape.aws.endpoint_url, keys)
+
+
+def test_each_environment_lives_in_its_own_account(landscape: Landscape) -> None:
+    accounts = {env: stack.account_id for env, stack in landscape.stacks.items()}
+    assert accounts == {"dev": "123456789012", "staging": "222222222222", "prod": "333333333333"}
+    assert "PromoteFunction" in landscape["dev"].functions
+    assert set(landscape["prod"].functions) == {"DeployFunction", "StageGateFunction"}
+
+
+def test_one_version_moves_dev_to_staging_then_waits_for_a_person_at_prod(landscape: Landscape) -> None:
+    # WHEN a version is approved in the registry
+    arn = register_approved(landscape)
+    # THEN dev serves it, bakes it; staging's gate approves it, staging serves it, bakes it; it waits at Production
+    until(landscape, lambda: stage_of(landscape, arn) == ("Production", "PendingApproval"))
+    assert serving(landscape, "dev", arn) and serving(landscape, "staging", arn)
+    assert not serving(landscape, "prod", arn)
+    requests = [
+        r for r in landscape["prod"].invocations if (r.get("result") or {}).get("status") == "approval-requested"
+    ]
+    assert len(requests) == 1
+
+    # WHEN a person approves it at Production, with prod's credentials
+    promote(prod_info(landscape), int(arn.rsplit("/", 1)[-1]), Stage.PRODUCTION, "release approved")
+    # THEN prod serves the very version dev trained, and the registry says so
+    until(landscape, lambda: stage_of(landscape, arn) == ("Production", "Deployed"))
+    assert serving(landscape, "prod", arn)
+    # AND nothing was denied on the way (the group, bucket, key and bus policies admit exactly this)
+    assert landscape.aws.iam.log.counts["denied"] == 0
+
+
+@pytest.mark.expect_denials
+def test_a_deployment_account_may_write_only_its_own_stage(landscape: Landscape) -> None:
+    arn = register_approved(landscape)
+    until(landscape, lambda: stage_of(landscape, arn) == ("Production", "PendingApproval"))
+    staging_sm = landscape.aws.client("sagemaker", account_id=landscape["staging"].account_id)
+    # staging's administrator may not approve at Production (the group's policy: Staging, or Production pending)
+    with pytest.raises(staging_sm.exceptions.ClientError, match="AccessDenied"):
+        staging_sm.update_model_package(
+            ModelPackageArn=arn, ModelLifeCycle={"Stage": "Production", "StageStatus": "Approved"}
+        )
+
+
+def test_an_event_forwarded_from_an_account_that_is_not_the_registry_is_ignored(landscape: Landscape) -> None:
+    prod = landscape["prod"]
+    arn = "arn:aws:sagemaker:us-east-1:444444444444:model-package/fraud-detector-dev/1"
+    event = {
+        "source": "aws.sagemaker",
+        "account": "444444444444",
+        "detail-type": "SageMaker Model Package State Change",
+        "resources": [arn],
+        "detail": {
+            "ModelPackageGroupName": "fraud-detector-dev",
+            "ModelPackageVersion": 1,
+            "ModelPackageArn": arn,
+            "ModelApprovalStatus": "Approved",
+            "CreationTime": "2026-12-01T00:00:00Z",
+            "UpdatedModelPackageFields": ["ModelLifeCycle"],
+            "ModelLifeCycle": {"Stage": "Production", "StageStatus": "Approved"},
+        },
+    }
+    before = len(prod.invocations)
+    # the rules take the registry's account only: delivered by hand, the handlers call it foreign
+    prod.invoke_async(
+        "DeployFunction", {**event, "version": "0", "id": "x-1", "time": "2026-12-01T00:00:00Z", "region": "us-east-1"}
+    )
+    prod.wait_idle(30)
+    [record] = prod.invocations[before:]
+    assert record["result"]["status"] == "foreign"
