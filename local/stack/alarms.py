@@ -1,6 +1,7 @@
 """CloudWatch alarm evaluation for the alarms of the template, which moto stores but never evaluates.
 
-Supported metrics: ``AWS/SQS`` queue depth metrics (``QueueName`` dimension) read from the queue itself,
+Supported metrics: ``AWS/SageMaker`` endpoint metrics from the datapoints the embedded AWS publishes (each
+invocation), ``AWS/SQS`` queue depth metrics (``QueueName`` dimension) read from the queue itself,
 ``AWS/Lambda`` ``Errors`` / ``Invocations`` (per attempt) and ``AsyncEventsDropped`` / ``DeadLetterErrors`` (per
 event that ended without success: retries exhausted or too old; its dead-letter send failed) (``FunctionName``
 dimension) counted by the local Lambda runtime and
@@ -32,6 +33,7 @@ _SQS_METRICS = {
     "ApproximateNumberOfMessagesNotVisible": "ApproximateNumberOfMessagesNotVisible",
     "ApproximateNumberOfMessagesDelayed": "ApproximateNumberOfMessagesDelayed",
 }
+_PUBLISHED = frozenset({"AWS/SageMaker"})  # namespaces whose datapoints the embedded AWS publishes to CloudWatch
 _COUNTED: dict[str, tuple[str, set[str]]] = {  # namespace -> (dimension, metrics the local runtime counts)
     "AWS/Lambda": ("FunctionName", {"Errors", "Invocations", "AsyncEventsDropped", "DeadLetterErrors"}),
     "AWS/Events": (
@@ -124,7 +126,8 @@ class AlarmEmulator:
         if "Metrics" in props or props.get("ComparisonOperator") not in _COMPARISONS:
             return False
         counted = _COUNTED.get(str(namespace), ("", set()))[1]
-        return (namespace == "AWS/SQS" and metric in _SQS_METRICS) or metric in counted
+        published = namespace in _PUBLISHED and props.get("Statistic") in {"Sum", "Average", "Maximum"}
+        return (namespace == "AWS/SQS" and metric in _SQS_METRICS) or metric in counted or published
 
     # ------------------------------------------------------------------ counted metrics (Lambda, EventBridge)
     def lambda_datapoint(self, function_name: str, *, error: bool) -> None:
@@ -171,12 +174,36 @@ class AlarmEmulator:
     def _value(self, alarm: Alarm) -> float | None:
         if alarm.props["Namespace"] in _COUNTED:
             return self._counted_value(alarm)
+        if alarm.props["Namespace"] in _PUBLISHED:
+            return self._published_value(alarm)
         url = self._queue_url(alarm.dimensions.get("QueueName", ""))
         if url is None:
             return None
         attribute = _SQS_METRICS[alarm.props["MetricName"]]
         response = self._client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=[attribute])
         return float(response["Attributes"][attribute])
+
+    def _published_value(self, alarm: Alarm) -> float | None:
+        """The alarm's statistic over its window, from the datapoints the embedded AWS published to CloudWatch
+        (``AWS/SageMaker`` endpoint metrics: :mod:`local.aws.sagemaker.serving.metrics`); None without data (the
+        alarm's ``TreatMissingData`` keeps its state)."""
+        now = datetime.now(UTC)
+        statistic = str(alarm.props.get("Statistic", "Sum"))
+        response = self._client("cloudwatch").get_metric_statistics(
+            Namespace=alarm.props["Namespace"],
+            MetricName=alarm.props["MetricName"],
+            Dimensions=[{"Name": k, "Value": v} for k, v in alarm.dimensions.items()],
+            StartTime=datetime.fromtimestamp(now.timestamp() - alarm.window + 1, UTC),
+            EndTime=datetime.fromtimestamp(now.timestamp() + 1, UTC),  # CloudWatch takes whole seconds: this one too
+            Period=int(alarm.window),
+            Statistics=[statistic],
+        )
+        points = [float(point[statistic]) for point in response.get("Datapoints", [])]
+        if not points:
+            return 0.0 if alarm.props.get("TreatMissingData") == "notBreaching" else None
+        if statistic == "Sum":
+            return sum(points)
+        return max(points) if statistic == "Maximum" else sum(points) / len(points)
 
     def _transition(self, alarm: Alarm, new_state: str, value: float, threshold: float, text: str) -> None:
         now = datetime.now(UTC)
