@@ -109,14 +109,14 @@ class SnsMessage:
 class SnsInbox:
     """An SQS queue subscribed to a topic; ``messages()`` returns every notification received so far."""
 
-    def __init__(self, aws: EmbeddedAWS, topic_arn: str, name: str) -> None:
-        self._sqs = aws.client("sqs")
+    def __init__(self, aws: EmbeddedAWS, topic_arn: str, name: str, account_id: str | None = None) -> None:
+        self._sqs = aws.client("sqs", account_id=account_id)  # the topic's account (default: the default account)
         self.topic_arn = topic_arn
         self.queue_url = self._sqs.create_queue(QueueName=name)["QueueUrl"]
         queue_arn = self._sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
         ]
-        aws.client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+        aws.client("sns", account_id=account_id).subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
         self._received: list[SnsMessage] = []
 
     def _drain(self) -> None:

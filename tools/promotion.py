@@ -31,6 +31,8 @@ def summaries(sagemaker: Any, group: str) -> Iterator[dict[str, Any]]:
 
 
 def package_arn(sagemaker: Any, group: str, version: int) -> str:
+    if group.startswith("arn:"):  # a version's ARN is its group's, versioned: no listing needed
+        return f"{group.replace(':model-package-group/', ':model-package/', 1)}/{version}"
     for summary in summaries(sagemaker, group):
         if int(summary.get("ModelPackageVersion", 0)) == version:
             return str(summary["ModelPackageArn"])
@@ -45,7 +47,10 @@ def group_of(stack: StackInfo) -> str:
 def promote(stack: StackInfo, version: int, stage: Stage, note: str | None) -> dict[str, Any]:
     sagemaker = stack.client("sagemaker")
     arn = package_arn(sagemaker, group_of(stack), version)
-    package = sagemaker.describe_model_package(ModelPackageName=arn)
+    try:
+        package = sagemaker.describe_model_package(ModelPackageName=arn)
+    except sagemaker.exceptions.ClientError as exc:
+        raise SystemExit(f"version {version}: {exc}") from None
     current = LifeCycle.from_api(package.get("ModelLifeCycle"))
     description = note or f"approved at {stage} by {getpass.getuser()} (make promote)"
     wanted = LifeCycle(stage, StageStatus.APPROVED, description)

@@ -12,6 +12,8 @@ import pytest
 from local.aws import EmbeddedAWS, Timings
 from local.stack.landscape import Landscape
 from sm_lifecycle.kernel.stages import Stage
+from tests.conftest import SnsInbox
+from tests.stack.dead_letters import assert_failed_past_its_retries
 from tests.worlds.deployment import IMAGE
 from tools.promotion import promote
 from tools.stackinfo import StackInfo
@@ -156,3 +158,33 @@ def test_an_event_forwarded_from_an_account_that_is_not_the_registry_is_ignored(
     prod.wait_idle(30)
     [record] = prod.invocations[before:]
     assert record["result"]["status"] == "foreign"
+
+
+def test_the_registry_unreachable_from_prod_retries_then_dead_letters_with_an_alert(landscape: Landscape) -> None:
+    prod = landscape["prod"]
+    inbox = SnsInbox(landscape.aws, prod.outputs["AlertTopicArn"], "prod-fault-inbox", account_id=prod.account_id)
+    arn = register_approved(landscape)
+    until(landscape, lambda: stage_of(landscape, arn) == ("Production", "PendingApproval"))
+    before = len(prod.invocations)
+    # GIVEN the registry throttles prod's reads of the group (ListModelPackages by ARN: only prod reads now)
+    landscape.aws.control.inject_service_fault("sagemaker", "ListModelPackages")
+    try:
+        # WHEN a person approves the version at Production
+        promote(prod_info(landscape), int(arn.rsplit("/", 1)[-1]), Stage.PRODUCTION, "release approved")
+        prod.wait_idle(180)
+        # THEN prod's deployer failed past its retries, the approval is in its dead-letter queue, ops were alerted
+        [event] = assert_failed_past_its_retries(
+            prod,
+            "DeployFunction",
+            queue="DeployDeadLetterQueueUrl",
+            alarm="DeployDeadLetterAlarm",
+            inbox=inbox,
+            fault_log=landscape.aws.control.service_fault_log(),
+            since=before,
+        )
+        assert not serving(landscape, "prod", arn)
+    finally:
+        landscape.aws.control.clear_service_faults()
+    # WHEN the registry answers again and the dead letter is redriven, prod catches up
+    prod.invoke_async("DeployFunction", event)
+    until(landscape, lambda: serving(landscape, "prod", arn))
