@@ -130,7 +130,7 @@ class Timeline:
 
 
 ENVIRONMENTS = ("dev", "staging", "prod")
-DEMO_TIMINGS = Timings(endpoint_create=2.0, endpoint_update=4.0, endpoint_delete=0.5, schedule_scale=0.0005)
+DEMO_TIMINGS = Timings(endpoint_create=1.5, endpoint_update=3.0, endpoint_delete=0.5, schedule_scale=0.0005)
 """Endpoint transitions a few seconds long; schedule time 2,000 times faster (dev's 30-minute bake: 0.9 s,
 staging's 2 hours: 3.6 s)."""
 
