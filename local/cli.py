@@ -50,7 +50,7 @@ def _start(args: argparse.Namespace, delays: str) -> tuple[Any, Any, Any]:
             env=args.env,
             template_path=args.template,
             retry_delays=DELAYS[delays],
-            parameter_overrides=_git_sha_parameter(args.template, git_sha),
+            parameter_overrides={**_git_sha_parameter(args.template, git_sha), **_parameters(args)},
         )
         stack.deploy()
         stack.start()
@@ -60,6 +60,12 @@ def _start(args: argparse.Namespace, delays: str) -> tuple[Any, Any, Any]:
         aws.stop()
         raise
     return aws, stack, runner
+
+
+def _parameters(args: argparse.Namespace) -> dict[str, str]:
+    """``--parameter KEY=VALUE`` overrides, over samconfig.toml's (as ``sam deploy --parameter-overrides``)."""
+    pairs = [item.partition("=") for item in getattr(args, "parameter", None) or []]
+    return {key: value for key, _, value in pairs}
 
 
 def _git_sha_parameter(template: str, git_sha: Any) -> dict[str, str]:
@@ -262,6 +268,9 @@ def parser() -> argparse.ArgumentParser:
     common(serve_cmd)
     serve_cmd.add_argument("--port", type=int, default=0, help="port of the embedded AWS (default: any free port)")
     serve_cmd.add_argument("--delays", choices=sorted(DELAYS), default="demo", help="retry and SageMaker delays")
+    serve_cmd.add_argument(
+        "--parameter", action="append", metavar="KEY=VALUE", help="a stack parameter over samconfig.toml's (repeatable)"
+    )
     serve_cmd.set_defaults(func=serve)
 
     replay_cmd = commands.add_parser(

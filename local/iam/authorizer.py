@@ -162,9 +162,12 @@ class Authorizer:
         return self._run(principal, checks, call, source_ip)
 
     def _unmapped(self, principal: Principal, call: ApiCall, source_ip: str | None, why: str) -> Outcome:
-        """A request whose resource cannot be named is served in the caller's own account: a principal allowed the
-        action on every resource (``"Resource": "*"``, e.g. ``AdministratorAccess``) may make it; for anyone else it
-        stays refused as unmapped (a least-privilege policy must not pass by an emulator gap)."""
+        """A request whose resource cannot be named is served in the caller's own account: an IAM user allowed the
+        action on every resource (an account's administrator, ``AdministratorAccess``) may make it; roles (the
+        stack's functions, jobs, pipelines) stay refused as unmapped (a least-privilege policy must not pass by an
+        emulator gap)."""
+        if not isinstance(principal, IamUser):
+            return Outcome(False, unmapped=why)
         wildcard = self._run(principal, [Check(f"{call.service}:{call.operation}", "*")], call, source_ip)
         return wildcard if wildcard.allowed else Outcome(False, unmapped=why)
 

@@ -66,10 +66,12 @@ def readline(process: subprocess.Popen[str], timeout: float) -> str:
 
 
 @contextmanager
-def serving(env: str = "dev") -> Iterator[Served]:
-    """``make serve`` of ``env`` with zero delays, until the block ends (then SIGTERM, as Ctrl-C would)."""
+def serving(env: str = "dev", **parameters: str) -> Iterator[Served]:
+    """``make serve`` of ``env`` with zero delays (and stack ``parameters``), until the block ends (then SIGTERM, as
+    Ctrl-C would)."""
+    overrides = [f"--parameter={key}={value}" for key, value in parameters.items()]
     process = subprocess.Popen(
-        [sys.executable, "-m", "local", "serve", "--env", env, "--delays", "zero"],
+        [sys.executable, "-m", "local", "serve", "--env", env, "--delays", "zero", *overrides],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

@@ -147,16 +147,18 @@ def test_demo_runs_the_whole_lifecycle() -> None:
     # THEN it ends well, and its timeline shows each step of the lifecycle happening for real
     assert process.returncode == 0, out
     assert "training job InProgress / Interrupted" in out  # Spot interruption, then resumed
-    assert "PromoteFunction: ok → approved" in out
-    assert "DeployFunction: ok → created (desired_version: v1)" in out
-    assert "prediction for a student with a 1,500 balance: P(default) = 0." in out
-    assert '"captureData": {"endpointInput"' in out
-    assert "PromoteFunction: ok → rejected" in out  # the weaker model
-    assert "DeployFunction: ok → updated (desired_version: v2)" in out  # approved by hand
-    assert "DeployFunction: ok → updated (desired_version: v1)" in out  # rejected by hand: rollback
-    assert "Failed at step Preprocess" in out  # bad data: the alert arrived
+    assert "PromoteFunction: ok → approved" in out  # the metrics gate, in the registry
+    for account in ("123456789012", "222222222222", "333333333333"):
+        assert f"account {account}: stack" in out
+    assert "registry v1 → {Staging, Approved}" in out  # staging's gate, in its own account
+    assert "registry v1 → {Production, PendingApproval}" in out  # baked twice, waiting for a person
+    assert "registry v1 → {Production, Deployed}" in out  # approved with make promote, rolled out in prod
+    assert "prediction in prod for a student with a 1,500 balance: P(default) = 0." in out
+    assert "Deployment rolled back" in out  # staging's guardrails, tripped by the 5xx burst
     summary = out[out.index("Summary") :]
-    assert "package v1        Approved" in summary
-    assert "package v2        Rejected" in summary
-    assert "InService on fraud-detector-dev-v1-" in summary
-    assert " 0 error, 0 dead-lettered; 0 message(s) in the dead-letter queues" in summary
+    assert "Staging     Rejected" in summary
+    assert "staging  endpoint fraud-detector-staging InService serving v1" in summary
+    assert "prod     endpoint fraud-detector-prod InService serving v1" in summary
+    assert " 0 error, 0 dead-lettered" in summary
+    assert "version 2 rolled back on fraud-detector-staging" in summary  # ops were told
+    assert ", 0 denied (enforced)" in summary

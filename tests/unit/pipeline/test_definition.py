@@ -178,19 +178,19 @@ def test_a_run_brings_the_data_set_along_only_when_the_bucket_has_none(world):
     assert body.decode().count("\n") >= 10_000
 
 
-@pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_packages_are_registered_for_the_instance_type_of_the_environments_endpoint(world, env):
-    # GIVEN the environment's stack (samconfig.toml's parameters) deployed next to the pipeline's world
-    outputs = LocalStack(world.aws, env=env, stack_name=f"registration-{env}").deploy()
+def test_packages_are_registered_for_the_instance_type_of_every_stages_endpoint(world):
+    # GIVEN the registry's stack (dev, samconfig.toml's parameters) deployed next to the pipeline's world
+    outputs = LocalStack(world.aws, env="dev", stack_name="registration-dev").deploy()
     target = Target.from_outputs(outputs, world.aws.region)
 
-    # WHEN the environment's pipeline definition is built for that stack
-    definition = commands.definition(target, env, world.session)
+    # WHEN the registry's pipeline definition is built for that stack
+    definition = commands.definition(target, "dev", world.session)
     [check] = [step for step in definition["Steps"] if step["Type"] == "Condition"]
     [register] = [step for step in check["Arguments"]["IfSteps"] if step["Type"] == "RegisterModel"]
     specification = register["Arguments"]["InferenceSpecification"]
 
-    # THEN its packages are registered for real-time inference on exactly the endpoint's instance type (the deploy
-    # function's ENDPOINT_INSTANCE_TYPE, which refuses a package registered for other types)
-    assert specification["SupportedRealtimeInferenceInstanceTypes"] == [outputs["EndpointInstanceType"]]
-    assert outputs["EndpointInstanceType"] == template_parameters(env)["EndpointInstanceType"]
+    # THEN its packages are registered for real-time inference on every environment's endpoint instance type (each
+    # deployer refuses a package registered for other types; one version is promoted through them all)
+    registered = specification["SupportedRealtimeInferenceInstanceTypes"]
+    assert registered == outputs["InferenceInstanceTypes"].split(",")
+    assert {template_parameters(env)["EndpointInstanceType"] for env in ENVIRONMENTS} <= set(registered)

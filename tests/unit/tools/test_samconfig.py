@@ -35,6 +35,17 @@ def test_what_samconfig_cannot_say_is_an_error(tmp_path: Path) -> None:
 
 def test_make_deploy_passes_every_override_of_the_environment_with_the_commit() -> None:
     words = stackinfo.deploy_parameter_overrides("dev", "abc1234")
-    overrides = samconfig.parameter_overrides("dev")
+    overrides = {**samconfig.parameter_overrides("dev"), **samconfig.registry_grants("dev")}
     assert words[-1] == "GitSha=abc1234"
     assert words[:-1] == [f"{name}={value}" for name, value in overrides.items() if name != "GitSha"]
+
+
+def test_the_registry_grants_the_accounts_the_deployment_environments_live_in() -> None:
+    # dev is the registry; staging and prod say where they live (AccountId) and which stage they serve
+    assert samconfig.registry_grants("dev") == {
+        "StagingAccountId": samconfig.parameter_overrides("staging")["AccountId"],
+        "ProductionAccountId": samconfig.parameter_overrides("prod")["AccountId"],
+    }
+    assert samconfig.registry_grants("staging") == {}  # a deployment stack grants nothing
+    words = stackinfo.deploy_parameter_overrides("dev", "abc1234")
+    assert "StagingAccountId=222222222222" in words and "ProductionAccountId=333333333333" in words

@@ -39,9 +39,9 @@ def _package_trigger(event: ModelPackageStateChangeEvent, settings: DeploySettin
         package_version=detail.model_package_version,
         approval_status=str(detail.model_approval_status),
         # A creation event (no UpdatedModelPackageFields) sets the status too.
+        # (a lifecycle move is a wake-up too: the rule delivers it; it is no approval change)
         approval_changed=(
-            bool({"ModelApprovalStatus", "ModelLifeCycle"} & set(detail.updated_model_package_fields))
-            or not detail.updated_model_package_fields
+            "ModelApprovalStatus" in detail.updated_model_package_fields or not detail.updated_model_package_fields
         ),
     )
 

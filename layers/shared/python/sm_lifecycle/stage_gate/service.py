@@ -143,6 +143,8 @@ class StageGate:
         current = version.lifecycle
         if current is None or (current.stage, current.status) != (self.stage, StageStatus.DEPLOYED):
             return self._outcome("nothing", version, reason=f"the version is {current} now (superseded)")
+        if version.approval_status != ModelApprovalStatus.APPROVED:
+            return self._outcome("nothing", version, reason=f"the version is {version.approval_status} now")
         if live is None or live.status != "InService" or canonical_arn(live.package_arn or "") != canonical_arn(arn):
             return self._outcome("nothing", version, reason="the version no longer serves on the endpoint")
         # The window runs from the version's InService to now: only the gate's own schedule invokes it with this
