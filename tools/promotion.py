@@ -16,8 +16,12 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
-from collections.abc import Iterator
+import sys
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from sm_lifecycle.kernel.stages import LifeCycle, Stage, StageStatus, check_transition
 from tools.stackinfo import StackInfo, resolve
@@ -64,8 +68,51 @@ def promote(stack: StackInfo, version: int, stage: Stage, note: str | None) -> d
     return {"model_package_arn": arn, "stage": str(stage), "status": str(StageStatus.APPROVED), "note": description}
 
 
-def history(stack: StackInfo, version: int | None) -> list[dict[str, Any]]:
-    """Each version's approval status and current stage (the registry), newest first."""
+# what a stage gate's log says it did (its outcomes that changed, or asked for, something)
+GATE_TRANSITIONS = frozenset({"deployed", "approved", "approval-requested", "baked", "promoted", "rejected"})
+
+
+def gate_transitions(stack: StackInfo) -> Iterator[dict[str, Any]]:
+    """The transitions the environment's stage gate logged (none when it runs no gate), oldest first: each
+    ``handled`` line of its log group whose outcome is one of ``GATE_TRANSITIONS``."""
+    group = stack.outputs.get("StageGateLogGroupName")
+    if not group:
+        return
+    pages = (
+        stack.client("logs").get_paginator("filter_log_events").paginate(logGroupName=group, filterPattern='"handled"')
+    )
+    for page in pages:
+        for event in page["events"]:
+            outcome = _outcome_of(event.get("message", ""))
+            if outcome is None or outcome.get("status") not in GATE_TRANSITIONS:
+                continue
+            yield {
+                "time": datetime.fromtimestamp(event["timestamp"] / 1000, tz=UTC).isoformat(timespec="milliseconds"),
+                "env": stack.env,
+                **{k: outcome[k] for k in ("version", "stage", "status", "to", "evidence") if k in outcome},
+            }
+
+
+def _outcome_of(message: str) -> dict[str, Any] | None:
+    """The ``outcome`` of one of the handler's JSON log lines (None for other lines)."""
+    try:
+        line = json.loads(message)
+    except ValueError:
+        return None
+    outcome = line.get("outcome") if isinstance(line, dict) else None
+    return outcome if isinstance(outcome, dict) and isinstance(outcome.get("version"), int) else None
+
+
+def history(stack: StackInfo, version: int | None, gates: Iterable[StackInfo] = ()) -> list[dict[str, Any]]:
+    """Each version's approval status and current stage (the registry), newest first, with the transitions the
+    stage gates of ``gates`` (environments) logged for it, oldest first."""
+    logged: dict[int, list[dict[str, Any]]] = {}
+    for gate in gates:
+        try:
+            for transition in gate_transitions(gate):
+                logged.setdefault(transition.pop("version"), []).append(transition)
+        except (BotoCoreError, ClientError) as exc:  # one environment's log out of reach: the others still count
+            print(f"promotions: no stage gate log from {gate.env}: {exc}", file=sys.stderr)
     rows = []
     for summary in summaries(stack.client("sagemaker"), group_of(stack)):
         number = int(summary.get("ModelPackageVersion", 0))
@@ -79,6 +126,7 @@ def history(stack: StackInfo, version: int | None) -> list[dict[str, Any]]:
                 "stage": str(life.stage) if life else None,
                 "stage_status": str(life.status) if life else None,
                 "description": life.description if life else None,
+                "transitions": sorted(logged.get(number, []), key=lambda t: t["time"]),
             }
         )
     return sorted(rows, key=lambda row: -row["version"])
@@ -101,9 +149,19 @@ def main(argv: list[str] | None = None) -> int:
         stack = resolve(args.env or ENVIRONMENT_OF[stage])
         print(json.dumps(promote(stack, args.version, stage, args.note)))
     else:
-        for row in history(resolve(args.env), args.version):
+        for row in history(resolve(args.env), args.version, gates=_environments()):
             print(json.dumps(row))
     return 0
+
+
+def _environments() -> Iterator[StackInfo]:
+    """Every environment this machine can reach (served locally, else deployed and readable with the default
+    credentials); one that cannot be reached is named on stderr and left out."""
+    for env in ENVIRONMENT_OF.values():
+        try:
+            yield resolve(env)
+        except (BotoCoreError, ClientError) as exc:
+            print(f"promotions: no stage gate log from {env}: {exc}", file=sys.stderr)
 
 
 if __name__ == "__main__":

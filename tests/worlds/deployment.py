@@ -19,6 +19,9 @@ IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
 ENDPOINT_STATE_CHANGE = "SageMaker Endpoint State Change"
 PACKAGE_STATE_CHANGE = "SageMaker Model Package State Change"
 DEPLOYMENT_STATE_CHANGE = "SageMaker Endpoint Deployment State Change"
+# For tests not about bakes: a 30-day bake (43 min on the embedded AWS's scaled schedule clock) ends after every test,
+# so no stage gate hand-over wakes the deployer in the middle of one.
+NO_BAKE_ENDS = "43200"
 
 
 @dataclass

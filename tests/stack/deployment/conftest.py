@@ -8,7 +8,7 @@ import pytest
 
 from local.aws import EmbeddedAWS, Timings
 from local.stack import LocalStack
-from tests.worlds.deployment import World
+from tests.worlds.deployment import NO_BAKE_ENDS, World
 
 
 @pytest.fixture
@@ -19,7 +19,8 @@ def deploy_world() -> Iterator[Callable[..., World]]:
     def make(env: str = "dev", **overrides: str) -> World:
         assert not made, "one embedded AWS per test (moto's state is process-global)"
         aws = EmbeddedAWS(timings=Timings()).start()
-        stack = LocalStack(aws, env=env, retry_delays=(0.0, 0.0), parameter_overrides=overrides)
+        parameters = {"BakeMinutes": NO_BAKE_ENDS, **overrides}
+        stack = LocalStack(aws, env=env, retry_delays=(0.0, 0.0), parameter_overrides=parameters)
         world = World.on(aws, stack, stack.deploy())
         made.append(world)
         stack.start()

@@ -13,7 +13,7 @@ from local.aws import EmbeddedAWS, Timings
 from local.stack import LocalStack
 from tests.conftest import ROOT, SnsInbox
 from tests.stack.dead_letters import assert_failed_past_its_retries
-from tests.worlds.deployment import World
+from tests.worlds.deployment import NO_BAKE_ENDS, World
 
 pytestmark = [pytest.mark.slow, pytest.mark.expect_denials]
 
@@ -34,7 +34,14 @@ def template_without(tmp_path: Path, action: str) -> Path:
 def world_without_update_endpoint(tmp_path: Path) -> Iterator[World]:
     aws = EmbeddedAWS(timings=Timings()).start()
     template = template_without(tmp_path, "sagemaker:UpdateEndpoint")
-    stack = LocalStack(aws, env="dev", template_path=template, samconfig=ROOT / "samconfig.toml", retry_delays=(0, 0))
+    stack = LocalStack(
+        aws,
+        env="dev",
+        template_path=template,
+        samconfig=ROOT / "samconfig.toml",
+        retry_delays=(0, 0),
+        parameter_overrides={"BakeMinutes": NO_BAKE_ENDS},
+    )
     world = World.on(aws, stack, stack.deploy())
     stack.start()
     try:

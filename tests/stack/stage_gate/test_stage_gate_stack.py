@@ -11,7 +11,7 @@ import pytest
 
 from local.aws import EmbeddedAWS, Timings
 from local.stack import LocalStack
-from tests.worlds.deployment import World
+from tests.worlds.deployment import NO_BAKE_ENDS, World
 
 pytestmark = pytest.mark.slow
 
@@ -101,7 +101,8 @@ def test_a_duplicate_in_service_event_schedules_one_bake(gate_world) -> None:
 
 
 def test_an_alarm_in_alarm_during_the_bake_stops_the_version_with_an_alert(gate_world) -> None:
-    world = gate_world()
+    # a bake long enough (150 min: 9 s on the scaled clock) that the alarm surely goes off before it ends
+    world = gate_world(BakeMinutes="150")
     v1 = world.register()
     world.approve(v1)
     settle(world, lambda: stage_of(world, v1) == ("Development", "Deployed"), timeout=10)
@@ -159,14 +160,16 @@ def test_an_event_claiming_a_lifecycle_the_registry_does_not_show_changes_nothin
     )
     world.idle()
     forged = world.package_event(v1, fields=["ModelLifeCycle"])
-    forged["id"] = "forged-1"
     forged["detail"]["ModelLifeCycle"] = {"Stage": claimed[0], "StageStatus": claimed[1]}
-    world.stack.replay([forged])
+    records = world.stack.replay([forged])
     world.idle()
     assert stage_of(world, v1) == ("Development", "Deployed")
     assert world.mutations() == []
-    [record] = [r for r in gate_records(world) if r["event_id"] == "forged-1"] or [None]
-    assert record is None or record["result"]["status"] == "nothing"
+    # the gate and the deployer each took the event, and went by what the registry shows
+    [gate] = [r for r in records if r["function"] == "StageGateFunction"]
+    assert gate["result"]["status"] == "nothing" and "Development" in gate["result"]["reason"], gate
+    [deploy] = [r for r in records if r["function"] == "DeployFunction"]
+    assert deploy["outcome"] == "ok" and world.mutations() == [], deploy
 
 
 def test_a_bake_fired_twice_moves_the_version_once(gate_world) -> None:
@@ -189,3 +192,72 @@ def test_a_bake_fired_twice_moves_the_version_once(gate_world) -> None:
     promoted = [r for r in gate_records(world) if r["result"] and r["result"].get("status") == "promoted"]
     assert len(promoted) == 1
     assert stage_of(world, v1) == ("Staging", "PendingApproval")
+
+
+def at(world: World, arn: str, stage: str, status: str, description: str = "set by the test") -> None:
+    world.sm.update_model_package(
+        ModelPackageArn=arn, ModelLifeCycle={"Stage": stage, "StageStatus": status, "StageDescription": description}
+    )
+
+
+@pytest.mark.parametrize("stage", ["Development", "Staging", "Production"])
+def test_rejecting_the_live_version_at_its_stage_rolls_the_stage_back(gate_world, stage: str) -> None:
+    # GIVEN the environment of the stage serving v2, v1 deployed there before it (bakes do not end in the test)
+    world = gate_world(LifecycleStage=stage, StagePolicy="recommend", BakeMinutes=NO_BAKE_ENDS)
+    v1 = world.register(status="Approved")
+    at(world, v1, stage, "Approved")
+    settle(world, lambda: world.live_version() == 1 and stage_of(world, v1) == (stage, "Deployed"))
+    v2 = world.register(status="Approved")
+    at(world, v2, stage, "Approved")
+    settle(world, lambda: world.live_version() == 2 and stage_of(world, v2) == (stage, "Deployed"))
+
+    # WHEN a person of that stage rejects v2 at the stage (the registry's stage update)
+    at(world, v2, stage, "Rejected", f"rejected at {stage} by a person")
+    settle(world, lambda: world.live_version() == 1)
+
+    # THEN the endpoint serves v1 again, v2 stays {stage, Rejected} (nothing moves it on), v1 is untouched
+    assert world.live_version() == 1
+    assert stage_of(world, v2) == (stage, "Rejected")
+    assert stage_of(world, v1) == (stage, "Deployed")
+    assert world.sm.describe_model_package(ModelPackageName=v2)["ModelApprovalStatus"] == "Approved"
+
+
+def test_a_lifecycle_event_for_a_stage_the_environment_does_not_own_changes_nothing(gate_world) -> None:
+    # GIVEN staging serving v1, and v2 approved in the registry but not yet past Development
+    world = gate_world(LifecycleStage="Staging", StagePolicy="auto", BakeMinutes=NO_BAKE_ENDS)
+    v1 = world.register(status="Approved")
+    at(world, v1, "Staging", "Approved")
+    settle(world, lambda: world.live_version() == 1 and stage_of(world, v1) == ("Staging", "Deployed"))
+    v2 = world.register(status="Approved")
+    world.idle()
+    before, gate_before = len(world.mutations()), len(gate_records(world))
+
+    # WHEN Development's moves of v2 reach staging (the registry's own events: approved, then deployed in dev)
+    at(world, v2, "Development", "Approved", "approved at Development")
+    at(world, v2, "Development", "Deployed", "deployed at Development")
+    world.idle()
+
+    # THEN staging's gate approved nothing and its endpoint still serves v1: Development is not staging's stage
+    results = [r["result"] for r in gate_records(world)[gate_before:]]
+    assert results and {r["status"] for r in results} == {"nothing"}, results
+    assert world.mutations()[before:] == []
+    assert world.live_version() == 1
+    assert stage_of(world, v2) == ("Development", "Deployed")
+
+
+def test_an_event_claiming_production_approved_for_a_version_at_staging_deploys_nothing_in_prod(gate_world) -> None:
+    # GIVEN prod, and v1 that the registry shows {Staging, Deployed}
+    world = gate_world(LifecycleStage="Production", StagePolicy="recommend", BakeMinutes=NO_BAKE_ENDS)
+    v1 = world.register(status="Approved")
+    at(world, v1, "Staging", "Deployed")
+    world.idle()
+    # WHEN an event claims {Production, Approved} for it (forged, or late and out of order)
+    forged = world.package_event(v1, fields=["ModelLifeCycle"])
+    forged["detail"]["ModelLifeCycle"] = {"Stage": "Production", "StageStatus": "Approved"}
+    records = world.stack.replay([forged])
+    world.idle()
+    # THEN prod deploys nothing and the registry is unchanged: the deployer went by what the registry shows
+    assert world.mutations() == []
+    assert stage_of(world, v1) == ("Staging", "Deployed")
+    [deploy] = [r for r in records if r["function"] == "DeployFunction"]
+    assert deploy["outcome"] == "ok" and deploy["result"]["status"] != "deployed", deploy
