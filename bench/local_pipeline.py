@@ -26,7 +26,23 @@ from pipeline import commands
 from pipeline.config import Target
 from tools.artifacts import template_parameters
 
-ROLE = "arn:aws:iam::123456789012:role/bench-SageMakerExecutionRole"
+ROLE_NAME = "bench-SageMakerExecutionRole"
+ROLE = f"arn:aws:iam::123456789012:role/{ROLE_NAME}"
+
+
+def _create_role(aws: EmbeddedAWS) -> None:
+    """The role the pipeline's jobs run as: SageMaker may assume it (the embedded AWS enforces the trust policy).
+    A benchmark's role, not the stack's: it may do anything, so the figures measure the pipeline, not a policy."""
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    anything = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    iam = aws.client("iam")
+    iam.create_role(RoleName=ROLE_NAME, AssumeRolePolicyDocument=json.dumps(trust))
+    iam.put_role_policy(RoleName=ROLE_NAME, PolicyName="bench", PolicyDocument=json.dumps(anything))
 
 
 def _run(runner: PipelineRunner, target: Target, session: boto3.session.Session, **parameters) -> tuple[float, dict]:
@@ -52,6 +68,7 @@ def main() -> int:
         session = boto3.session.Session(region_name=aws.region)
         instance_type = template_parameters("dev")["EndpointInstanceType"]
         target = Target("fraud-pipeline-dev", ROLE, "bench-artifacts", "fraud-detector-dev", aws.region, instance_type)
+        _create_role(aws)
         aws.client("s3").create_bucket(Bucket=target.bucket)
         aws.client("sagemaker").create_model_package_group(ModelPackageGroupName=target.model_package_group_name)
         began = time.monotonic()
