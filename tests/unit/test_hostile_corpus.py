@@ -24,6 +24,7 @@ from sm_lifecycle.deployment import DEPLOY_EVENTS
 from sm_lifecycle.kernel.errors import InvalidEventError
 from sm_lifecycle.kernel.events import parse_one_of
 from sm_lifecycle.promotion import PROMOTE_EVENTS
+from sm_lifecycle.stage_gate import STAGE_GATE_EVENTS
 from sm_lifecycle.tagging import TAG_EVENTS
 from tools.artifacts import template_parameters
 from tools.samconfig import stack_name
@@ -35,6 +36,7 @@ EVENTS_OF = {
     "DeployFunction": ("deploy", "DEPLOY_EVENTS", DEPLOY_EVENTS),
     "PromoteFunction": ("promote", "PROMOTE_EVENTS", PROMOTE_EVENTS),
     "TagArtifactsFunction": ("tag_artifacts", "TAG_EVENTS", TAG_EVENTS),
+    "StageGateFunction": ("stage_gate", "STAGE_GATE_EVENTS", STAGE_GATE_EVENTS),
 }
 
 

@@ -29,8 +29,8 @@ ACCOUNT = "123456789012"
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[Served]:
-    # the corpus is written for the single-environment layout (no stage gate: its rules are in the manifest)
-    with serving("dev", LifecycleStage="") as stack:
+    # the dev stack as samconfig.toml deploys it: Development stage, with its stage gate (in the corpus's manifest)
+    with serving("dev") as stack:
         yield stack
 
 
@@ -216,6 +216,7 @@ DEAD_LETTER_QUEUES = {
     "DeployFunction": "DeployDeadLetterQueueUrl",
     "PromoteFunction": "PromoteDeadLetterQueueUrl",
     "TagArtifactsFunction": "TagArtifactsDeadLetterQueueUrl",
+    "StageGateFunction": "StageGateDeadLetterQueueUrl",
 }
 CORPUS_EXECUTION_PREFIX = "fraud-pipeline-dev/corpus0forged1"  # the prefix of the corpus's forged execution
 
