@@ -112,7 +112,7 @@ def history(stack: StackInfo, version: int | None, gates: Iterable[StackInfo] = 
             for transition in gate_transitions(gate):
                 logged.setdefault(transition.pop("version"), []).append(transition)
         except (BotoCoreError, ClientError) as exc:  # one environment's log out of reach: the others still count
-            print(f"promotions: no stage gate log from {gate.env}: {exc}", file=sys.stderr)
+            _out_of_reach(gate.env, exc)
     rows = []
     for summary in summaries(stack.client("sagemaker"), group_of(stack)):
         number = int(summary.get("ModelPackageVersion", 0))
@@ -161,7 +161,11 @@ def _environments() -> Iterator[StackInfo]:
         try:
             yield resolve(env)
         except (BotoCoreError, ClientError) as exc:
-            print(f"promotions: no stage gate log from {env}: {exc}", file=sys.stderr)
+            _out_of_reach(env, exc)
+
+
+def _out_of_reach(env: str, exc: Exception) -> None:
+    print(f"promotions: no stage gate log from {env}: {exc}", file=sys.stderr)
 
 
 if __name__ == "__main__":
