@@ -98,8 +98,10 @@ class FunctionRunner:
         if events and self._on_logs is not None:
             try:
                 self._on_logs(self.spec, worker.log_stream, events)
-            except Exception:
-                logger.debug("%s: logs not shipped", self.spec.logical_id, exc_info=True)
+            except Exception:  # the invocation stands; its lines are lost to CloudWatch Logs: say so, loudly
+                logger.warning(
+                    "%s: %d log lines not shipped to CloudWatch Logs", self.spec.logical_id, len(events), exc_info=True
+                )
 
     def _release(self, worker: Worker) -> None:
         with self._lock:

@@ -10,6 +10,8 @@ importing the handler, then answers each request ``{"request_id", "event", "dead
 read from stdin with ``{"type": "result", "request_id", "result"}`` or ``{"type": "error", "request_id", "error"}``,
 ``error`` in Lambda's shape (``errorMessage``, ``errorType``, ``stackTrace``). Protocol messages go to a private copy
 of the original stdout; the handler's own stdout and stderr both go to stderr, which the runtime forwards as logs.
+Before answering a request the worker ends its log lines with ``LOG_BARRIER`` + the request id on stderr: the runtime
+reads the two pipes apart, and waits for the barrier so that every line of an invocation is shipped with it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import sys
 import time
 import traceback
 from typing import Any
+
+LOG_BARRIER = "\x1eend-of-logs "  # + request id: not a log line; every line of the invocation precedes it
 
 
 class LambdaContext:
@@ -76,12 +80,20 @@ class _InitError(Exception):
         self.error_type = error_type
 
 
+def _end_logs(request_id: str) -> None:
+    sys.stdout.flush()
+    sys.stderr.write(f"{LOG_BARRIER}{request_id}\n")
+    sys.stderr.flush()
+
+
 def main() -> int:
     protocol = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     os.dup2(2, 1)  # the handler's prints and loggers writing to stdout end up in the log stream
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
 
     def send(message: dict[str, Any]) -> None:
+        if "request_id" in message:  # an answer: the invocation's log lines are all out first
+            _end_logs(message["request_id"])
         protocol.write(json.dumps(message) + "\n")
         protocol.flush()
 
@@ -120,6 +132,7 @@ def main() -> int:
             error = {"errorMessage": message, "errorType": "Runtime.MarshalError", "requestId": request_id}
             send({"type": "error", "request_id": request_id, "error": {**error, "stackTrace": []}})
             continue
+        _end_logs(request_id)
         protocol.write(payload + "\n")
         protocol.flush()
     return 0

@@ -22,9 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from local.stack.functions import FunctionSpec
+from local.stack.lambda_worker import LOG_BARRIER
 
 WORKER_SCRIPT = Path(__file__).resolve().parent / "lambda_worker.py"
 INIT_TIMEOUT = 10.0  # Lambda's init phase limit for on-demand functions
+LOG_DRAIN_TIMEOUT = 5.0  # how long an answer waits for its log lines (the worker writes them before it answers)
 
 
 class WorkerDied(Exception):
@@ -46,6 +48,7 @@ class Worker:
         self._messages: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self._log_events: list[tuple[int, str]] = []  # (epoch ms, line) not yet shipped to CloudWatch Logs
         self._log_lock = threading.Lock()
+        self._log_ends: queue.Queue[str | None] = queue.Queue()  # the request ids whose log lines have all been read
         self.process = subprocess.Popen(
             # -S: no site module, so no .pth file runs (the development install of this repository is one): the
             # worker sees exactly the PYTHONPATH of worker_environment, as a Lambda environment sees its own paths.
@@ -75,7 +78,22 @@ class Worker:
     def _read_logs(self) -> None:
         assert self.process.stderr is not None
         for line in self.process.stderr:
-            self.write_log(line.rstrip("\n"))
+            if line.startswith(LOG_BARRIER):
+                self._log_ends.put(line[len(LOG_BARRIER) :].strip())
+            else:
+                self.write_log(line.rstrip("\n"))
+        self._log_ends.put(None)
+
+    def _drain_logs(self, request_id: str) -> None:
+        """Until the invocation's log lines have been read (its barrier), or the stream ended, or the drain timeout."""
+        deadline = time.monotonic() + LOG_DRAIN_TIMEOUT
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                ended = self._log_ends.get(timeout=left)
+            except queue.Empty:
+                return
+            if ended is None or ended == request_id:
+                return
 
     def write_log(self, line: str) -> None:
         """A line of this environment's log stream (also echoed to the runtime's log)."""
@@ -138,6 +156,7 @@ class Worker:
         except (WorkerDied, BrokenPipeError, OSError) as exc:
             self.kill()
             return False, {"errorType": "Runtime.ExitError", "errorMessage": f"RequestId: {request_id} Error: {exc}"}
+        self._drain_logs(request_id)
         if message.get("type") == "result":
             return True, message.get("result")
         return False, message.get("error") or {"errorType": "Runtime.Unknown", "errorMessage": str(message)}

@@ -19,6 +19,7 @@ import pytest
 
 from local.stack import LocalStack
 from local.stack.invoker import FunctionRunner, Invocation
+from local.stack.workers import Worker
 
 PROBE = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "stack" / "template.yaml"
 
@@ -273,6 +274,28 @@ def test_function_logs_reach_its_log_group(probe_stack: LocalStack, embedded_aws
     messages = [e["message"] for e in embedded_aws.client("logs").filter_log_events(logGroupName=group)["events"]]
     assert f"START RequestId: {record['request_id']} Version: $LATEST" in messages
     assert "probe probe handling logged attempt 1" in messages
+
+
+def test_every_line_an_invocation_logs_is_taken_with_its_answer(probe_stack: LocalStack) -> None:
+    # GIVEN an execution environment whose log reader lags (the runtime reads the logs and the answer apart)
+    def lagging(line: str) -> None:
+        time.sleep(0.002)
+
+    worker = Worker(probe_stack.functions["ProbeFunction"], lagging)
+    try:
+        worker.wait_ready()
+        # WHEN the handler writes many lines just before it returns
+        event = probe_event(target="a", key="chatty", mode="chatty", lines=500)
+        ok, _ = worker.invoke("request-1", {"id": "chatty-1", **event}, timeout=30)
+        # THEN its answer comes with every line, in order, and nothing of the runtime's own protocol
+        lines = [line for _, line in worker.take_log_events()]
+    finally:
+        worker.kill()
+    assert ok
+    assert [line for line in lines if line.startswith("probe chatty line")] == [
+        f"probe chatty line {n}" for n in range(500)
+    ]
+    assert not [line for line in lines if "end-of-logs" in line]
 
 
 # ------------------------------------------------------------------------------------ EventBridge -> Lambda delivery

@@ -71,9 +71,17 @@ def until(landscape: Landscape, predicate: Callable[[], bool], timeout: float = 
     while True:
         landscape.wait_idle(60)
         if predicate():
-            return
+            # a timer (a bake) may fire between the idle and the predicate: what it started must be handled too
+            handled = invocation_count(landscape)
+            landscape.wait_idle(60)
+            if invocation_count(landscape) == handled and predicate():
+                return
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.2)
+
+
+def invocation_count(landscape: Landscape) -> int:
+    return sum(len(stack.invocations) for stack in landscape.stacks.values())
 
 
 def bakes_pending(landscape: Landscape) -> list[str]:
