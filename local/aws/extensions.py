@@ -13,6 +13,7 @@ from local.aws.cloudwatch import responses as cloudwatch
 from local.aws.eventbridge import forwarding, put_events
 from local.aws.iam import managed_policies
 from local.aws.patches import PatchRegistry
+from local.aws.ram import responses as ram
 from local.aws.runtime import RUNTIME
 from local.aws.sagemaker.endpoints import responses as endpoints
 from local.aws.sagemaker.events import delivery
@@ -37,6 +38,7 @@ PATCHES = PatchRegistry(
         *put_events.PATCHES,
         *forwarding.PATCHES,
         *managed_policies.PATCHES,
+        *ram.PATCHES,
     ]
 )
 

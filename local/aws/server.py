@@ -19,6 +19,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from local.aws import extensions
 from local.aws.control import Control
 from local.aws.control_route import control_middleware
+from local.aws.ram.models import SHARES
 from local.aws.runtime import RUNTIME, Timings
 from local.aws.sagemaker.events import models as events
 from local.aws.sagemaker.pipelines.store import SageMakerStore
@@ -27,6 +28,7 @@ from local.aws.sagemaker.registry.policies import group_policy
 from local.aws.service_fault_middleware import service_fault_middleware
 from local.aws.sessions import ADMINISTRATOR, SessionCredentials, administrator_credentials
 from local.iam import Authorizer, Enforcer, enforce, model_package_group_provider
+from local.iam.resource_policies import ram_provider
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +80,7 @@ class EmbeddedAWS:
         authorizer = Authorizer(self.account_id)
         authorizer.resource_policies.register("sagemaker", model_package_group_provider(group_policy))
         authorizer.resource_keys.register("sagemaker", current_stage_keys)
+        authorizer.resource_policies.register("ram", ram_provider(SHARES.receiver_of))
         return authorizer
 
     # -- lifecycle ------------------------------------------------------------------------------------------------

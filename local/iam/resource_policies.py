@@ -105,6 +105,18 @@ def model_package_group_provider(policy_of: Callable[[str, str, str], str | None
     return provider
 
 
+def ram_provider(receiver_of: Callable[[str], str | None]) -> Provider:
+    """A RAM provider from ``receiver_of(invitation ARN) -> account | None``: an invitation (whose ARN names the
+    sender's account) is its receiver's to accept or reject, as RAM authorizes it; any other resource its owner's."""
+
+    def provider(arn: Arn, action: str) -> ResourcePolicy:
+        if arn.resource.startswith("resource-share-invitation/"):
+            return ResourcePolicy(receiver_of(str(arn)) or arn.account or None)
+        return ResourcePolicy(arn.account or None)
+
+    return provider
+
+
 def _owner_only(arn: Arn, action: str) -> ResourcePolicy:
     return ResourcePolicy(arn.account or None)
 

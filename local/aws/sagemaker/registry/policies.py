@@ -16,6 +16,7 @@ from typing import Any
 from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.models import SageMakerModelBackend, sagemaker_backends
 
+from local.aws.ram.models import SHARES
 from local.aws.runtime import RUNTIME
 from local.aws.sagemaker.registry.lifecycle import ENTITY_NAME, constraint_error, raise_validation
 
@@ -63,6 +64,7 @@ class GroupPolicyBackend(SageMakerModelBackend):
             group = _group(self, model_package_group_name)
             _check_policy(resource_policy)
             group.__dict__[_POLICY] = resource_policy
+            SHARES.policy_put(self.account_id, self.region_name, str(group.arn), resource_policy)  # RAM's share
             return str(group.arn)
 
     def get_model_package_group_policy(self, model_package_group_name: str) -> str:
@@ -80,6 +82,7 @@ class GroupPolicyBackend(SageMakerModelBackend):
             group = _group(self, model_package_group_name)
             if group.__dict__.pop(_POLICY, None) is None:
                 raise ValidationError(f"Model package group {group.arn} does not have a resource policy.")
+            SHARES.policy_deleted(str(group.arn))
 
 
 def group_policy(account: str, region: str, group_name: str) -> str | None:

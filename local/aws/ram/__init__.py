@@ -1,0 +1,1 @@
+"""AWS RAM as the embedded AWS extends it: shares created from resource policies."""
