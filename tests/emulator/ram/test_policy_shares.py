@@ -134,3 +134,55 @@ def test_another_account_cannot_promote_the_share(embedded_aws: EmbeddedAWS, sag
             resourceShareArn=share_arn
         )
     assert the_share(embedded_aws)["featureSet"] == "CREATED_FROM_POLICY"
+
+
+SPEC = {
+    "Containers": [{"Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/xgb:1", "ModelDataUrl": "s3://b/m.tar.gz"}],
+    "SupportedContentTypes": ["text/csv"],
+    "SupportedResponseMIMETypes": ["text/csv"],
+}
+
+
+def cross_account_search(embedded_aws: EmbeddedAWS, account: str, **request: Any) -> list[str]:
+    sagemaker = embedded_aws.client("sagemaker", account_id=account)
+    found = sagemaker.search(Resource="ModelPackage", MaxResults=100, **request)["Results"]
+    return [r["ModelPackage"]["ModelPackageArn"] for r in found]
+
+
+def test_search_across_accounts_finds_only_the_groups_shared_and_accepted(
+    embedded_aws: EmbeddedAWS, sagemaker: Any
+) -> None:
+    arns = [
+        sagemaker.create_model_package(
+            ModelPackageGroupName=GROUP, ModelApprovalStatus=status, InferenceSpecification=SPEC
+        )["ModelPackageArn"]
+        for status in ("Approved", "PendingManualApproval")
+    ]
+    sagemaker.create_model_package_group(ModelPackageGroupName="unshared")
+    sagemaker.create_model_package(ModelPackageGroupName="unshared", InferenceSpecification=SPEC)
+    sagemaker.put_model_package_group_policy(ModelPackageGroupName=GROUP, ResourcePolicy=policy(DEPLOYMENT))
+    approved = {"Filters": [{"Name": "ModelApprovalStatus", "Value": "Approved"}]}
+    # the policy alone lets the account read the group, not discover it
+    assert cross_account_search(embedded_aws, DEPLOYMENT, CrossAccountFilterOption="CrossAccount") == []
+    # WHEN the owner promotes the share and the account accepts it
+    promote(embedded_aws, the_share(embedded_aws)["resourceShareArn"])
+    deployment = embedded_aws.client("ram", account_id=DEPLOYMENT)
+    [invitation] = deployment.get_resource_share_invitations()["resourceShareInvitations"]
+    deployment.accept_resource_share_invitation(resourceShareInvitationArn=invitation["resourceShareInvitationArn"])
+    # THEN its cross-account searches find the group's versions (filtered as asked), never the unshared group's
+    assert sorted(cross_account_search(embedded_aws, DEPLOYMENT, CrossAccountFilterOption="CrossAccount")) == sorted(
+        arns
+    )
+    found = cross_account_search(
+        embedded_aws, DEPLOYMENT, CrossAccountFilterOption="CrossAccount", SearchExpression=approved
+    )
+    assert found == arns[:1]
+    # AND its own-account searches and another account's find none of them
+    assert cross_account_search(embedded_aws, DEPLOYMENT) == []
+    assert cross_account_search(embedded_aws, DEPLOYMENT, CrossAccountFilterOption="SameAccount") == []
+    assert cross_account_search(embedded_aws, OTHER, CrossAccountFilterOption="CrossAccount") == []
+
+
+def test_a_cross_account_filter_option_must_be_one_of_the_api_values(embedded_aws: EmbeddedAWS) -> None:
+    with pytest.raises(ClientError, match="ValidationException"):
+        cross_account_search(embedded_aws, DEPLOYMENT, CrossAccountFilterOption="Everywhere")

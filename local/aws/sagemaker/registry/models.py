@@ -20,8 +20,10 @@ from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.models import ModelPackage, SageMakerModelBackend
 from moto.sagemaker.utils import arn_formatter
 
+from local.aws.ram.models import SHARES
 from local.aws.runtime import RUNTIME
 from local.aws.sagemaker.events import models as ev
+from local.aws.sagemaker.paging import check_enum
 from local.aws.sagemaker.registry.lifecycle import life_cycle_errors, raise_validation, stored_life_cycle
 from local.aws.sagemaker.registry.search import search_model_packages
 from local.aws.timestamps import iso
@@ -232,8 +234,13 @@ class ModelPackageBackend(SageMakerModelBackend):
             return arn
 
     def search_model_packages(self, request: dict[str, Any]) -> dict[str, Any]:
+        """``CrossAccount``: only the versions of other accounts' groups made discoverable to this one (a RAM share
+        it accepted); otherwise (``SameAccount`` or none) only this account's."""
+        option = request.get("CrossAccountFilterOption")
+        check_enum(option, ("SameAccount", "CrossAccount"), "crossAccountFilterOption")
         with RUNTIME.lock:
-            return search_model_packages(list(self.model_packages.values()), request)
+            packages = shared_packages(self) if option == "CrossAccount" else list(self.model_packages.values())
+            return search_model_packages(packages, request)
 
     def delete_model_package(self, model_package_name: str) -> None:
         with RUNTIME.lock:
@@ -282,3 +289,15 @@ class ModelPackageBackend(SageMakerModelBackend):
             _apply_update(package, given)
             emit_package_state(self, package, _given_fields(given))
             return str(package.arn)
+
+
+def shared_packages(backend: SageMakerModelBackend) -> list[ModelPackage]:
+    """The versions of the groups other accounts shared with ``backend``'s account, which it accepted."""
+    found: list[ModelPackage] = []
+    for group_arn in SHARES.discoverable(backend.account_id, backend.region_name):
+        owner, name = group_arn.split(":")[4], group_arn.rsplit("/", 1)[-1]
+        if owner == backend.account_id or owner not in sm_models.sagemaker_backends:
+            continue
+        other = sm_models.sagemaker_backends[owner][backend.region_name]
+        found += [p for p in other.model_packages.values() if p.model_package_group_name == name]
+    return found

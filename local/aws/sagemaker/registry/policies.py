@@ -63,8 +63,8 @@ class GroupPolicyBackend(SageMakerModelBackend):
         with RUNTIME.lock:
             group = _group(self, model_package_group_name)
             _check_policy(resource_policy)
-            group.__dict__[_POLICY] = resource_policy
             SHARES.policy_put(self.account_id, self.region_name, str(group.arn), resource_policy)  # RAM's share
+            group.__dict__[_POLICY] = resource_policy
             return str(group.arn)
 
     def get_model_package_group_policy(self, model_package_group_name: str) -> str:

@@ -49,7 +49,7 @@ CREATE_PACKAGE_PARAMETERS = (
 )
 
 
-SEARCH_PARAMETERS = ("SearchExpression", "SortBy", "SortOrder", "MaxResults", "NextToken")
+SEARCH_PARAMETERS = ("SearchExpression", "SortBy", "SortOrder", "MaxResults", "NextToken", "CrossAccountFilterOption")
 _moto_search = SageMakerResponse.search
 
 
