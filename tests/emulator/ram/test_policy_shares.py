@@ -183,6 +183,34 @@ def test_search_across_accounts_finds_only_the_groups_shared_and_accepted(
     assert cross_account_search(embedded_aws, OTHER, CrossAccountFilterOption="CrossAccount") == []
 
 
+def shared_group_arns(embedded_aws: EmbeddedAWS, account: str, **request: Any) -> list[str]:
+    sagemaker = embedded_aws.client("sagemaker", account_id=account)
+    summaries = sagemaker.list_model_package_groups(**request)["ModelPackageGroupSummaryList"]
+    return [s["ModelPackageGroupArn"] for s in summaries]
+
+
+def test_listing_groups_across_accounts_tells_not_discoverable_from_none_yet(
+    embedded_aws: EmbeddedAWS, sagemaker: Any
+) -> None:
+    sagemaker.put_model_package_group_policy(ModelPackageGroupName=GROUP, ResourcePolicy=policy(DEPLOYMENT))
+    # a group the account may read but not discover: not listed
+    assert shared_group_arns(embedded_aws, DEPLOYMENT, CrossAccountFilterOption="CrossAccount") == []
+    promote(embedded_aws, the_share(embedded_aws)["resourceShareArn"])
+    deployment = embedded_aws.client("ram", account_id=DEPLOYMENT)
+    [invitation] = deployment.get_resource_share_invitations()["resourceShareInvitations"]
+    deployment.accept_resource_share_invitation(resourceShareInvitationArn=invitation["resourceShareInvitationArn"])
+    # WHEN accepted THEN listed across accounts (by name too), never among the account's own groups
+    assert shared_group_arns(embedded_aws, DEPLOYMENT, CrossAccountFilterOption="CrossAccount") == [GROUP_ARN]
+    assert shared_group_arns(embedded_aws, DEPLOYMENT, CrossAccountFilterOption="CrossAccount", NameContains="ch") == [
+        GROUP_ARN
+    ]
+    assert shared_group_arns(embedded_aws, DEPLOYMENT, CrossAccountFilterOption="CrossAccount", NameContains="x") == []
+    assert shared_group_arns(embedded_aws, DEPLOYMENT) == []
+    assert shared_group_arns(embedded_aws, REGISTRY) == [GROUP_ARN]
+
+
 def test_a_cross_account_filter_option_must_be_one_of_the_api_values(embedded_aws: EmbeddedAWS) -> None:
     with pytest.raises(ClientError, match="ValidationException"):
         cross_account_search(embedded_aws, DEPLOYMENT, CrossAccountFilterOption="Everywhere")
+    with pytest.raises(ClientError, match="ValidationException"):
+        shared_group_arns(embedded_aws, DEPLOYMENT, CrossAccountFilterOption="Everywhere")

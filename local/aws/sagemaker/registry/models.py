@@ -23,7 +23,7 @@ from moto.sagemaker.utils import arn_formatter
 from local.aws.ram.models import SHARES
 from local.aws.runtime import RUNTIME
 from local.aws.sagemaker.events import models as ev
-from local.aws.sagemaker.paging import check_enum
+from local.aws.sagemaker.paging import check_enum, next_token, page_size, page_start
 from local.aws.sagemaker.registry.lifecycle import life_cycle_errors, raise_validation, stored_life_cycle
 from local.aws.sagemaker.registry.search import search_model_packages
 from local.aws.timestamps import iso
@@ -291,13 +291,43 @@ class ModelPackageBackend(SageMakerModelBackend):
             return str(package.arn)
 
 
-def shared_packages(backend: SageMakerModelBackend) -> list[ModelPackage]:
-    """The versions of the groups other accounts shared with ``backend``'s account, which it accepted."""
-    found: list[ModelPackage] = []
+def shared_groups(backend: SageMakerModelBackend) -> list[Any]:
+    """The groups other accounts shared with ``backend``'s account (RAM, promoted) and which it accepted."""
+    found = []
     for group_arn in SHARES.discoverable(backend.account_id, backend.region_name):
         owner, name = group_arn.split(":")[4], group_arn.rsplit("/", 1)[-1]
         if owner == backend.account_id or owner not in sm_models.sagemaker_backends:
             continue
-        other = sm_models.sagemaker_backends[owner][backend.region_name]
-        found += [p for p in other.model_packages.values() if p.model_package_group_name == name]
+        group = sm_models.sagemaker_backends[owner][backend.region_name].model_package_groups.get(name)
+        if group is not None:
+            found.append(group)
     return found
+
+
+def shared_packages(backend: SageMakerModelBackend) -> list[ModelPackage]:
+    """The versions of the groups other accounts shared with ``backend``'s account, which it accepted."""
+    found: list[ModelPackage] = []
+    for group in shared_groups(backend):
+        owner = sm_models.sagemaker_backends[group.arn.split(":")[4]][backend.region_name]
+        found += [
+            p for p in owner.model_packages.values() if p.model_package_group_name == group.model_package_group_name
+        ]
+    return found
+
+
+def shared_group_summaries(backend: SageMakerModelBackend, request: dict[str, Any]) -> dict[str, Any]:
+    """``ListModelPackageGroups`` with ``CrossAccountFilterOption=CrossAccount``: the shared groups, newest first
+    (``NameContains``, ``MaxResults``, ``NextToken`` as for the account's own)."""
+    with RUNTIME.lock:
+        contains = request.get("NameContains") or ""
+        groups = [g for g in shared_groups(backend) if contains in g.model_package_group_name]
+        groups.sort(key=lambda g: g.creation_time, reverse=True)
+        limit = page_size(request.get("MaxResults"), 100)
+        start = page_start(request.get("NextToken"), len(groups))
+        response: dict[str, Any] = {
+            "ModelPackageGroupSummaryList": [g.gen_response_object() for g in groups[start : start + limit]]
+        }
+        following = next_token(start, limit, len(groups))
+        if following:
+            response["NextToken"] = following
+        return response

@@ -10,8 +10,9 @@ from moto.sagemaker.models import ModelPackage, SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 
 from local.aws.patches import Patch, methods
+from local.aws.sagemaker.paging import check_enum
 from local.aws.sagemaker.registry.accounts import request_backend
-from local.aws.sagemaker.registry.models import ModelPackageBackend, package_response
+from local.aws.sagemaker.registry.models import ModelPackageBackend, package_response, shared_group_summaries
 from local.aws.sagemaker.registry.policies import GroupPolicyBackend
 
 
@@ -51,6 +52,7 @@ CREATE_PACKAGE_PARAMETERS = (
 
 SEARCH_PARAMETERS = ("SearchExpression", "SortBy", "SortOrder", "MaxResults", "NextToken", "CrossAccountFilterOption")
 _moto_search = SageMakerResponse.search
+_moto_list_groups = SageMakerResponse.list_model_package_groups
 
 
 class ModelPackageResponses(SageMakerResponse):
@@ -96,6 +98,14 @@ class ModelPackageResponses(SageMakerResponse):
         _policies(self).delete_model_package_group_policy(self._get_param("ModelPackageGroupName"))
         return EmptyResult()
 
+    def list_model_package_groups(self) -> ActionResult:
+        option = self._get_param("CrossAccountFilterOption")
+        check_enum(option, ("SameAccount", "CrossAccount"), "crossAccountFilterOption")
+        if option != "CrossAccount":
+            return _moto_list_groups(self)
+        names = ("NameContains", "MaxResults", "NextToken")
+        return ActionResult(shared_group_summaries(self.sagemaker_backend, {n: self._get_param(n) for n in names}))
+
     def search(self) -> ActionResult:
         if self._get_param("Resource") != "ModelPackage":
             return _moto_search(self)
@@ -136,6 +146,7 @@ PATCHES = (
             "get_model_package_group_policy": "moto has no GetModelPackageGroupPolicy action",
             "delete_model_package_group_policy": "moto has no DeleteModelPackageGroupPolicy action",
             "search": "Search for ModelPackage resources as the API reference describes it (registry.search)",
+            "list_model_package_groups": "moto ignores CrossAccountFilterOption (the groups shared with the account)",
         },
     ),
     Patch(
