@@ -101,10 +101,13 @@ approve: $(VENV)/.installed ## approve a model package version like the console:
 reject: $(VENV)/.installed ## reject a model package version (the endpoint rolls back): make reject VERSION=3
 	$(PY) -m tools.approval reject --version $(VERSION) --env $(ENV) $(if $(NOTE),--note "$(NOTE)")
 
-.PHONY: promote promotions
+.PHONY: promote promotions share-registry
 promote: $(VENV)/.installed ## approve a version waiting at a stage (as that stage's environment): make promote VERSION=3 STAGE=Production
 	@test -n "$(VERSION)" -a -n "$(STAGE)" || { echo "usage: make promote VERSION=<n> STAGE=<Staging|Production> [ENV=prod] [NOTE=...]"; exit 2; }
 	$(PY) -m tools.promotion promote --version $(VERSION) --stage $(STAGE) $(if $(filter command line,$(origin ENV)),--env $(ENV)) $(if $(NOTE),--note "$(NOTE)")
+
+share-registry: $(VENV)/.installed ## make the registry's group discoverable across accounts: as dev (promote its RAM share), then ENV=staging / ENV=prod (accept)
+	$(PY) -m tools.registry_share $(if $(filter-out dev,$(ENV)),accept,promote) --env $(ENV)
 
 promotions: $(VENV)/.installed ## each version's way through the stages: make promotions [VERSION=3] [ENV=dev]
 	$(PY) -m tools.promotion history --env $(ENV) $(if $(VERSION),--version $(VERSION))

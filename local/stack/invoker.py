@@ -93,14 +93,19 @@ class FunctionRunner:
         worker.wait_ready()
         return worker
 
-    def _ship_logs(self, worker: Worker) -> None:
+    def _ship_logs(self, worker: Worker, *, stopping: bool = False) -> None:
         events = worker.take_log_events()
         if events and self._on_logs is not None:
             try:
                 self._on_logs(self.spec, worker.log_stream, events)
             except Exception:  # the invocation stands; its lines are lost to CloudWatch Logs: say so, loudly
-                logger.warning(
-                    "%s: %d log lines not shipped to CloudWatch Logs", self.spec.logical_id, len(events), exc_info=True
+                # (while the stack stops, the embedded AWS may be gone already: nothing to tell then)
+                logger.log(
+                    logging.DEBUG if stopping else logging.WARNING,
+                    "%s: %d log lines not shipped to CloudWatch Logs",
+                    self.spec.logical_id,
+                    len(events),
+                    exc_info=not stopping,
                 )
 
     def _release(self, worker: Worker) -> None:
@@ -199,5 +204,5 @@ class FunctionRunner:
             timer.cancel()
         for worker in workers:
             worker.kill()
-            self._ship_logs(worker)
+            self._ship_logs(worker, stopping=True)
         self._executor.shutdown(wait=False, cancel_futures=True)

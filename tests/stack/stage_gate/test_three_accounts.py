@@ -15,6 +15,7 @@ from sm_lifecycle.kernel.stages import Stage
 from tests.conftest import SnsInbox
 from tests.stack.dead_letters import assert_failed_past_its_retries
 from tests.worlds.deployment import IMAGE
+from tools import registry_share
 from tools.promotion import history, promote
 from tools.stackinfo import StackInfo
 
@@ -230,3 +231,29 @@ def test_the_registry_unreachable_from_prod_retries_then_dead_letters_with_an_al
     # WHEN the registry answers again and the dead letter is redriven, prod catches up
     prod.invoke_async("DeployFunction", event)
     until(landscape, lambda: serving(landscape, "prod", arn))
+
+
+def test_make_share_registry_makes_the_group_discoverable_by_the_deployment_accounts(landscape: Landscape) -> None:
+    arn = register_approved(landscape)
+    denied = landscape.aws.iam.log.counts["denied"]
+    group = landscape["dev"].outputs["ModelPackageGroupArn"]
+    prod_sm = landscape.aws.client("sagemaker", account_id=landscape["prod"].account_id)
+
+    def discovered() -> list[str]:
+        found = prod_sm.search(Resource="ModelPackage", CrossAccountFilterOption="CrossAccount", MaxResults=100)
+        return [r["ModelPackage"]["ModelPackageArn"] for r in found["Results"]]
+
+    # GIVEN the registry's group policy (as the dev stack deploys it): prod may read the group, not discover it
+    assert discovered() == []
+    # WHEN the registry promotes its share, and each deployment account accepts it (twice: nothing more happens)
+    done = registry_share.promote(info(landscape, "dev").client("ram"), group)
+    assert done["promoted"] is True
+    assert registry_share.promote(info(landscape, "dev").client("ram"), group)["promoted"] is False
+    for env in ("staging", "prod"):
+        ram = info(landscape, env).client("ram")
+        assert registry_share.accept(ram, landscape["dev"].account_id) == [done["share"]]
+        assert registry_share.accept(ram, landscape["dev"].account_id) == []
+    # THEN prod's cross-account search finds the registry's versions, and nothing was denied on the way
+    assert arn in discovered()
+    assert {a.split(":")[4] for a in discovered()} == {landscape["dev"].account_id}
+    assert landscape.aws.iam.log.counts["denied"] == denied
