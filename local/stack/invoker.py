@@ -154,7 +154,7 @@ class FunctionRunner:
             f"REPORT RequestId: {invocation.request_id}\tDuration: {duration_ms:.2f} ms\t"
             f"Memory Size: {spec.memory_size} MB"
         )
-        self._ship_logs(worker)
+        self._ship_logs(worker, stopping=self._stopping)  # an attempt the stop cut short: the AWS may be gone
         self._release(worker)
         self._on_attempt(spec, ok, duration_ms)
         if ok:

@@ -73,6 +73,11 @@ class PolicyShare:
     promoted_permission_arn: str | None = None
     invitations: dict[str, Invitation] = field(default_factory=dict)  # by receiver account
 
+    @property
+    def promotable(self) -> bool:
+        """RAM promotes only a policy naming accounts alone, and no ``*`` action."""
+        return all(account_of(p) for p in self.principals) and "*" not in self.actions
+
 
 def policy_terms(policy: str) -> tuple[frozenset[str], tuple[str, ...]]:
     """The actions and the principals of a policy's Allow statements (principals as written)."""
@@ -153,7 +158,7 @@ class PolicyShares:
 
     def promote_permission(self, created: PolicyShare, name: str) -> str:
         with self._lock:
-            if not all(account_of(p) for p in created.principals) or "*" in created.actions:
+            if not created.promotable:
                 raise NotPromotable()
             share = created.share
             created.promoted_permission_arn = f"arn:aws:ram:{share.region}:{share.account_id}:permission/{name}"
@@ -161,7 +166,7 @@ class PolicyShares:
 
     def promote_share(self, created: PolicyShare) -> None:
         with self._lock:
-            if not all(account_of(p) for p in created.principals) or "*" in created.actions:
+            if not created.promotable:
                 raise NotPromotable()
             if created.promoted_permission_arn is None:
                 raise UnmatchedPolicyPermission()
@@ -177,6 +182,17 @@ class PolicyShares:
     def invitations_of(self, receiver: str) -> list[Invitation]:
         with self._lock:
             return [p.invitations[receiver] for p in self._by_resource.values() if receiver in p.invitations]
+
+    def accept(self, receiver: str, invitation_arn: str) -> tuple[Invitation, str] | None:
+        """The receiver's invitation of that ARN and its status before, accepted if it was pending (None: no such)."""
+        with self._lock:
+            invitation = next((i for i in self.invitations_of(receiver) if i.arn == invitation_arn), None)
+            if invitation is None:
+                return None
+            before = invitation.status
+            if before == "PENDING":
+                invitation.status = "ACCEPTED"
+            return invitation, before
 
     def receiver_of(self, invitation_arn: str) -> str | None:
         with self._lock:

@@ -16,7 +16,7 @@ from moto.ram.models import ResourceAccessManagerBackend
 from moto.ram.responses import ResourceAccessManagerResponse
 
 from local.aws.patches import Patch, methods
-from local.aws.ram.models import SHARES, NotPromotable, PolicyShare, UnmatchedPolicyPermission
+from local.aws.ram.models import FROM_POLICY, SHARES, NotPromotable, PolicyShare, UnmatchedPolicyPermission
 from local.aws.runtime import RUNTIME
 
 OPERATIONS = (
@@ -30,10 +30,6 @@ OPERATIONS = (
 
 class _Refused(JsonRESTError):
     code = 400
-
-
-def _refused(error: str, message: str) -> _Refused:
-    return _Refused(error, message)
 
 
 def _share(arn: str | None) -> PolicyShare:
@@ -65,7 +61,7 @@ class PolicyShareResponse(ResourceAccessManagerResponse):
             "status": "ATTACHABLE",
             "isResourceTypeDefault": False,
             "permissionType": "CUSTOMER_MANAGED",
-            "featureSet": "STANDARD" if created.promoted_permission_arn else "CREATED_FROM_POLICY",
+            "featureSet": "STANDARD" if created.promoted_permission_arn else FROM_POLICY,
         }
         return json.dumps({"permissions": [permission]})
 
@@ -77,7 +73,7 @@ class PolicyShareResponse(ResourceAccessManagerResponse):
         try:
             arn = SHARES.promote_permission(created, str(body.get("name", "")))
         except NotPromotable:
-            raise _refused("OperationNotPermittedException", "The permission cannot be promoted.") from None
+            raise _Refused("OperationNotPermittedException", "The permission cannot be promoted.") from None
         summary = {"arn": arn, "version": "1", "name": body.get("name"), "featureSet": "STANDARD"}
         return json.dumps({"permission": summary, "clientToken": body.get("clientToken")})
 
@@ -89,9 +85,9 @@ class PolicyShareResponse(ResourceAccessManagerResponse):
             SHARES.promote_share(created)
         except UnmatchedPolicyPermission:
             message = "No customer managed permission matches the resource share's CREATED_FROM_POLICY permission."
-            raise _refused("UnmatchedPolicyPermissionException", message) from None
+            raise _Refused("UnmatchedPolicyPermissionException", message) from None
         except NotPromotable:
-            raise _refused("OperationNotPermittedException", "The resource share cannot be promoted.") from None
+            raise _Refused("OperationNotPermittedException", "The resource share cannot be promoted.") from None
         return json.dumps({"returnValue": True})
 
     def get_resource_share_invitations(self) -> str:
@@ -108,17 +104,15 @@ class PolicyShareResponse(ResourceAccessManagerResponse):
     def accept_resource_share_invitation(self) -> str:
         body = _body(self)
         arn = body.get("resourceShareInvitationArn")
-        invitation = next((i for i in SHARES.invitations_of(self.current_account) if i.arn == arn), None)
-        if invitation is None:
-            raise _refused("UnknownResourceException", f"ResourceShareInvitation {arn} could not be found.")
-        if invitation.status != "PENDING":
-            raise _refused(
-                "ResourceShareInvitationAlreadyAcceptedException"
-                if invitation.status == "ACCEPTED"
-                else "ResourceShareInvitationAlreadyRejectedException",
-                f"ResourceShareInvitation {arn} is {invitation.status}.",
+        accepted = SHARES.accept(self.current_account, str(arn))
+        if accepted is None:
+            raise UnknownResourceException(f"ResourceShareInvitation {arn} could not be found.")
+        invitation, before = accepted
+        if before != "PENDING":
+            error = "Accepted" if before == "ACCEPTED" else "Rejected"
+            raise _Refused(
+                f"ResourceShareInvitationAlready{error}Exception", f"ResourceShareInvitation {arn} is {before}."
             )
-        invitation.status = "ACCEPTED"
         return json.dumps({"resourceShareInvitation": invitation.describe(), "clientToken": body.get("clientToken")})
 
 
