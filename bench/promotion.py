@@ -11,10 +11,12 @@ Target: at most 6 calls from the prod approval to ``UpdateEndpoint``, no sleep.
 
 A group holds ``--versions`` approved versions (default 1,000), most of them never promoted past Development, a few
 at Staging and one live at Production. For each stage the deployer's lookup (``SageMakerGateway.newest_eligible``)
-runs as it does in the registry's account (``Search`` filtering on ``ModelLifeCycle.Stage``) and as it does from a
-deployment account (``ListModelPackages`` of the approved versions by the group's ARN), counting AWS calls and
-timing them (median of ``--runs``). The Search lookup's calls must not grow with the versions that never reached the
-stage; the ratio printed is its time against the listing's, measured in the same run.
+runs as it does in the registry's account (``Search`` filtering on ``ModelLifeCycle.Stage``), from a deployment
+account while the group is not discoverable there (a warning, then ``ListModelPackages`` of the approved versions by
+the group's ARN) and from the same account once ``make share-registry`` shared it (one ``Search`` across accounts),
+counting AWS calls and timing them (median of ``--runs``). The Search lookups' calls must not grow with the versions
+that never reached the stage; the ratio printed is the cross-account Search's time against the by-ARN listing's,
+measured in the same run.
 
     .venv/bin/python bench/promotion.py [--versions 1000] [--runs 5]
 """
@@ -23,6 +25,8 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
+import logging
 import os
 import statistics
 import threading
@@ -36,12 +40,14 @@ from local.stack import LocalStack
 from sm_lifecycle.deployment.sagemaker import SageMakerGateway
 from sm_lifecycle.kernel import clients
 from sm_lifecycle.kernel.stages import Stage
+from tools import registry_share
 
 ROOT = Path(__file__).resolve().parent.parent
 PROD = {"LifecycleStage": "Production", "StagePolicy": "recommend", "BakeMinutes": "60"}
 QUIET = {"POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true"}
 
 GROUP = "bench-promotion"
+DEPLOYMENT = "222222222222"
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
 
 
@@ -63,6 +69,53 @@ def populate(sm: Any, versions: int) -> str:
             request["ModelLifeCycle"] = {"Stage": "Development", "StageStatus": "Deployed"}
         sm.create_model_package(**request)
     return str(sm.describe_model_package_group(ModelPackageGroupName=GROUP)["ModelPackageGroupArn"])
+
+
+def admit(aws: EmbeddedAWS, group_arn: str, account: str) -> None:
+    """The group's policy admits ``account``'s reads: it may list the group by ARN, not yet discover it."""
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+        "Action": [
+            "sagemaker:DescribeModelPackageGroup",
+            "sagemaker:DescribeModelPackage",
+            "sagemaker:ListModelPackages",
+        ],
+        "Resource": [group_arn, group_arn.replace(":model-package-group/", ":model-package/") + "/*"],
+    }
+    aws.client("sagemaker").put_model_package_group_policy(
+        ModelPackageGroupName=GROUP, ResourcePolicy=json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    )
+
+
+def lookups(aws: EmbeddedAWS, versions: int, runs: int) -> None:
+    """(b): the registry account's own Search; the deployment account's by-ARN listing while the group is not
+    discoverable there; its cross-account Search once ``make share-registry`` shared it; all find the same version."""
+    sm = aws.client("sagemaker")
+    group_arn = populate(sm, versions)
+    deployment = aws.client("sagemaker", account_id=DEPLOYMENT)
+    print(f"(b) desired-state lookup, {versions} approved versions (1 at Production, a few at Staging)")
+    stages = (Stage.PRODUCTION, Stage.STAGING)
+    own = {stage: measure(sm, GROUP, stage, runs) for stage in stages}
+    admit(aws, group_arn, DEPLOYMENT)
+    logging.disable(logging.WARNING)  # the deployer warns on each by-ARN lookup that the group is not discoverable
+    try:
+        by_arn = {stage: measure(deployment, group_arn, stage, runs) for stage in stages}
+    finally:
+        logging.disable(logging.NOTSET)
+    registry_share.promote(aws.client("ram"), group_arn)
+    assert registry_share.accept(aws.client("ram", account_id=DEPLOYMENT), aws.account_id)
+    shared = {stage: measure(deployment, group_arn, stage, runs) for stage in stages}
+    for stage in stages:
+        (own_calls, own_time, found), (list_calls, list_time, listed) = own[stage], by_arn[stage]
+        shared_calls, shared_time, searched = shared[stage]
+        assert found == listed == searched, (found, listed, searched)
+        print(
+            f"  {stage:<11} v{found}: Search (own account) {own_calls} call(s) {own_time * 1000:7.1f} ms | "
+            f"Search across accounts {shared_calls} call(s) {shared_time * 1000:7.1f} ms | "
+            f"by ARN, not discoverable {list_calls} call(s) {list_time * 1000:7.1f} ms | "
+            f"ratio across accounts / by ARN {shared_time / list_time:.2f}"
+        )
 
 
 def measure(sm: Any, group: str, stage: Stage, runs: int) -> tuple[int, float, int | None]:
@@ -223,18 +276,7 @@ def main() -> int:
         aws.stop()
     aws = EmbeddedAWS(timings=Timings()).start()
     try:
-        sm = aws.client("sagemaker")
-        group_arn = populate(sm, args.versions)
-        print(f"(b) desired-state lookup, {args.versions} approved versions (1 at Production, a few at Staging)")
-        for stage in (Stage.PRODUCTION, Stage.STAGING):
-            search_calls, search_time, found = measure(sm, GROUP, stage, args.runs)
-            list_calls, list_time, listed = measure(sm, group_arn, stage, args.runs)
-            assert found == listed, (found, listed)
-            print(
-                f"  {stage:<11} v{found}: Search {search_calls} call(s) {search_time * 1000:7.1f} ms | "
-                f"ListModelPackages by ARN {list_calls} call(s) {list_time * 1000:7.1f} ms | "
-                f"ratio {search_time / list_time:.2f}"
-            )
+        lookups(aws, args.versions, args.runs)
     finally:
         aws.stop()
     return 0

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib
 import json
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,7 +35,8 @@ from local.pipelines import PipelineRunner
 from pipeline.config import git_sha
 from sm_lifecycle.kernel.stages import Stage
 
-WORSE_MODEL = {"NumRound": "10", "MaxDepth": "1"}  # AUC about 0.86, against about 0.93 for the defaults
+WORSE_MODEL = {"NumRound": "10", "MaxDepth": "1", "CheckpointFrequency": "2"}  # AUC about 0.86, against about 0.93
+"""Run 1: few shallow trees, a checkpoint every 2 rounds (the Spot interruption comes after the second one)."""
 
 
 def _print(line: str) -> None:
@@ -204,8 +207,7 @@ class Demo:
         from pipeline import commands  # noqa: PLC0415 - the SageMaker SDK is heavy: imported once, when needed
 
         self.runs.append(what)
-        if interrupt:
-            self.runner.interrupt_training(after_checkpoints=2)
+        armed = self.runner.interrupt_training(after_checkpoints=2) if interrupt else None
         arn = commands.start(self.target, parameters=parameters, boto_session=self.session)
         self.timeline.say(f"{what}: execution {_short(arn)} started {json.dumps(parameters) if parameters else ''}")
         registry = self.sm("dev")
@@ -217,8 +219,21 @@ class Demo:
             ),
             timeout=300,
         )
+        if armed is not None:
+            self._report_interruption(armed)
         packages = registry.list_model_packages(ModelPackageGroupName=self.group_arn)["ModelPackageSummaryList"]
         return max(int(p["ModelPackageVersion"]) for p in packages)
+
+    def _report_interruption(self, armed: Any) -> None:
+        """What the armed Spot interruption did; taken back if the job ended first (no later job meets it)."""
+        if self.runner.disarm(armed):
+            saved = [path.rsplit("/", 1)[-1] for path in armed.checkpoints_at_interruption]
+            self.timeline.say(
+                f"   {armed.job_name}: Spot reclaimed its instance after {', '.join(saved)}; "
+                f"the job restarted from {saved[-1]}"
+            )
+        else:
+            self.timeline.say("   the training job ended before Spot reclaimed its instance (no interruption)")
 
     # ------------------------------------------------------------------------------------------------ the story
     def run(self) -> int:
@@ -258,7 +273,9 @@ class Demo:
 
     def _story(self, started: float) -> int:
         self._inboxes: dict[str, Callable[[], list[dict[str, Any]]]] = {}
+        sdk = _import_in_background("pipeline.commands")  # the SageMaker SDK, while the stacks deploy
         self._deploy(started)
+        sdk.join()
         try:
             with PipelineRunner(self.aws) as runner:
                 self.runner = runner
@@ -386,6 +403,16 @@ class Demo:
             f"   prediction in {env} for a student with a 1,500 balance: P(default) = "
             f"{answer['Body'].read().decode().strip()}"
         )
+
+
+def _import_in_background(module: str) -> threading.Thread:
+    """Start importing ``module`` (the SDK's logs quietened first: it would print its configuration)."""
+    from pipeline import quiet_sdk_logs  # noqa: PLC0415
+
+    quiet_sdk_logs()
+    thread = threading.Thread(target=importlib.import_module, args=(module,), name=f"import {module}", daemon=True)
+    thread.start()
+    return thread
 
 
 def _subscribe(aws: EmbeddedAWS, topic_arn: str, account_id: str) -> Callable[[], list[dict[str, Any]]]:

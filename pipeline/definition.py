@@ -33,9 +33,11 @@ from sagemaker.workflow.retry import (
 from sagemaker.workflow.steps import CacheConfig, ProcessingStep, TrainingStep
 from sagemaker.xgboost.estimator import XGBoost
 
-from pipeline import STEPS_DIR
+from pipeline import STEPS_DIR, sdk_config
 from pipeline.config import PipelineParams, Target
 from sm_lifecycle.kernel.registry import EXECUTION_ID, EXECUTION_START, GIT_SHA, UNKNOWN_GIT_SHA
+
+sdk_config.use_prepared_validator()
 
 APPROVAL_STATUS = "PendingManualApproval"
 AUC_JSON_PATH = "binary_classification_metrics.auc.value"

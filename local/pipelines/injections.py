@@ -45,6 +45,13 @@ class Injections:
             self.interruptions.append(interruption)
         return interruption
 
+    def disarm(self, interruption: SpotInterruption) -> bool:
+        """Take back an interruption that has not fired (its job ended first); whether it had fired."""
+        with self._lock:
+            if not interruption.fired.is_set() and interruption in self.interruptions:
+                self.interruptions.remove(interruption)
+        return interruption.fired.is_set()
+
     def fail_capacity(self, step_name: str, times: int = 1) -> CapacityShortage:
         shortage = CapacityShortage(step_name, times)
         with self._lock:

@@ -183,6 +183,10 @@ class PipelineRunner:
         """Arm a Spot interruption of the next training job (of ``step_name``, if given)."""
         return self.injections.interrupt_training(after_checkpoints=after_checkpoints, step_name=step_name)
 
+    def disarm(self, interruption: SpotInterruption) -> bool:
+        """Take back an armed interruption that did not fire, so no later job meets it; whether it fired."""
+        return self.injections.disarm(interruption)
+
     def fail_capacity(self, step_name: str, times: int = 1) -> CapacityShortage:
         """Make the next ``times`` jobs of ``step_name`` fail with ``CapacityError`` (exercises retry policies)."""
         return self.injections.fail_capacity(step_name, times)

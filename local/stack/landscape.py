@@ -10,7 +10,8 @@
 Where each environment lives is its ``AccountId`` parameter (samconfig.toml); the registry's grants to the
 deployment accounts are :func:`tools.samconfig.registry_grants`, as ``make deploy`` passes them, and a deployment
 stack of another account is told the registry's artifact bucket from the registry stack's outputs (what an operator
-copies from one account's outputs to another's samconfig).
+copies from one account's outputs to another's samconfig). Once deployed, the registry's group is shared with the
+deployment accounts (``make share-registry``), so their deployers find its versions with a cross-account ``Search``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from local.stack.local_stack import LocalStack
+from tools import registry_share
 from tools.samconfig import SAMCONFIG, parameter_overrides, registry_grants
 
 ENVIRONMENTS = ("dev", "staging", "prod")
@@ -70,7 +72,23 @@ class Landscape:
         for env in self.envs:
             if env != registry:
                 self._deploy(env, {"RegistryArtifactBucket": bucket} if self._elsewhere(env) else {})
+        self.share_registry()
         return {env: stack.outputs for env, stack in self.stacks.items()}
+
+    def share_registry(self) -> dict[str, list[str]]:
+        """``make share-registry``, as an operator runs it once after deploying: the registry promotes its group's
+        RAM share, each environment of another account accepts it; the shares accepted, by environment."""
+        registry = self.registry
+        elsewhere = [env for env in self.stacks if env != registry and self._elsewhere(env)]
+        if not elsewhere:
+            return {}
+        registry_account = self.account_of(registry)
+        group = self.stacks[registry].outputs["ModelPackageGroupArn"]
+        registry_share.promote(self.aws.client("ram", account_id=registry_account), group)
+        return {
+            env: registry_share.accept(self.aws.client("ram", account_id=self.account_of(env)), registry_account)
+            for env in elsewhere
+        }
 
     def _granted(self, account: str) -> bool:
         """A grant names an account that one of the landscape's environments lives in."""

@@ -79,3 +79,19 @@ def test_without_an_executor_the_pipeline_actions_are_refused(embedded_aws, cont
         control_http({"action": "fail_capacity", "step_name": "Train"})
     assert info.value.code == 400
     assert "no pipeline runner" in json.loads(info.value.read())["error"]
+
+
+def test_an_interruption_taken_back_before_it_fired_meets_no_later_job() -> None:
+    from local.pipelines.injections import Injections  # noqa: PLC0415
+
+    injections = Injections()
+    unfired = injections.interrupt_training(after_checkpoints=2)
+    assert injections.interruption_for("Train") is unfired
+    # WHEN the job it was armed for ended first and it is taken back
+    assert injections.disarm(unfired) is False
+    # THEN the next training job meets none
+    assert injections.interruption_for("Train") is None
+    # AND one that fired is reported as such, and stays fired
+    fired = injections.interrupt_training()
+    fired.fired.set()
+    assert injections.disarm(fired) is True and fired.fired.is_set()

@@ -209,8 +209,8 @@ def test_the_registry_unreachable_from_prod_retries_then_dead_letters_with_an_al
     # AND no earlier test's bake ends (and writes its verdict) while the registry throttles
     until(landscape, lambda: not bakes_pending(landscape))
     before = len(prod.invocations)
-    # GIVEN the registry throttles prod's reads of the group (ListModelPackages by ARN: only prod reads now)
-    landscape.aws.control.inject_service_fault("sagemaker", "ListModelPackages")
+    # GIVEN the registry throttles prod's reads of the group (its cross-account Search: only prod reads now)
+    landscape.aws.control.inject_service_fault("sagemaker", "Search")
     try:
         # WHEN a person approves the version at Production
         promote(prod_info(landscape), int(arn.rsplit("/", 1)[-1]), Stage.PRODUCTION, "release approved")
@@ -233,7 +233,9 @@ def test_the_registry_unreachable_from_prod_retries_then_dead_letters_with_an_al
     until(landscape, lambda: serving(landscape, "prod", arn))
 
 
-def test_make_share_registry_makes_the_group_discoverable_by_the_deployment_accounts(landscape: Landscape) -> None:
+def test_the_registry_is_shared_once_deployed_and_the_deployment_accounts_find_it_with_one_search(
+    landscape: Landscape,
+) -> None:
     arn = register_approved(landscape)
     denied = landscape.aws.iam.log.counts["denied"]
     group = landscape["dev"].outputs["ModelPackageGroupArn"]
@@ -243,17 +245,15 @@ def test_make_share_registry_makes_the_group_discoverable_by_the_deployment_acco
         found = prod_sm.search(Resource="ModelPackage", CrossAccountFilterOption="CrossAccount", MaxResults=100)
         return [r["ModelPackage"]["ModelPackageArn"] for r in found["Results"]]
 
-    # GIVEN the registry's group policy (as the dev stack deploys it): prod may read the group, not discover it
-    assert discovered() == []
-    # WHEN the registry promotes its share, and each deployment account accepts it (twice: nothing more happens)
-    done = registry_share.promote(info(landscape, "dev").client("ram"), group)
-    assert done["promoted"] is True
+    # GIVEN the landscape deployed as an operator does (the stacks, then make share-registry)
+    # THEN prod's cross-account search finds the registry's versions, only the registry's
+    until(landscape, lambda: arn in discovered())
+    assert {a.split(":")[4] for a in discovered()} == {landscape["dev"].account_id}
+    # AND make share-registry again changes nothing: the share is promoted, the invitations accepted
     assert registry_share.promote(info(landscape, "dev").client("ram"), group)["promoted"] is False
     for env in ("staging", "prod"):
-        ram = info(landscape, env).client("ram")
-        assert registry_share.accept(ram, landscape["dev"].account_id) == [done["share"]]
-        assert registry_share.accept(ram, landscape["dev"].account_id) == []
-    # THEN prod's cross-account search finds the registry's versions, and nothing was denied on the way
-    assert arn in discovered()
-    assert {a.split(":")[4] for a in discovered()} == {landscape["dev"].account_id}
+        assert registry_share.accept(info(landscape, env).client("ram"), landscape["dev"].account_id) == []
+        # AND the deployers read their stage with a cross-account Search, never falling back to listing by ARN
+        logs = landscape[env].logs("DeployFunction")
+        assert logs and not [line for line in logs if "not discoverable across accounts" in line]
     assert landscape.aws.iam.log.counts["denied"] == denied

@@ -1,5 +1,6 @@
 """The deployer's desired state at a ModelLifeCycle stage: the newest approved version eligible for the stage, read
-from the registry (``Search`` on the stage in the group's own account, ``ListModelPackages`` by ARN for another's)."""
+from the registry (``Search`` on the stage; by ARN, ``ListModelPackages`` of a group not discoverable here; the
+cross-account search itself is in test_shared_desired_state.py)."""
 
 from __future__ import annotations
 
@@ -61,7 +62,7 @@ def test_each_stage_gets_the_newest_approved_version_eligible_for_it(env: Any, s
     assert newest(env, Stage.DEVELOPMENT) == staged["plain"]
 
 
-def test_another_accounts_group_is_read_by_arn_with_the_same_answers(env: Any, staged: dict[str, int]) -> None:
+def test_a_group_read_by_arn_when_not_discoverable_gives_the_same_answers(env: Any, staged: dict[str, int]) -> None:
     group_arn = env.sm.describe_model_package_group(ModelPackageGroupName=env.outputs["ModelPackageGroupName"])[
         "ModelPackageGroupArn"
     ]
@@ -129,3 +130,11 @@ def test_a_version_the_guardrails_roll_back_at_a_stage_stops_there_and_the_stage
     assert lifecycle[v1]["StageStatus"] == "PendingApproval"
     assert newest(env, Stage.STAGING) == v1
     assert reconcile("r-4") == "in-sync"
+
+
+def test_a_stage_with_no_eligible_version_yet_says_so(env: Any) -> None:
+    register(env, stage="Staging", status="PendingApproval")
+    settings = dataclasses.replace(env.settings, lifecycle_stage=Stage.PRODUCTION)
+    outcome = reconciler_for(settings).reconcile(Trigger(event_id="e-1", kind="endpoint"), request_id="r-1")
+    assert outcome.action == "nothing-approved"
+    assert outcome.detail == f"no approved version eligible for Production in {env.outputs['ModelPackageGroupName']}"

@@ -139,9 +139,10 @@ class Reconciler:
             )
 
     def _nothing_approved(self, trigger: Trigger, observed: ObservedEndpoint | None) -> Outcome:
-        group = self.settings.common.model_package_group_name
+        group, stage = self.settings.common.model_package_group_name, self.settings.lifecycle_stage
         if observed is None:
-            return Outcome("nothing-approved", self.endpoint_name, detail=f"no approved version in {group}")
+            eligible = f" eligible for {stage}" if stage is not None else ""
+            return Outcome("nothing-approved", self.endpoint_name, detail=f"no approved version{eligible} in {group}")
         detail = (
             f"no version of {group} is approved any more; endpoint {self.endpoint_name} keeps serving "
             f"{observed.config_name} until a version is approved (it is never deleted automatically)"

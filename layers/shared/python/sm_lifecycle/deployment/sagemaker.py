@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
 from sm_lifecycle.deployment.model import (
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
         ProductionVariantTypeDef,
         TagTypeDef,
     )
+
+logger = Logger(child=True)
 
 
 def _already_exists(exc: ClientError) -> bool:
@@ -111,12 +114,12 @@ class SageMakerGateway:
         """The approved version with the highest version number that is eligible for ``stage`` (see
         :func:`sm_lifecycle.kernel.stages.eligible_for`), from the summaries' ``ModelLifeCycle``.
 
-        ``group`` is a name (the stack's own account: ``Search`` filters on the stage, so the calls grow with the
-        versions that reached it, not with the group) or another account's group ARN (``ListModelPackages`` of its
-        approved versions: ``Search`` sees only its caller's account).
+        ``group`` is a name (the stack's own account) or another account's group ARN. Either way ``Search`` filters
+        on the stage, so the calls grow with the versions that reached it, not with the group; another account's
+        versions are searched across accounts (the group shared through RAM, see :meth:`_shared_summaries`).
         """
         if group.startswith("arn:"):
-            summaries = self._approved_summaries(group)
+            summaries = self._shared_summaries(group, stage)
         else:
             summaries = self._staged_summaries(group, stage)
         newest: PackageVersion | None = None
@@ -145,7 +148,44 @@ class SageMakerGateway:
                 raise InvalidEventError(f"model package group {group!r} does not exist") from exc
             raise classify(exc, what=f"ListModelPackages {group}") from exc
 
-    def _staged_summaries(self, group: str, stage: Stage) -> Iterator[Mapping[str, Any]]:
+    def _shared_summaries(self, group_arn: str, stage: Stage) -> Iterator[Mapping[str, Any]]:
+        """Another account's versions eligible for ``stage``: one cross-account ``Search`` keeping only the group
+        owner's versions (another account may share a group of the same name). No hit is either "none yet" or "the
+        group is not discoverable here" (its RAM share not promoted or not accepted): the shared groups tell them
+        apart, and an undiscoverable group is read by ARN (its policy admits us), with a warning."""
+        owner, name = group_arn.split(":")[4], group_arn.rsplit("/", 1)[-1]
+        found = False
+        for record in self._staged_summaries(name, stage, cross_account=True):
+            if str(record.get("ModelPackageArn", "")).split(":")[4:5] == [owner]:
+                found = True
+                yield record
+        if found or self._is_discoverable(group_arn, name):
+            return
+        logger.warning(
+            "model package group not discoverable across accounts: listing its versions by ARN",
+            extra={"model_package_group": group_arn, "fix": "make share-registry"},
+        )
+        yield from self._approved_summaries(group_arn)
+
+    def _is_discoverable(self, group_arn: str, name: str) -> bool:
+        """Whether the group is among those other accounts shared with this one (and it accepted)."""
+        kwargs: dict[str, Any] = {"CrossAccountFilterOption": "CrossAccount", "NameContains": name, "MaxResults": 100}
+        try:
+            while True:
+                page = self._sm.list_model_package_groups(**kwargs)
+                if any(
+                    g.get("ModelPackageGroupArn") == group_arn for g in page.get("ModelPackageGroupSummaryList", [])
+                ):
+                    return True
+                if not page.get("NextToken"):
+                    return False
+                kwargs["NextToken"] = page["NextToken"]
+        except (ClientError, BotoCoreError) as exc:
+            raise classify(exc, what=f"ListModelPackageGroups shared {name}") from exc
+
+    def _staged_summaries(
+        self, group: str, stage: Stage, *, cross_account: bool = False
+    ) -> Iterator[Mapping[str, Any]]:
         filters: list[dict[str, str]] = [
             {"Name": "ModelPackageGroupName", "Operator": "Equals", "Value": group},
             {"Name": "ModelApprovalStatus", "Operator": "Equals", "Value": APPROVED},
@@ -159,6 +199,8 @@ class SageMakerGateway:
             "SortOrder": "Descending",
             "MaxResults": 100,
         }
+        if cross_account:
+            kwargs["CrossAccountFilterOption"] = "CrossAccount"
         try:
             while True:
                 page = self._sm.search(**kwargs)
