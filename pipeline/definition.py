@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import boto3
 from sagemaker import image_uris
+from sagemaker.drift_check_baselines import DriftCheckBaselines
 from sagemaker.inputs import TrainingInput
 from sagemaker.model import Model
 from sagemaker.model_metrics import MetricsSource, ModelMetrics
@@ -119,9 +120,9 @@ def build_pipeline(target: Target, params: PipelineParams, session: PipelineSess
             inputs=[ProcessingInput(input_name="raw", source=input_data, destination="/opt/ml/processing/input/raw")],
             outputs=[
                 ProcessingOutput(
-                    output_name=split, source=f"/opt/ml/processing/{split}", destination=versioned("Preprocess", split)
+                    output_name=name, source=f"/opt/ml/processing/{name}", destination=versioned("Preprocess", name)
                 )
-                for split in ("train", "validation", "test")
+                for name in ("train", "validation", "test", "baseline")
             ],
         ),
         cache_config=CacheConfig(enable_caching=True, expire_after=params.cache_expire_after),
@@ -131,6 +132,7 @@ def build_pipeline(target: Target, params: PipelineParams, session: PipelineSess
         split: preprocess.properties.ProcessingOutputConfig.Outputs[split].S3Output.S3Uri
         for split in ("train", "validation", "test")
     }
+    baseline_uri = versioned("Preprocess", "baseline")
 
     # ------------------------------------------------------------------ train (managed Spot, checkpointed)
     estimator = XGBoost(
@@ -218,6 +220,15 @@ def build_pipeline(target: Target, params: PipelineParams, session: PipelineSess
                 model_statistics=MetricsSource(
                     s3_uri=Join(on="/", values=[evaluation_uri, "evaluation.json"]), content_type="application/json"
                 )
+            ),
+            # the training data's drift baseline (the drift check compares the endpoint's traffic with it)
+            drift_check_baselines=DriftCheckBaselines(
+                model_data_statistics=MetricsSource(
+                    s3_uri=Join(on="/", values=[baseline_uri, "statistics.json"]), content_type="application/json"
+                ),
+                model_data_constraints=MetricsSource(
+                    s3_uri=Join(on="/", values=[baseline_uri, "constraints.json"]), content_type="application/json"
+                ),
             ),
             # a version cannot be tagged: what is specific to it is recorded here, at registration
             customer_metadata_properties={

@@ -6,6 +6,11 @@ Input  ``/opt/ml/processing/input/raw/*.csv``: header row with columns ``default
        (``default`` and ``student`` as ``Yes``/``No``, as in the ISLR ``Default`` data set).
 Output ``/opt/ml/processing/{train,validation,test}/<split>.csv``: no header, label first (XGBoost CSV convention):
        ``default`` (1/0), ``student`` (1/0), ``balance``, ``income``.
+       ``/opt/ml/processing/baseline/``: the drift baseline of the training split's features (what the endpoint is
+       sent: ``student,balance,income``): ``statistics.json`` and ``constraints.json`` in SageMaker Model Monitor's
+       documented shapes (per feature: type, presence, mean, spread, range and a 10-bucket histogram; completeness,
+       sign and, for a feature of few values, its domain), and ``reference.csv``, a sample of up to
+       ``--reference-rows`` training rows with a header, which the drift check compares captured traffic with.
 
 Bad data exits non-zero with the reason in ``/opt/ml/output/message`` (SageMaker shows it as the job's ExitMessage
 and failure reason). Paths honour ``SM_BASE_DIR`` (a prefix for every ``/opt/ml`` path; unset on SageMaker).
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import json
 import os
 import sys
 
@@ -114,11 +120,95 @@ def split(data: pd.DataFrame, train: float, validation: float, seed: int) -> dic
     return result
 
 
+BUCKETS = 10  # Model Monitor materialises its distributions in 10 buckets
+DOMAIN_MAX_VALUES = 20  # a feature with at most this many distinct values gets a domain constraint
+MONITORING_CONFIG = {
+    "evaluate_constraints": "Enabled",
+    "emit_metrics": "Enabled",
+    "datatype_check_threshold": 0.1,
+    "domain_content_threshold": 0.1,
+    "distribution_constraints": {
+        "perform_comparison": "Enabled",
+        "comparison_threshold": 0.1,
+        "comparison_method": "Robust",
+        "categorical_comparison_threshold": 0.1,
+        "categorical_drift_method": "LInfinity",
+    },
+}
+
+
+def _inferred_type(column: pd.Series) -> str:
+    return "Integral" if pd.api.types.is_integer_dtype(column) else "Fractional"
+
+
+def _histogram(values: np.ndarray) -> list[dict[str, float]]:
+    counts, edges = np.histogram(values, bins=BUCKETS)
+    return [
+        {"lower_bound": float(edges[i]), "upper_bound": float(edges[i + 1]), "count": float(counts[i])}
+        for i in range(len(counts))
+    ]
+
+
+def feature_statistics(name: str, column: pd.Series) -> dict:
+    """One feature's entry of statistics.json (numerical: every feature here is a number after preprocessing)."""
+    present = column.dropna()
+    values = present.to_numpy(dtype=float)
+    return {
+        "name": name,
+        "inferred_type": _inferred_type(column),
+        "numerical_statistics": {
+            "common": {"num_present": int(len(present)), "num_missing": int(len(column) - len(present))},
+            "mean": float(values.mean()),
+            "sum": float(values.sum()),
+            "std_dev": float(values.std()),
+            "min": float(values.min()),
+            "max": float(values.max()),
+            "distribution": {"kll": {"buckets": _histogram(values)}},
+        },
+    }
+
+
+def feature_constraints(name: str, column: pd.Series) -> dict:
+    """One feature's entry of constraints.json: its type, completeness, sign, and domain when it has few values."""
+    entry: dict = {
+        "name": name,
+        "inferred_type": _inferred_type(column),
+        "completeness": float(column.notna().mean()),
+        "num_constraints": {"is_non_negative": bool((column.dropna() >= 0).all())},
+    }
+    distinct = sorted(column.dropna().unique().tolist())
+    if len(distinct) <= DOMAIN_MAX_VALUES:
+        entry["string_constraints"] = {"domains": [str(v) for v in distinct]}
+    return entry
+
+
+def write_baseline(train: pd.DataFrame, out_dir: str, reference_rows: int, seed: int) -> None:
+    """statistics.json, constraints.json and reference.csv of the training split's features."""
+    features = train[list(FEATURES)]
+    statistics = {
+        "version": 0.0,
+        "dataset": {"item_count": int(len(features))},
+        "features": [feature_statistics(name, features[name]) for name in FEATURES],
+    }
+    constraints = {
+        "version": 0.0,
+        "features": [feature_constraints(name, features[name]) for name in FEATURES],
+        "monitoring_config": MONITORING_CONFIG,
+    }
+    os.makedirs(out_dir, exist_ok=True)
+    for file_name, body in (("statistics.json", statistics), ("constraints.json", constraints)):
+        with open(os.path.join(out_dir, file_name), "w", encoding="utf-8") as handle:
+            json.dump(body, handle, indent=2)
+    sample = features.sample(n=min(reference_rows, len(features)), random_state=seed)
+    sample.to_csv(os.path.join(out_dir, "reference.csv"), index=False)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train-ratio", type=float, default=0.7)
     parser.add_argument("--validation-ratio", type=float, default=0.15)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--reference-rows", type=int, default=2000)
     args = parser.parse_args(argv)
     base = opt_ml("/opt/ml/processing")
     try:
@@ -136,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
         os.makedirs(out_dir, exist_ok=True)
         frame.to_csv(os.path.join(out_dir, f"{name}.csv"), header=False, index=False)
         print(f"{name}: {len(frame)} rows, {int(frame[LABEL].sum())} positive")
+    write_baseline(splits["train"], os.path.join(base, "baseline"), args.reference_rows, args.seed)
+    print(f"baseline: statistics and constraints of {', '.join(FEATURES)}, reference sample")
     return 0
 
 

@@ -96,6 +96,44 @@ def test_a_run_registers_a_package_pending_approval_with_its_evaluation_report(w
     assert {m["MetricName"] for m in training["FinalMetricDataList"]} >= {"validation:auc", "train:auc"}
 
 
+def test_a_run_registers_the_training_data_s_drift_baseline_in_model_monitor_s_shapes(world, successful_run):
+    before, arn, _described = successful_run
+    (new,) = [p for p in world.packages() if p["ModelPackageArn"] not in before]
+    package = world.sagemaker.describe_model_package(ModelPackageName=new["ModelPackageArn"])
+    quality = package["DriftCheckBaselines"]["ModelDataQuality"]
+    prefix = f"s3://{world.target.bucket}/{world.target.pipeline_name}/{arn.rsplit('/', 1)[-1]}/Preprocess/baseline"
+    assert quality["Statistics"]["S3Uri"] == f"{prefix}/statistics.json"
+    assert quality["Constraints"]["S3Uri"] == f"{prefix}/constraints.json"
+    # THEN the statistics describe the features the endpoint is sent, over the training split
+    statistics = world.read_json(quality["Statistics"]["S3Uri"])
+    assert [(f["name"], f["inferred_type"]) for f in statistics["features"]] == [
+        ("student", "Integral"),
+        ("balance", "Fractional"),
+        ("income", "Fractional"),
+    ]
+    rows = statistics["dataset"]["item_count"]
+    assert rows == 7000  # 70 % of the 10,000 rows
+    for feature in statistics["features"]:
+        numbers = feature["numerical_statistics"]
+        assert numbers["common"] == {"num_present": rows, "num_missing": 0}
+        assert numbers["min"] <= numbers["mean"] <= numbers["max"]
+        assert numbers["sum"] == pytest.approx(numbers["mean"] * rows)
+        buckets = numbers["distribution"]["kll"]["buckets"]
+        assert len(buckets) == 10 and sum(b["count"] for b in buckets) == rows
+        assert buckets[0]["lower_bound"] == numbers["min"] and buckets[-1]["upper_bound"] == numbers["max"]
+    # AND the constraints: complete, non-negative, and the student flag's two values as its domain
+    constraints = world.read_json(quality["Constraints"]["S3Uri"])
+    by_name = {f["name"]: f for f in constraints["features"]}
+    assert {n: f["completeness"] for n, f in by_name.items()} == {"student": 1.0, "balance": 1.0, "income": 1.0}
+    assert all(f["num_constraints"]["is_non_negative"] for f in by_name.values())
+    assert by_name["student"]["string_constraints"]["domains"] == ["0", "1"]
+    assert "string_constraints" not in by_name["balance"]
+    assert constraints["monitoring_config"]["distribution_constraints"]["perform_comparison"] == "Enabled"
+    # AND a reference sample of the training features, with a header, sits beside them
+    reference = world.read_text(f"{prefix}/reference.csv").splitlines()
+    assert reference[0] == "student,balance,income" and len(reference) == 2001
+
+
 def test_a_run_emits_the_documented_events(world, successful_run):
     # WHEN a run succeeds
     _, arn, described = successful_run

@@ -53,9 +53,12 @@ class PipelineWorld:
         self.s3.put_object(Bucket=self.target.bucket, Key=key, Body=body)
         return f"s3://{self.target.bucket}/{key}"
 
-    def read_json(self, uri: str) -> Any:
+    def read_text(self, uri: str) -> str:
         bucket, _, key = uri[5:].partition("/")
-        return json.loads(self.s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+        return str(self.s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode())
+
+    def read_json(self, uri: str) -> Any:
+        return json.loads(self.read_text(uri))
 
     def run(self, timeout: float = 180.0, **parameters: Any) -> tuple[str, dict[str, Any]]:
         """Start an execution (tagged with a test SHA) and wait for it; returns its ARN and description."""

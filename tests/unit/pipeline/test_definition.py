@@ -51,6 +51,7 @@ def test_every_output_is_under_the_execution_and_step_prefix(world):
         ("Preprocess", "train"),
         ("Preprocess", "validation"),
         ("Preprocess", "test"),
+        ("Preprocess", "baseline"),
     }
     assert [_versioned_parts(world, o["S3Output"]["S3Uri"]) for o in evaluate] == [["Evaluate", "evaluation"]]
     assert _versioned_parts(world, train) == ["Train"]
@@ -101,6 +102,14 @@ def test_registration_awaits_manual_approval_with_metrics_and_serving_spec(world
     assert "sagemaker-xgboost" in container["Image"]
     assert container["ModelDataUrl"] == {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"}
     assert register["CustomerMetadataProperties"]["GitSha"] == {"Get": "Parameters.GitSha"}
+
+
+def test_registration_carries_the_training_data_s_drift_baseline(world):
+    baselines = world.step("Register-RegisterModel")["Arguments"]["DriftCheckBaselines"]["ModelDataQuality"]
+    for kind, file_name in (("Statistics", "statistics.json"), ("Constraints", "constraints.json")):
+        assert baselines[kind]["ContentType"] == "application/json"
+        prefix, name = baselines[kind]["S3Uri"]["Std:Join"]["Values"]
+        assert (_versioned_parts(world, prefix), name) == (["Preprocess", "baseline"], file_name)
 
 
 def test_step_code_is_uploaded_to_the_artifact_bucket(world):
