@@ -14,6 +14,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SAM_VENV := .venv-sam
 CHECKOV_VENV := .venv-checkov
+DRIFT_VENV := .venv-drift
 SAM_CLI_VERSION := 1.170.0
 CHECKOV_VERSION := 3.3.30
 
@@ -37,8 +38,16 @@ $(CHECKOV_VENV)/.installed:
 	$(CHECKOV_VENV)/bin/pip install -q checkov==$(CHECKOV_VERSION)
 	touch $@
 
-.PHONY: venv
+# the drift-check job's environment (its container image on AWS): Evidently, never in the layer or .venv
+$(DRIFT_VENV)/.installed: pipeline/drift/requirements.txt
+	test -x $(DRIFT_VENV)/bin/python || $(PY312) -m venv $(DRIFT_VENV)
+	$(DRIFT_VENV)/bin/pip install -q --upgrade pip
+	$(DRIFT_VENV)/bin/pip install -q -r pipeline/drift/requirements.txt
+	touch $@
+
+.PHONY: venv drift-env
 venv: $(VENV)/.installed ## create the development virtualenv
+drift-env: $(DRIFT_VENV)/.installed ## create the drift-check job's virtualenv (Evidently)
 
 # ---------------------------------------------------------------- checks
 .PHONY: test lint typecheck validate pytest
@@ -56,7 +65,7 @@ validate: $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed #
 	$(VENV)/bin/cfn-lint template.yaml
 	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation -f template.yaml
 
-pytest: $(VENV)/.installed ## the test suite
+pytest: $(VENV)/.installed $(DRIFT_VENV)/.installed ## the test suite
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # ---------------------------------------------------------------- local stack

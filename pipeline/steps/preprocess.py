@@ -157,7 +157,7 @@ def feature_statistics(name: str, column: pd.Series) -> dict:
         "name": name,
         "inferred_type": _inferred_type(column),
         "numerical_statistics": {
-            "common": {"num_present": int(len(present)), "num_missing": int(len(column) - len(present))},
+            "common": {"num_present": len(present), "num_missing": int(len(column) - len(present))},
             "mean": float(values.mean()),
             "sum": float(values.sum()),
             "std_dev": float(values.std()),
@@ -187,7 +187,7 @@ def write_baseline(train: pd.DataFrame, out_dir: str, reference_rows: int, seed:
     features = train[list(FEATURES)]
     statistics = {
         "version": 0.0,
-        "dataset": {"item_count": int(len(features))},
+        "dataset": {"item_count": len(features)},
         "features": [feature_statistics(name, features[name]) for name in FEATURES],
     }
     constraints = {
