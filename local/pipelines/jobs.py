@@ -8,7 +8,7 @@ import re
 import string
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -115,6 +115,13 @@ class StepServices:
     region: str
     # (role ARN, session name, source ARN) -> a client factory acting as a session of the role SageMaker assumes
     role_clients: Callable[[str, str, str], Callable[[str], Any]] | None = None
+    # image repository name -> the interpreter standing for that image (its pinned environment)
+    images: Mapping[str, str] = field(default_factory=dict)
+
+    def interpreter(self, image_uri: str) -> str:
+        """The interpreter a job of ``image_uri`` runs its script with: its image's environment, else ``python``."""
+        repository = image_uri.rsplit("/", 1)[-1].split(":", 1)[0].split("@", 1)[0]
+        return self.images.get(repository, self.python)
 
     def acting_as(self, role_arn: str, session_name: str, source_arn: str, services: tuple[str, ...]) -> StepServices:
         """These services with the clients of ``services`` ("sagemaker", "s3", "logs") as a session of the role, as

@@ -42,8 +42,12 @@ from local.pipelines.graph import parameter_values
 from local.pipelines.injections import CapacityShortage, Injections, SpotInterruption
 from local.pipelines.jobs import JobLogs, StepServices
 from local.pipelines.reporting import Reporter
+from pipeline import drift
 
 CLIENT_CONFIG = Config(retries={"max_attempts": 3, "mode": "standard"})
+ROOT = Path(__file__).resolve().parents[2]
+IMAGE_ENVIRONMENTS = {drift.IMAGE_REPOSITORY: str(ROOT / ".venv-drift" / "bin" / "python")}
+"""The images whose jobs run with an interpreter of their own: the drift check's (make drift-env)."""
 
 
 class PipelineRunner:
@@ -51,7 +55,8 @@ class PipelineRunner:
     and optionally ``emit(detail_type, detail, resources)`` and ``sagemaker_store.record_step(...)``).
 
     ``retry_interval_scale`` multiplies retry policies' intervals (0: retry at once); ``python`` is the
-    interpreter the step scripts run with.
+    interpreter the step scripts run with, except for the images ``images`` maps (repository name → interpreter of
+    the environment standing for the image; default :data:`IMAGE_ENVIRONMENTS`).
     """
 
     def __init__(
@@ -60,11 +65,13 @@ class PipelineRunner:
         *,
         work_dir: str | Path | None = None,
         python: str = sys.executable,
+        images: Mapping[str, str] | None = None,
         retry_interval_scale: float = 0.0,
         keep_work: bool = False,
     ) -> None:
         self.aws = aws
         self.python = python
+        self.images = dict(IMAGE_ENVIRONMENTS if images is None else images)
         self.retry_interval_scale = retry_interval_scale
         self.keep_work = keep_work
         self._tmp = None if work_dir else tempfile.TemporaryDirectory(prefix="sm-pipelines-")
@@ -86,6 +93,7 @@ class PipelineRunner:
             injections=self.injections,
             work_dir=self.work_dir,
             python=python,
+            images=self.images,
             keep_work=keep_work,
             account_id=aws.account_id,
             region=aws.region,

@@ -4,13 +4,13 @@ served them, with Evidently.
 Runs as a SageMaker processing job in the drift-check image (``pipeline/drift/requirements.txt``), and locally,
 unchanged, in ``.venv-drift``. Paths honour ``SM_BASE_DIR`` (a prefix for every ``/opt/ml`` path; unset on AWS).
 
-Inputs (under ``/opt/ml/processing/input``):
-  ``capture/**.jsonl``  SageMaker data capture: one JSON record per line, the request in
-                        ``captureData.endpointInput`` (``CSV``, ``JSON`` or ``BASE64`` encoded; CSV or JSON payload)
-  ``baselines/v<N>/``   each served version's baseline as the training pipeline wrote it: ``constraints.json``
-                        (feature names, order and types) and ``reference.csv``
-  ``served.json``       which version served when: ``[{"version": N, "from": ISO time, "to": ISO time | null}]``
-                        (optional with one baseline: it served the whole window)
+Inputs (under ``/opt/ml/processing``):
+  ``capture/**.jsonl``     SageMaker data capture: one JSON record per line, the request in
+                           ``captureData.endpointInput`` (``CSV``, ``JSON`` or ``BASE64`` encoded; CSV or JSON)
+  ``baselines/v<N>/``      each served version's baseline as the training pipeline wrote it: ``constraints.json``
+                           (feature names, order and types) and ``reference.csv``
+  ``baselines/served.json`` which version served when: ``[{"version": N, "from": ISO time, "to": ISO | null}]``
+                           (optional with one baseline: it served the whole window)
 
 Output ``/opt/ml/processing/output/``: ``summary.json`` and, when there were enough records, Evidently's
 ``report.html``. Each record is compared with the baseline of the version serving at its ``inferenceTime``; the
@@ -89,7 +89,7 @@ class Served:
 
 
 def load_served(base: str, baselines: dict[int, Baseline]) -> list[Served]:
-    path = os.path.join(base, "served.json")
+    path = os.path.join(base, "baselines", "served.json")
     if not os.path.exists(path):
         if len(baselines) != 1:
             raise SystemExit("served.json is required when more than one baseline is given")
@@ -242,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-records", type=int, default=100)
     parser.add_argument("--drift-share", type=float, default=0.5)
     args = parser.parse_args(argv)
-    base = opt_ml("/opt/ml/processing/input")
+    base = opt_ml("/opt/ml/processing")
     out = opt_ml("/opt/ml/processing/output")
     os.makedirs(out, exist_ok=True)
     baselines = {
@@ -250,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         for folder in sorted(glob.glob(os.path.join(base, "baselines", "v*")))
     }
     if not baselines:
-        raise SystemExit("no baseline under input/baselines/v<N>/")
+        raise SystemExit("no baseline under /opt/ml/processing/baselines/v<N>/")
     window = (parse_time(args.window_start), parse_time(args.window_end))
     read = read_capture(base, load_served(base, baselines), baselines, window)
     segments = [read["segments"][v] for v in sorted(read["segments"])]

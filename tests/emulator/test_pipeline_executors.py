@@ -95,3 +95,32 @@ def test_an_interruption_taken_back_before_it_fired_meets_no_later_job() -> None
     fired = injections.interrupt_training()
     fired.fired.set()
     assert injections.disarm(fired) is True and fired.fired.is_set()
+
+
+def test_a_job_of_an_image_with_an_environment_of_its_own_runs_with_that_interpreter(tmp_path: Any) -> None:
+    from local.pipelines.jobs import StepServices  # noqa: PLC0415
+    from local.pipelines.runner import IMAGE_ENVIRONMENTS  # noqa: PLC0415
+    from pipeline import drift  # noqa: PLC0415
+
+    services = StepServices(
+        *[None] * 6,  # type: ignore[arg-type]  # clients and helpers: not used to choose an interpreter
+        work_dir=tmp_path,
+        python="/usr/bin/python3",
+        keep_work=False,
+        account_id="123456789012",
+        region="us-east-1",
+        images=IMAGE_ENVIRONMENTS,
+    )
+    registry = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+    assert (
+        services.interpreter(f"{registry}/{drift.IMAGE_REPOSITORY}:1.0") == IMAGE_ENVIRONMENTS[drift.IMAGE_REPOSITORY]
+    )
+    assert (
+        services.interpreter(f"{registry}/{drift.IMAGE_REPOSITORY}@sha256:ab")
+        == IMAGE_ENVIRONMENTS[drift.IMAGE_REPOSITORY]
+    )
+    assert IMAGE_ENVIRONMENTS[drift.IMAGE_REPOSITORY].endswith(".venv-drift/bin/python")
+    # every other image (the SDK's scikit-learn and XGBoost images) runs with the runner's interpreter
+    assert services.interpreter("683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1") == (
+        "/usr/bin/python3"
+    )

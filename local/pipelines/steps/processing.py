@@ -25,7 +25,7 @@ class ProcessingJob(StepJob):
             raise StepFailed(CAPACITY_FAILURE, self.call.record.metadata)
         container = Container(
             self.services.work_dir / self.name,
-            python=self.services.python,
+            python=self.services.interpreter(str(self.arguments["AppSpecification"]["ImageUri"])),
             env=dict(self.arguments.get("Environment") or {}),
         )
         try:

@@ -85,7 +85,7 @@ def check(tmp_path: Path) -> Check:
 
 @pytest.fixture
 def base(tmp_path: Path) -> Path:
-    return tmp_path / "root" / "opt" / "ml" / "processing" / "input"
+    return tmp_path / "root" / "opt" / "ml" / "processing"
 
 
 def traffic(features: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
@@ -165,7 +165,7 @@ def test_a_window_across_a_deployment_compares_each_record_with_its_version_s_ba
         {"version": 1, "from": "2026-12-06T09:00:00Z", "to": "2026-12-06T10:30:00Z"},
         {"version": 2, "from": "2026-12-06T10:30:00Z", "to": None},
     ]
-    (base / "served.json").write_text(json.dumps(served))
+    (base / "baselines" / "served.json").write_text(json.dumps(served))
     # WHEN v1 served today's traffic and v2, after its deployment, the richer traffic it was trained on
     lines = [capture_line(r, at="2026-12-06T10:10:00Z") for r in traffic(features, 400, 1).itertuples(index=False)]
     lines += [capture_line(r, at="2026-12-06T10:40:00Z") for r in traffic(richer, 400, 2).itertuples(index=False)]
