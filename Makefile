@@ -93,6 +93,10 @@ run-pipeline: $(VENV)/.installed ## upsert + start the pipeline: on `make serve`
 		$(PY) -m local.pipelines --env $(ENV); \
 	fi
 
+.PHONY: drift-check
+drift-check: $(VENV)/.installed $(DRIFT_VENV)/.installed ## drift check of ENV's endpoint now (served stack, else AWS); its summary as one JSON line: make drift-check [ENV=dev] [HOURS=1]
+	$(PY) -m tools.drift_check --env $(ENV) --hours $(or $(HOURS),1)
+
 # ---------------------------------------------------------------- governance
 .PHONY: artifacts
 artifacts: $(VENV)/.installed ## tags of every artifact of one execution: make artifacts EXECUTION=<id|arn> [JSON=1]
@@ -123,7 +127,7 @@ promotions: $(VENV)/.installed ## each version's way through the stages: make pr
 
 # ---------------------------------------------------------------- benchmarks
 .PHONY: bench
-bench: $(VENV)/.installed ## print the benchmark figures
+bench: $(VENV)/.installed $(DRIFT_VENV)/.installed ## print the benchmark figures
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 # ---------------------------------------------------------------- AWS

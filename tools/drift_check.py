@@ -1,0 +1,165 @@
+"""Run a drift check of an environment's endpoint now, wait for it, and print its summary as one JSON line, last.
+
+    make drift-check [ENV=dev] [HOURS=1]
+
+The window is the last ``HOURS`` hours. The version the endpoint serves is read from its endpoint config's tags (the
+deployer's ``model-package-arn``); its training baseline from the registry (the version's ``DriftCheckBaselines``).
+The baseline is staged beside the check (``s3://<bucket>/drift/<endpoint>/<window>/baselines/v<N>/`` and
+``served.json``), the drift-check pipeline upserted and started on the endpoint's captured requests
+(``data-capture/<endpoint>/``), and its ``summary.json`` read back from ``drift/<endpoint>/<window>/result/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from tools.stackinfo import StackInfo, resolve
+
+TERMINAL = ("Succeeded", "Failed", "Stopped", "CompletedWithFailures")
+BASELINE_FILES = ("constraints.json", "reference.csv")
+
+
+class DriftCheckError(Exception):
+    """The check cannot run; the message says why."""
+
+
+@dataclass(frozen=True)
+class Window:
+    start: datetime
+    end: datetime
+
+    @classmethod
+    def last(cls, hours: float, now: datetime | None = None) -> Window:
+        # whole seconds, rounded up: a request of this very second is inside the window
+        end = ((now or datetime.now(UTC)) + timedelta(seconds=1)).replace(microsecond=0)
+        return cls(end - timedelta(hours=hours), end)
+
+    @property
+    def name(self) -> str:
+        return f"{self.start:%Y%m%dT%H%M%SZ}-{self.end:%Y%m%dT%H%M%SZ}"
+
+    def iso(self, at: datetime) -> str:
+        return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def served_package(sm: Any, endpoint: str) -> str:
+    """The model package version the endpoint serves (its endpoint config's ``model-package-arn`` tag)."""
+    try:
+        config_name = sm.describe_endpoint(EndpointName=endpoint)["EndpointConfigName"]
+        config_arn = sm.describe_endpoint_config(EndpointConfigName=config_name)["EndpointConfigArn"]
+        tags = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=config_arn)["Tags"]}
+    except ClientError as exc:
+        raise DriftCheckError(f"endpoint {endpoint} cannot be read: {exc}") from exc
+    arn = tags.get("model-package-arn")
+    if not arn:
+        raise DriftCheckError(f"endpoint config {config_name} names no model package (tag model-package-arn)")
+    return arn
+
+
+def stage_baseline(sm: Any, s3: Any, bucket: str, prefix: str, package_arn: str) -> str:
+    """Copy the version's baseline to ``<prefix>/baselines/v<N>/`` with ``served.json``; the baselines' URI."""
+    package = sm.describe_model_package(ModelPackageName=package_arn)
+    constraints = ((package.get("DriftCheckBaselines") or {}).get("ModelDataQuality") or {}).get("Constraints")
+    if not constraints:
+        raise DriftCheckError(f"{package_arn} has no DriftCheckBaselines (registered before baselines were kept?)")
+    source_bucket, _, constraints_key = constraints["S3Uri"][5:].partition("/")
+    folder = constraints_key.rsplit("/", 1)[0]
+    version = int(package["ModelPackageVersion"])
+    for name in BASELINE_FILES:
+        s3.copy_object(
+            Bucket=bucket,
+            Key=f"{prefix}/baselines/v{version}/{name}",
+            CopySource={"Bucket": source_bucket, "Key": f"{folder}/{name}"},
+        )
+    served = [{"version": version, "from": None, "to": None}]
+    s3.put_object(Bucket=bucket, Key=f"{prefix}/baselines/served.json", Body=json.dumps(served).encode())
+    return f"s3://{bucket}/{prefix}/baselines"
+
+
+def run(stack: StackInfo, hours: float, min_records: int = 100, timeout: float = 600) -> dict[str, Any]:
+    """Stage, start and wait for one check; its summary."""
+    from pipeline import quiet_sdk_logs  # noqa: PLC0415
+
+    quiet_sdk_logs()  # before the SDK is imported: it would print its configuration
+    from pipeline.drift.definition import DriftTarget, upsert  # noqa: PLC0415 - the SageMaker SDK: only here
+
+    sm, s3 = stack.client("sagemaker"), stack.client("s3")
+    account = stack.client("sts").get_caller_identity()["Account"]
+    target = DriftTarget.from_outputs(stack.outputs, account, stack.region)
+    window = Window.last(hours)
+    prefix = f"drift/{target.endpoint_name}/{window.name}"
+    baselines = stage_baseline(sm, s3, target.bucket, prefix, served_package(sm, target.endpoint_name))
+    upsert(target, _boto_session(stack))
+    parameters = {
+        "CaptureUri": f"s3://{target.bucket}/data-capture/{target.endpoint_name}/",
+        "BaselinesUri": baselines,
+        "OutputUri": f"s3://{target.bucket}/{prefix}/result",
+        "WindowStart": window.iso(window.start),
+        "WindowEnd": window.iso(window.end),
+        "MinRecords": str(min_records),
+    }
+    arn = sm.start_pipeline_execution(
+        PipelineName=target.pipeline_name,
+        PipelineParameters=[{"Name": k, "Value": v} for k, v in parameters.items()],
+    )["PipelineExecutionArn"]
+    status = _wait(sm, arn, timeout)
+    if status != "Succeeded":
+        raise DriftCheckError(f"drift check {arn} ended {status}")
+    body = s3.get_object(Bucket=target.bucket, Key=f"{prefix}/result/summary.json")["Body"].read()
+    summary: dict[str, Any] = json.loads(body)
+    summary["report_uri"] = f"s3://{target.bucket}/{prefix}/result/report.html" if summary.get("report") else None
+    summary["execution_arn"] = arn
+    return summary
+
+
+def _wait(sm: Any, arn: str, timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        status = str(sm.describe_pipeline_execution(PipelineExecutionArn=arn)["PipelineExecutionStatus"])
+        if status in TERMINAL or time.monotonic() > deadline:
+            return status
+        time.sleep(0.5)
+
+
+def _boto_session(stack: StackInfo) -> boto3.session.Session:
+    stack.apply_to_environ()  # the SDK's clients reach the same endpoint (AWS_ENDPOINT_URL) when local
+    if stack.is_local:
+        key, secret = stack.credentials
+        return boto3.session.Session(region_name=stack.region, aws_access_key_id=key, aws_secret_access_key=secret)
+    return boto3.session.Session(region_name=stack.region)
+
+
+def one_line(summary: dict[str, Any]) -> str:
+    """What ``make drift-check`` prints last."""
+    keys = ("status", "drift_detected", "drift_share", "records", "version", "report_uri")
+    line = {k: summary.get(k) for k in keys}
+    line["features"] = summary.get("features", {})
+    return json.dumps(line)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.drift_check", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--env", default="dev")
+    parser.add_argument("--hours", type=float, default=1.0)
+    parser.add_argument("--min-records", type=int, default=100)
+    args = parser.parse_args(argv)
+    try:
+        summary = run(resolve(args.env), args.hours, args.min_records)
+    except (DriftCheckError, ClientError, BotoCoreError, KeyError) as exc:
+        print(f"drift check: {exc}", file=sys.stderr)
+        return 1
+    print(one_line(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
