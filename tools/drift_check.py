@@ -2,8 +2,9 @@
 
     make drift-check [ENV=dev] [HOURS=1]
 
-The window is the last ``HOURS`` hours. The version the endpoint serves is read from its endpoint config's tags (the
-deployer's ``model-package-arn``); its training baseline from the registry (the version's ``DriftCheckBaselines``).
+The window is the last ``HOURS`` hours. The version the endpoint serves is read as the stage gate reads it (the
+deployer's ``model-package-arn`` tag on the endpoint's config); its training baseline from the registry (the
+version's ``DriftCheckBaselines``).
 The baseline is staged beside the check (``s3://<bucket>/drift/<endpoint>/<window>/baselines/v<N>/`` and
 ``served.json``), the drift-check pipeline upserted and started on the endpoint's captured requests
 (``data-capture/<endpoint>/``), and its ``summary.json`` read back from ``drift/<endpoint>/<window>/result/``.
@@ -22,6 +23,8 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from sm_lifecycle.kernel.errors import LifecycleError
+from sm_lifecycle.stage_gate.sagemaker import RegistryAndEndpoint
 from tools.stackinfo import StackInfo, resolve
 
 TERMINAL = ("Succeeded", "Failed", "Stopped", "CompletedWithFailures")
@@ -52,17 +55,16 @@ class Window:
 
 
 def served_package(sm: Any, endpoint: str) -> str:
-    """The model package version the endpoint serves (its endpoint config's ``model-package-arn`` tag)."""
+    """The model package version the endpoint serves (the deployer's tag on its current config)."""
     try:
-        config_name = sm.describe_endpoint(EndpointName=endpoint)["EndpointConfigName"]
-        config_arn = sm.describe_endpoint_config(EndpointConfigName=config_name)["EndpointConfigArn"]
-        tags = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=config_arn)["Tags"]}
-    except ClientError as exc:
+        live = RegistryAndEndpoint(sm).live(endpoint)
+    except LifecycleError as exc:
         raise DriftCheckError(f"endpoint {endpoint} cannot be read: {exc}") from exc
-    arn = tags.get("model-package-arn")
-    if not arn:
-        raise DriftCheckError(f"endpoint config {config_name} names no model package (tag model-package-arn)")
-    return arn
+    if live is None:
+        raise DriftCheckError(f"endpoint {endpoint} does not exist")
+    if not live.package_arn:
+        raise DriftCheckError(f"endpoint config {live.config_name} names no model package (tag model-package-arn)")
+    return live.package_arn
 
 
 def stage_baseline(sm: Any, s3: Any, bucket: str, prefix: str, package_arn: str) -> str:

@@ -69,8 +69,7 @@ class Baseline:
             f["name"]
             for f in constraints["features"]
             if f.get("inferred_type") in ("Integral", "String")
-            and len((f.get("string_constraints") or {}).get("domains") or []) <= CATEGORICAL_MAX_VALUES
-            and (f.get("string_constraints") or {}).get("domains")
+            and 0 < len((f.get("string_constraints") or {}).get("domains") or []) <= CATEGORICAL_MAX_VALUES
         ]
         reference = pd.read_csv(os.path.join(folder, "reference.csv"))[features]
         return cls(version, features, categorical, reference)
@@ -245,10 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     base = opt_ml("/opt/ml/processing")
     out = opt_ml("/opt/ml/processing/output")
     os.makedirs(out, exist_ok=True)
-    baselines = {
-        int(os.path.basename(folder.rstrip("/"))[1:]): Baseline.load(folder, int(os.path.basename(folder)[1:]))
-        for folder in sorted(glob.glob(os.path.join(base, "baselines", "v*")))
-    }
+    folders = {int(os.path.basename(f)[1:]): f for f in glob.glob(os.path.join(base, "baselines", "v[0-9]*"))}
+    baselines = {version: Baseline.load(folder, version) for version, folder in sorted(folders.items())}
     if not baselines:
         raise SystemExit("no baseline under /opt/ml/processing/baselines/v<N>/")
     window = (parse_time(args.window_start), parse_time(args.window_end))

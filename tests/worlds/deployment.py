@@ -7,7 +7,9 @@ Endpoint mutations are counted from the endpoint state change events SageMaker e
 
 from __future__ import annotations
 
+import io
 import json
+import tarfile
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +24,17 @@ DEPLOYMENT_STATE_CHANGE = "SageMaker Endpoint Deployment State Change"
 # For tests not about bakes: a 30-day bake (43 min on the embedded AWS's scaled schedule clock) ends after every test,
 # so no stage gate hand-over wakes the deployer in the middle of one.
 NO_BAKE_ENDS = "43200"
+
+
+def model_tarball(booster: Any) -> bytes:
+    """An XGBoost booster as SageMaker's XGBoost container loads it: ``xgboost-model`` in a ``model.tar.gz``."""
+    raw = bytes(booster.save_raw(raw_format="json"))
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        member = tarfile.TarInfo("xgboost-model")
+        member.size = len(raw)
+        archive.addfile(member, io.BytesIO(raw))
+    return buffer.getvalue()
 
 
 @dataclass

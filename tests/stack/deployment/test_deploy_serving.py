@@ -3,17 +3,15 @@ data capture writes SageMaker's capture records at the configured sampling rate.
 
 from __future__ import annotations
 
-import io
 import json
 import re
-import tarfile
 from typing import Any
 
 import numpy as np
 import pytest
 import xgboost
 
-from tests.worlds.deployment import World
+from tests.worlds.deployment import World, model_tarball
 
 pytestmark = pytest.mark.slow
 
@@ -25,13 +23,7 @@ def _model_tarball() -> tuple[bytes, Any]:
     features = rng.random((200, 3))
     labels = (features[:, 0] > 0.5).astype(int)
     booster = xgboost.train({"objective": "binary:logistic"}, xgboost.DMatrix(features, label=labels), 10)
-    raw = bytes(booster.save_raw(raw_format="json"))
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        member = tarfile.TarInfo("xgboost-model")
-        member.size = len(raw)
-        archive.addfile(member, io.BytesIO(raw))
-    return buffer.getvalue(), booster
+    return model_tarball(booster), booster
 
 
 def _serve(world: World) -> Any:

@@ -4,9 +4,7 @@ in its own environment, as the stack's drift-check job role (IAM enforced)."""
 
 from __future__ import annotations
 
-import io
 import sys
-import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +15,7 @@ import xgboost
 from local.pipelines import PipelineRunner
 from pipeline import PACKAGE_DIR
 from pipeline.data import default_dataset
-from tests.worlds.deployment import IMAGE, World
+from tests.worlds.deployment import IMAGE, World, model_tarball
 from tools import drift_check
 from tools.stackinfo import StackInfo
 
@@ -25,19 +23,6 @@ sys.path.insert(0, str(PACKAGE_DIR / "steps"))
 import preprocess
 
 pytestmark = pytest.mark.slow
-
-
-def _model_tarball(features: pd.DataFrame, labels: pd.Series) -> bytes:
-    booster = xgboost.train(
-        {"objective": "binary:logistic"}, xgboost.DMatrix(features.to_numpy(), label=labels.to_numpy()), 5
-    )
-    raw = bytes(booster.save_raw(raw_format="json"))
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        member = tarfile.TarInfo("xgboost-model")
-        member.size = len(raw)
-        archive.addfile(member, io.BytesIO(raw))
-    return buffer.getvalue()
 
 
 def serve_with_baseline(world: World, data: pd.DataFrame, tmp_path: Path) -> str:
@@ -49,7 +34,17 @@ def serve_with_baseline(world: World, data: pd.DataFrame, tmp_path: Path) -> str
     for file in (tmp_path / "baseline").iterdir():
         s3.put_object(Bucket=bucket, Key=f"{prefix}/{file.name}", Body=file.read_bytes())
     model_key = f"{world.outputs['PipelineName']}/exec-1/Train/model.tar.gz"
-    s3.put_object(Bucket=bucket, Key=model_key, Body=_model_tarball(features, data[preprocess.LABEL]))
+    s3.put_object(
+        Bucket=bucket,
+        Key=model_key,
+        Body=model_tarball(
+            xgboost.train(
+                {"objective": "binary:logistic"},
+                xgboost.DMatrix(features.to_numpy(), label=data[preprocess.LABEL].to_numpy()),
+                5,
+            )
+        ),
+    )
     arn = world.sm.create_model_package(
         ModelPackageGroupName=world.group,
         ModelApprovalStatus="PendingManualApproval",
