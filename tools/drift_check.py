@@ -16,42 +16,26 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+import uuid
+from datetime import timedelta
 from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from sm_lifecycle.drift.model import Window
+from sm_lifecycle.drift.s3 import DriftObjects
+from sm_lifecycle.drift.sagemaker import DriftPipelines
+from sm_lifecycle.drift.starter import CheckRequest, client_token
 from sm_lifecycle.kernel.errors import LifecycleError
 from sm_lifecycle.stage_gate.sagemaker import RegistryAndEndpoint
 from tools.stackinfo import StackInfo, resolve
 
 TERMINAL = ("Succeeded", "Failed", "Stopped", "CompletedWithFailures")
-BASELINE_FILES = ("constraints.json", "reference.csv")
 
 
 class DriftCheckError(Exception):
     """The check cannot run; the message says why."""
-
-
-@dataclass(frozen=True)
-class Window:
-    start: datetime
-    end: datetime
-
-    @classmethod
-    def last(cls, hours: float, now: datetime | None = None) -> Window:
-        # whole seconds, rounded up: a request of this very second is inside the window
-        end = ((now or datetime.now(UTC)) + timedelta(seconds=1)).replace(microsecond=0)
-        return cls(end - timedelta(hours=hours), end)
-
-    @property
-    def name(self) -> str:
-        return f"{self.start:%Y%m%dT%H%M%SZ}-{self.end:%Y%m%dT%H%M%SZ}"
-
-    def iso(self, at: datetime) -> str:
-        return at.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def served_package(sm: Any, endpoint: str) -> str:
@@ -67,28 +51,8 @@ def served_package(sm: Any, endpoint: str) -> str:
     return live.package_arn
 
 
-def stage_baseline(sm: Any, s3: Any, bucket: str, prefix: str, package_arn: str) -> str:
-    """Copy the version's baseline to ``<prefix>/baselines/v<N>/`` with ``served.json``; the baselines' URI."""
-    package = sm.describe_model_package(ModelPackageName=package_arn)
-    constraints = ((package.get("DriftCheckBaselines") or {}).get("ModelDataQuality") or {}).get("Constraints")
-    if not constraints:
-        raise DriftCheckError(f"{package_arn} has no DriftCheckBaselines (registered before baselines were kept?)")
-    source_bucket, _, constraints_key = constraints["S3Uri"][5:].partition("/")
-    folder = constraints_key.rsplit("/", 1)[0]
-    version = int(package["ModelPackageVersion"])
-    for name in BASELINE_FILES:
-        s3.copy_object(
-            Bucket=bucket,
-            Key=f"{prefix}/baselines/v{version}/{name}",
-            CopySource={"Bucket": source_bucket, "Key": f"{folder}/{name}"},
-        )
-    served = [{"version": version, "from": None, "to": None}]
-    s3.put_object(Bucket=bucket, Key=f"{prefix}/baselines/served.json", Body=json.dumps(served).encode())
-    return f"s3://{bucket}/{prefix}/baselines"
-
-
 def run(stack: StackInfo, hours: float, min_records: int = 100, timeout: float = 600) -> dict[str, Any]:
-    """Stage, start and wait for one check; its summary."""
+    """Stage, start and wait for one check (as the drift-check function starts its scheduled ones); its summary."""
     from pipeline import quiet_sdk_logs  # noqa: PLC0415
 
     quiet_sdk_logs()  # before the SDK is imported: it would print its configuration
@@ -97,28 +61,29 @@ def run(stack: StackInfo, hours: float, min_records: int = 100, timeout: float =
     sm, s3 = stack.client("sagemaker"), stack.client("s3")
     account = stack.client("sts").get_caller_identity()["Account"]
     target = DriftTarget.from_outputs(stack.outputs, account, stack.region)
-    window = Window.last(hours)
-    prefix = f"drift/{target.endpoint_name}/{window.name}"
-    baselines = stage_baseline(sm, s3, target.bucket, prefix, served_package(sm, target.endpoint_name))
+    request = CheckRequest(target.endpoint_name, target.bucket, Window.last(timedelta(hours=hours)), min_records, 0.5)
+    pipelines = DriftPipelines(sm)
+    package_arn = served_package(sm, target.endpoint_name)
+    baseline = pipelines.baseline(package_arn)
+    if baseline is None:
+        raise DriftCheckError(f"{package_arn} has no DriftCheckBaselines (registered before baselines were kept?)")
+    baselines = DriftObjects(s3, target.bucket).stage(request.prefix, baseline)
     upsert(target, _boto_session(stack))
-    parameters = {
-        "CaptureUri": f"s3://{target.bucket}/data-capture/{target.endpoint_name}/",
-        "BaselinesUri": baselines,
-        "OutputUri": f"s3://{target.bucket}/{prefix}/result",
-        "WindowStart": window.iso(window.start),
-        "WindowEnd": window.iso(window.end),
-        "MinRecords": str(min_records),
-    }
-    arn = sm.start_pipeline_execution(
-        PipelineName=target.pipeline_name,
-        PipelineParameters=[{"Name": k, "Value": v} for k, v in parameters.items()],
-    )["PipelineExecutionArn"]
+    arn = pipelines.start(
+        target.pipeline_name,
+        request.parameters(baselines),
+        token=client_token(target.pipeline_name, uuid.uuid4().hex),
+        display_name=f"drift-{request.window.name}",
+        why=f"Drift check of {target.endpoint_name} (make drift-check)",
+    )
     status = _wait(sm, arn, timeout)
     if status != "Succeeded":
         raise DriftCheckError(f"drift check {arn} ended {status}")
-    body = s3.get_object(Bucket=target.bucket, Key=f"{prefix}/result/summary.json")["Body"].read()
-    summary: dict[str, Any] = json.loads(body)
-    summary["report_uri"] = f"s3://{target.bucket}/{prefix}/result/report.html" if summary.get("report") else None
+    key = f"{request.prefix}/result/summary.json"
+    summary: dict[str, Any] = json.loads(s3.get_object(Bucket=target.bucket, Key=key)["Body"].read())
+    summary["report_uri"] = (
+        f"s3://{target.bucket}/{request.prefix}/result/report.html" if summary.get("report") else None
+    )
     summary["execution_arn"] = arn
     return summary
 
@@ -156,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         summary = run(resolve(args.env), args.hours, args.min_records)
-    except (DriftCheckError, ClientError, BotoCoreError, KeyError) as exc:
+    except (DriftCheckError, LifecycleError, ClientError, BotoCoreError, KeyError) as exc:
         print(f"drift check: {exc}", file=sys.stderr)
         return 1
     print(one_line(summary))

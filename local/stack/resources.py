@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
 import string
 from collections.abc import Callable, Mapping
@@ -18,11 +19,12 @@ from typing import Any
 from local.stack import event_resources as events
 from local.stack import security_resources as security
 from local.stack.security_resources import as_json
-from local.stack.template import UnsupportedResourceError
+from local.stack.template import TemplateError, UnsupportedResourceError
 
 logger = logging.getLogger(__name__)
 
 _SUFFIX_ALPHABET = string.ascii_uppercase + string.digits
+_DASHBOARD_NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
 
 
 def physical_name(stack_name: str, logical_id: str, *, max_length: int = 255, lowercase: bool = False) -> str:
@@ -77,6 +79,7 @@ class Provisioners:
             "AWS::S3::Bucket": self.s3_bucket,
             "AWS::IAM::Role": self.iam_role,
             "AWS::CloudWatch::Alarm": self.cloudwatch_alarm,
+            "AWS::CloudWatch::Dashboard": self.cloudwatch_dashboard,
             "AWS::Logs::LogGroup": self.log_group,
             "AWS::SageMaker::ModelPackageGroup": self.model_package_group,
             "AWS::IAM::Policy": self._security(lambda lid, p: security.iam_policy(self.client, lid, p)),
@@ -358,6 +361,28 @@ class Provisioners:
             request["Threshold"] = float(request["Threshold"])
         self.client("cloudwatch").put_metric_alarm(**request)
         return Provisioned(logical_id, "AWS::CloudWatch::Alarm", name, {"Arn": self.arn("cloudwatch", f"alarm:{name}")})
+
+    def cloudwatch_dashboard(self, logical_id: str, props: dict[str, Any]) -> Provisioned:
+        """``PutDashboard``; ``Ref``: the name (CloudFormation gives the type no ``Fn::GetAtt`` attribute)."""
+        name = props.get("DashboardName") or self._name(logical_id, max_length=255)
+        body = props["DashboardBody"]
+        if not isinstance(body, str):  # CloudFormation's schema: a string (of JSON), not an object
+            raise TemplateError(f"{logical_id}: DashboardBody must be a string of JSON, got {type(body).__name__}")
+        # What CloudWatch refuses (InvalidParameterInput) and moto accepts: a name of other characters, a body
+        # without a widgets array. A body that is not JSON, moto refuses itself.
+        if not _DASHBOARD_NAME.fullmatch(name):
+            raise TemplateError(
+                f"{logical_id}: DashboardName {name!r} must be 1 to 255 alphanumerics, dashes (-) and underscores (_)"
+            )
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            pass  # PutDashboard refuses it
+        else:
+            if not isinstance(parsed, dict) or not isinstance(parsed.get("widgets"), list):
+                raise TemplateError(f"{logical_id}: DashboardBody is invalid: it should have a 'widgets' array")
+        self.client("cloudwatch").put_dashboard(DashboardName=name, DashboardBody=body)
+        return Provisioned(logical_id, "AWS::CloudWatch::Dashboard", name)
 
     # ------------------------------------------------------------------ Logs
     def log_group(self, logical_id: str, props: dict[str, Any]) -> Provisioned:

@@ -20,7 +20,8 @@ Before each delivery Scheduler must be allowed to assume the target's ``RoleArn`
 
 After its last firing a schedule whose ``ActionAfterCompletion`` is ``DELETE`` is deleted. Every firing is recorded
 (:attr:`ScheduleFirings.fired`) with its outcome; a test may have a firing delivered twice, with the same execution
-id (:meth:`ScheduleFirings.duplicate`: EventBridge Scheduler delivers at least once). Not modelled: retries and the
+id (:meth:`ScheduleFirings.duplicate`: EventBridge Scheduler delivers at least once), and a firing delivered now
+(:meth:`ScheduleFirings.fire_now`: a recurring schedule's next firing without waiting for it). Not modelled: retries and the
 target's dead-letter queue, flexible time windows, cron expressions, universal (``aws-sdk``) targets.
 """
 
@@ -124,6 +125,19 @@ class ScheduleFirings:
             if left:
                 self._duplicates[schedule_arn] = left - 1
             return 2 if left else 1
+
+    def fire_now(self, schedule_arn: str) -> Firing:
+        """Deliver one firing of the schedule now, as its next one would be (a test's "the time has come"); its
+        record. ``LookupError`` when no schedule has this ARN."""
+        parts = schedule_arn.split(":", 5)
+        group, _, name = parts[5].removeprefix("schedule/").partition("/") if len(parts) == 6 else ("", "", "")
+        backend = scheduler_backends[parts[4]][parts[3]] if len(parts) == 6 else None
+        found = backend.schedule_groups.get(group) if backend is not None else None
+        schedule = found.schedules.get(name) if found is not None else None
+        if schedule is None:
+            raise LookupError(f"no schedule {schedule_arn}")
+        self._deliver(schedule, datetime.now(UTC).replace(microsecond=0))
+        return self.firings(schedule_arn)[-1]
 
     def firings(self, schedule_arn: str) -> list[Firing]:
         with self._lock:

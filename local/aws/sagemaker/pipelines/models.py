@@ -3,7 +3,9 @@
 ``ListPipelineExecutionSteps`` (new) reports the steps a pipeline executor recorded (:mod:`.store`);
 ``ListPipelineExecutions`` is sorted and paginated as the API reference describes, with a failure reason only for
 executions that failed; ``DescribePipelineExecution`` reports the status and reason the executor set;
-``StartPipelineExecution`` hands each new execution to the attached executor (:mod:`.executors`), if any.
+``StartPipelineExecution`` hands each new execution to the attached executor (:mod:`.executors`), if any, and is
+idempotent on its ``ClientRequestToken`` as the API reference says ("an idempotent operation completes no more than
+once"): a start with the token of an earlier execution of the pipeline returns that execution and starts nothing.
 The methods of :class:`PipelineBackend` replace or join moto's ``SageMakerModelBackend``'s.
 """
 
@@ -55,7 +57,13 @@ class PipelineBackend(SageMakerModelBackend):
     """Pipeline execution operations of the embedded SageMaker (installed on ``SageMakerModelBackend``)."""
 
     def start_pipeline_execution(self, pipeline_name: str, *args: Any, **kwargs: Any) -> dict[str, str]:
-        result = _moto_start_pipeline_execution(self, pipeline_name, *args, **kwargs)
+        token = kwargs.get("client_request_token") or (args[4] if len(args) > 4 else None)
+        with RUNTIME.lock:  # two starts with one token: one execution
+            pipeline = self.pipelines.get(pipeline_name)
+            for arn, execution in pipeline.pipeline_executions.items() if token and pipeline is not None else ():
+                if getattr(execution, "client_request_token", None) == token:
+                    return {"PipelineExecutionArn": arn}
+            result = _moto_start_pipeline_execution(self, pipeline_name, *args, **kwargs)
         executor = executors.attached()
         if executor is not None:
             executor.launch(self, pipeline_name, result["PipelineExecutionArn"])

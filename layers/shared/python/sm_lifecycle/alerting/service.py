@@ -108,9 +108,10 @@ def alert_on_event(
 def _check_pipeline(event: AlertEvent, settings: Settings) -> None:
     if isinstance(event, PipelineExecutionStatusChangeEvent | PipelineStepStatusChangeEvent):
         name = event.detail.pipeline_name
-        if name.lower() != settings.pipeline_name.lower():
+        if name.lower() not in {watched.lower() for watched in settings.watched_pipelines}:
             raise ForeignEventError(
-                f"detail.pipelineArn: event of pipeline {name!r}, this stack watches {settings.pipeline_name!r}",
+                f"detail.pipelineArn: event of pipeline {name!r}, this stack watches "
+                f"{' and '.join(repr(w) for w in settings.watched_pipelines)}",
                 field="detail.pipelineArn",
             )
 

@@ -83,6 +83,8 @@ class Settings:
     # and the ARN of its model package group (MODEL_PACKAGE_GROUP_ARN): another account's group is named by ARN.
     registry_account_id: str | None = None
     model_package_group_arn: str | None = None
+    # the stack's drift-check pipeline (DRIFT_CHECK_PIPELINE_NAME), for the functions that watch it too
+    drift_check_pipeline_name: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -104,7 +106,13 @@ class Settings:
             job_role_arn=env.get("SAGEMAKER_JOB_ROLE_ARN") or None,
             registry_account_id=env.get("REGISTRY_ACCOUNT_ID", "").strip() or None,
             model_package_group_arn=env.get("MODEL_PACKAGE_GROUP_ARN", "").strip() or None,
+            drift_check_pipeline_name=env.get("DRIFT_CHECK_PIPELINE_NAME", "").strip() or None,
         )
+
+    @property
+    def watched_pipelines(self) -> tuple[str, ...]:
+        """The pipelines whose failures are this stack's: the training pipeline, and its drift check if any."""
+        return tuple(n for n in (self.pipeline_name, self.drift_check_pipeline_name) if n)
 
     @property
     def model_package_group(self) -> str:

@@ -1,0 +1,136 @@
+"""Acting on a finished drift check: its metrics, then the environment's policy (off, alert or retrain).
+
+Events are hints: the check's execution must be this stack's drift-check pipeline's and SageMaker must say it
+``Succeeded``; where its summary is comes from the execution's own parameters (``OutputUri``, which must lie under
+``drift/<endpoint>/`` of the stack's bucket), never from the event. Calls per check: DescribePipelineExecution,
+ListPipelineParametersForExecution, GetObject (3); an alert adds Publish (4); a retraining adds
+ListPipelineExecutions and StartPipelineExecution. Metrics go out as EMF log lines (no call).
+
+Retraining (policy ``retrain``) starts the training pipeline on ``DRIFT_RETRAIN_DATA_URI`` (else the pipeline's
+default data) with the stack's git SHA, unless an execution of it is running (at most one in flight) or the newest
+one started less than ``DRIFT_RETRAIN_COOLDOWN_HOURS`` ago (the cooldown). Two checks racing to retrain start one
+execution: the start's ``ClientRequestToken`` is derived from the newest execution both saw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from sm_lifecycle.drift.config import DriftSettings
+from sm_lifecycle.drift.message import DriftAlert, drift_alert
+from sm_lifecycle.drift.model import DriftResult
+from sm_lifecycle.drift.s3 import DriftObjects
+from sm_lifecycle.drift.sagemaker import RUNNING, DriftPipelines
+from sm_lifecycle.drift.starter import client_token
+from sm_lifecycle.kernel.errors import InvalidEventError
+from sm_lifecycle.kernel.registry import GIT_SHA
+
+logger = Logger(child=True)
+
+Publish = Callable[[DriftAlert], str]  # -> SNS MessageId
+Record = Callable[[DriftResult, str], None]  # (result, endpoint) -> None: the check's metrics
+
+
+@dataclass(frozen=True)
+class Retraining:
+    """What the retrain policy did: ``started``, or held (``in-flight``, ``cooldown``)."""
+
+    status: str
+    execution_arn: str | None
+    until: datetime | None = None
+
+
+class DriftMonitor:
+    def __init__(
+        self,
+        settings: DriftSettings,
+        pipelines: DriftPipelines,
+        objects: DriftObjects,
+        publish: Publish,
+        record: Record,
+    ) -> None:
+        self.settings = settings
+        self._pipelines = pipelines
+        self._objects = objects
+        self._publish = publish
+        self._record = record
+
+    def on_finished(self, execution_arn: str, now: datetime | None = None) -> dict[str, Any]:
+        """Record and act on the check ``execution_arn``; the outcome."""
+        execution = self._pipelines.execution(execution_arn)
+        if execution.status != "Succeeded":
+            logger.warning("SageMaker does not say the check succeeded", extra={"status": execution.status})
+            return {"status": "ignored", "reason": f"{execution_arn} is {execution.status}, not Succeeded"}
+        parameters = self._pipelines.parameters(execution_arn)
+        key = self.summary_key(parameters.get("OutputUri", ""))
+        try:
+            result = DriftResult.parse(self._objects.summary(key))
+        except ValueError as exc:
+            raise InvalidEventError(f"drift check {execution_arn}: {exc}", field="summary.json") from exc
+        self._record(result, self.settings.endpoint_name)
+        outcome: dict[str, Any] = {
+            "records": result.records,
+            "drift_share": result.drift_share,
+            "version": result.version,
+        }
+        if result.status != "ok":
+            return {**outcome, "status": "insufficient-data"}
+        if not result.drift_detected:
+            return {**outcome, "status": "no-drift"}
+        if self.settings.policy == "off":
+            return {**outcome, "status": "drift-recorded"}
+        retraining = self.retrain(execution_arn, now) if self.settings.policy == "retrain" else None
+        report = f"s3://{self.settings.bucket}/{key.rsplit('/', 1)[0]}/report.html" if result.has_report else None
+        window = (parameters.get("WindowStart", "?"), parameters.get("WindowEnd", "?"))
+        message_id = self._publish(
+            drift_alert(
+                self.settings, result, check_arn=execution_arn, window=window, report_uri=report, retraining=retraining
+            )
+        )
+        status = "alerted" if retraining is None else f"retrain-{retraining.status}"
+        return {
+            **outcome,
+            "status": status,
+            "message_id": message_id,
+            "report": report,
+            "retraining": retraining.execution_arn if retraining else None,
+        }
+
+    def summary_key(self, output_uri: str) -> str:
+        """The summary's key from the execution's ``OutputUri``, which must be this endpoint's drift prefix."""
+        expected = f"s3://{self.settings.bucket}/{self.settings.prefix}"
+        if not output_uri.startswith(expected) or ".." in output_uri:
+            raise InvalidEventError(f"OutputUri {output_uri[:200]!r} is not under {expected}", field="OutputUri")
+        return f"{output_uri.removeprefix(f's3://{self.settings.bucket}/').rstrip('/')}/summary.json"
+
+    def retrain(self, check_arn: str, now: datetime | None = None) -> Retraining:
+        """Start the training pipeline unless one is in flight or the cooldown holds."""
+        s = self.settings
+        training = s.common.pipeline_name
+        recent = self._pipelines.recent(training)
+        running = next((e for e in recent if e.status in RUNNING), None)
+        if running is not None:
+            return Retraining("in-flight", running.arn)
+        newest = recent[0] if recent else None
+        if newest is not None and newest.created is not None:
+            until = newest.created.astimezone(UTC) + s.cooldown
+            if (now or datetime.now(UTC)) < until:
+                return Retraining("cooldown", newest.arn, until)
+        parameters = {GIT_SHA: s.common.git_sha}
+        if s.retrain_data_uri:
+            parameters["InputDataUri"] = s.retrain_data_uri
+        check_id = check_arn.rsplit("/", 1)[-1]
+        arn = self._pipelines.start(
+            training,
+            parameters,
+            token=client_token(training, newest.arn if newest else "no execution yet"),
+            display_name=f"drift-retrain-{check_id}",
+            why=f"Retraining: drift found by {check_arn}",
+        )
+        logger.info("retraining started", extra={"execution_arn": arn, "check": check_arn})
+        return Retraining("started", arn)

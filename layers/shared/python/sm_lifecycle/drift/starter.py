@@ -1,0 +1,116 @@
+"""Starting a drift check: the window, the version the endpoint serves and its baseline, the check's parameters.
+
+The starter reads the served version as the stage gate does (the deployer's ``model-package-arn`` tag on the
+endpoint's current config), that version's ``DriftCheckBaselines`` from the registry, stages the baseline beside the
+check (``drift/<endpoint>/<window>/baselines/``) and starts the drift-check pipeline on the endpoint's captured
+requests (``data-capture/<endpoint>/``), its result going to ``drift/<endpoint>/<window>/result/``. The start is
+idempotent on ``token`` (the schedule's execution id): a firing delivered twice starts one check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from sm_lifecycle.drift.config import DriftSettings
+from sm_lifecycle.drift.model import Window
+from sm_lifecycle.drift.s3 import DriftObjects
+from sm_lifecycle.drift.sagemaker import DriftPipelines
+from sm_lifecycle.stage_gate.sagemaker import RegistryAndEndpoint
+
+logger = Logger(child=True)
+
+Alert = Callable[[str, str, dict[str, str]], None]  # (subject, message, dedupe key) -> None: once per key
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    """What one check reads and where it writes."""
+
+    endpoint: str
+    bucket: str
+    window: Window
+    min_records: int
+    drift_share: float
+
+    @property
+    def prefix(self) -> str:
+        return f"drift/{self.endpoint}/{self.window.name}"
+
+    def parameters(self, baselines_uri: str) -> dict[str, str]:
+        return {
+            "EndpointName": self.endpoint,
+            "CaptureUri": f"s3://{self.bucket}/data-capture/{self.endpoint}/",
+            "BaselinesUri": baselines_uri,
+            "OutputUri": f"s3://{self.bucket}/{self.prefix}/result",
+            "WindowStart": Window.iso(self.window.start),
+            "WindowEnd": Window.iso(self.window.end),
+            "MinRecords": str(self.min_records),
+            "DriftShare": repr(self.drift_share),
+        }
+
+
+def client_token(*parts: str) -> str:
+    """A ``ClientRequestToken`` (32-128 characters) that is the same for the same ``parts``."""
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+class DriftCheckStarter:
+    def __init__(
+        self,
+        settings: DriftSettings,
+        registry: RegistryAndEndpoint,
+        pipelines: DriftPipelines,
+        objects: DriftObjects,
+        alert: Alert,
+    ) -> None:
+        self.settings = settings
+        self._registry = registry
+        self._pipelines = pipelines
+        self._objects = objects
+        self._alert = alert
+
+    def start(self, token: str, now: datetime | None = None) -> dict[str, Any]:
+        """Start one check of the last window; the outcome (``started``, ``idle`` or ``no-baseline``)."""
+        s = self.settings
+        live = self._registry.live(s.endpoint_name)
+        if live is None or not live.package_arn:
+            reason = f"endpoint {s.endpoint_name} " + ("does not exist" if live is None else "serves no tagged version")
+            logger.info(f"nothing to check: {reason}")
+            return {"status": "idle", "reason": reason}
+        baseline = self._pipelines.baseline(live.package_arn)
+        if baseline is None:
+            return self._no_baseline(live.package_arn)
+        request = CheckRequest(s.endpoint_name, s.bucket, Window.last(s.window, now), s.min_records, s.drift_share)
+        baselines = self._objects.stage(request.prefix, baseline)
+        arn = self._pipelines.start(
+            s.drift_pipeline_name,
+            request.parameters(baselines),
+            token=client_token(s.drift_pipeline_name, token),
+            display_name=f"drift-{request.window.name}",
+            why=f"Drift check of {s.endpoint_name} (version {baseline.version}) over {request.window.name}",
+        )
+        logger.info("drift check started", extra={"execution_arn": arn, "version": baseline.version})
+        return {"status": "started", "execution_arn": arn, "version": baseline.version, "window": request.window.name}
+
+    def _no_baseline(self, package_arn: str) -> dict[str, Any]:
+        s = self.settings
+        reason = f"{package_arn} has no DriftCheckBaselines (registered before baselines were kept?)"
+        logger.warning(f"no drift check: {reason}")
+        message = (
+            f"The drift check of {s.endpoint_name} cannot run: the version it serves, {package_arn}, was registered "
+            f"without a training baseline (DriftCheckBaselines.ModelDataQuality).\n"
+            f"Retrain and deploy a version of the current pipeline, which records one.\n"
+            f"Package: {s.common.console_url('model-registry')}"
+        )
+        self._alert(
+            f"[{s.common.environment}] drift check of {s.endpoint_name}: no baseline",
+            message,
+            {"package": package_arn, "problem": "no-baseline"},
+        )
+        return {"status": "no-baseline", "reason": reason}

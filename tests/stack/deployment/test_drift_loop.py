@@ -1,0 +1,142 @@
+"""The drift loop on a served stack (IAM enforced): the recurring schedule fires, the starter stages the served
+version's baseline and starts the drift-check pipeline (the real job, in its own environment), and when the check
+succeeds the monitor acts by the dev policy, ``retrain``: an alert with the top features and the report, and one
+retraining, whatever is delivered twice."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from local.aws.scheduler.models import FIRINGS
+from local.pipelines import PipelineRunner
+from pipeline.data import default_dataset
+from tests.worlds.deployment import World
+from tests.worlds.drift import (
+    FEATURES,
+    create_training_pipeline,
+    monitor_records,
+    preprocess,
+    send,
+    serve_with_baseline,
+    shifted,
+    starter_records,
+    upsert_drift_pipeline,
+)
+
+pytestmark = pytest.mark.slow
+
+SUCCEEDED = "SageMaker Model Building Pipeline Execution Status Change"
+
+
+@pytest.fixture
+def loop(deploy_world: Any, tmp_path: Path) -> tuple[World, pd.DataFrame]:
+    world = deploy_world(
+        "dev",
+        DataCaptureSamplingPercentage="100",
+        DriftCheckRate="rate(30 days)",  # fires when the test says (FIRINGS.fire_now)
+        DriftWindowHours="1",
+        DriftPolicy="retrain",
+    )
+    data = preprocess.transform(default_dataset())
+    serve_with_baseline(world, data, tmp_path)
+    upsert_drift_pipeline(world)
+    create_training_pipeline(world)
+    return world, data[FEATURES]
+
+
+def check_now(world: World) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The schedule fires now; the starter's and the monitor's outcomes once the check has run."""
+    before = len(monitor_records(world))
+    with PipelineRunner(world.aws) as runner:
+        FIRINGS.fire_now(world.outputs["DriftCheckScheduleArn"])
+        world.idle()
+        started = starter_records(world)[-1]["result"]
+        if started.get("status") == "started":
+            runner.wait(started["execution_arn"], timeout=120)
+            world.idle()
+    after = monitor_records(world)
+    return started, (after[-1]["result"] if len(after) > before else {})
+
+
+def training_executions(world: World) -> list[dict[str, Any]]:
+    found = world.sm.list_pipeline_executions(PipelineName=world.outputs["PipelineName"])
+    return found["PipelineExecutionSummaries"]
+
+
+def test_traffic_like_the_training_data_is_no_drift_and_no_alert(loop: tuple[World, pd.DataFrame]) -> None:
+    world, features = loop
+    send(world, features.sample(n=300, random_state=11))
+    started, monitored = check_now(world)
+    assert (started["status"], started["version"]) == ("started", 1)
+    assert (monitored["status"], monitored["records"]) == ("no-drift", 300), monitored
+    assert world.alerts(kind="drift") == []
+    assert training_executions(world) == []
+    assert world.aws.iam.log.counts["denied"] == 0
+
+
+def test_drift_alerts_with_the_features_and_the_report_then_retrains_once(loop: tuple[World, pd.DataFrame]) -> None:
+    world, features = loop
+    send(world, shifted(features.sample(n=300, random_state=11)))
+    started, monitored = check_now(world)
+    assert monitored["status"] == "retrain-started", monitored
+    (alert,) = world.alerts(kind="drift")
+    assert "balance" in alert["Subject"] and "student" in alert["Subject"]
+    assert "balance: " in alert["Message"] and f"Retraining started: {monitored['retraining']}" in alert["Message"]
+    report = monitored["report"]
+    assert report.endswith(f"/{started['window']}/result/report.html") and f"Report: {report}" in alert["Message"]
+    bucket, key = report.removeprefix("s3://").split("/", 1)
+    assert world.aws.client("s3").head_object(Bucket=bucket, Key=key)["ContentLength"] > 10_000
+    (retraining,) = training_executions(world)
+    assert retraining["PipelineExecutionDisplayName"].startswith("drift-retrain-")
+    parameters = world.sm.list_pipeline_parameters_for_execution(
+        PipelineExecutionArn=retraining["PipelineExecutionArn"]
+    )
+    assert {"Name": "GitSha", "Value": "unknown"} in parameters["PipelineParameters"]
+
+    # the check's Succeeded event again (EventBridge delivers at least once): one alert, one retraining
+    (event,) = [
+        e
+        for e in world.events(SUCCEEDED)
+        if e["detail"]["pipelineExecutionArn"] == started["execution_arn"]
+        and e["detail"]["currentPipelineExecutionStatus"] == "Succeeded"
+    ]
+    world.stack.replay([event])
+    assert monitor_records(world)[-1]["result"]["status"] == "duplicate"
+
+    # the next check finds drift again: the retraining is in flight or in its cooldown, none is started
+    _, again = check_now(world)
+    assert again["status"] in {"retrain-in-flight", "retrain-cooldown"}, again
+    assert len(training_executions(world)) == 1
+    assert len(world.alerts(kind="drift")) == 2
+    assert world.aws.iam.log.counts["denied"] == 0
+
+
+def test_a_served_version_without_baseline_alerts_once(deploy_world: Any) -> None:
+    world = deploy_world("dev", DriftCheckRate="rate(30 days)")
+    arn = world.register()
+    world.approve(arn)
+    world.idle()
+    for _ in range(2):
+        started, monitored = check_now(world)
+        assert started["status"] == "no-baseline" and monitored == {}
+    (alert,) = world.alerts(kind="drift")
+    assert arn in alert["Message"] and "no baseline" in alert["Subject"]
+    assert world.aws.iam.log.counts["denied"] == 0
+
+
+def test_a_failed_drift_check_alerts_like_a_failed_pipeline(loop: tuple[World, pd.DataFrame]) -> None:
+    world, features = loop
+    s3, bucket = world.aws.client("s3"), world.outputs["ArtifactBucketName"]
+    constraints = f"{world.outputs['PipelineName']}/exec-1/Preprocess/baseline/constraints.json"
+    s3.put_object(Bucket=bucket, Key=constraints, Body=b"not json")
+    send(world, features.sample(n=150, random_state=3))
+    started, monitored = check_now(world)
+    assert started["status"] == "started" and monitored == {}
+    failures = world.alerts(kind="pipeline-execution")
+    assert failures and started["execution_arn"].rsplit("/", 1)[-1] in json.dumps(failures)
+    assert world.alerts(kind="drift") == []
