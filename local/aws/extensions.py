@@ -1,8 +1,8 @@
 """Everything the embedded AWS changes in moto, in one registry: ``install()`` applies it all, once.
 
-The patches come from the areas of :mod:`local.aws.sagemaker`, :mod:`local.aws.scheduler` and
-:mod:`local.aws.cloudwatch` (each declares its own, with why); installing them also connects event delivery and
-starts the extensions' workers (:mod:`local.aws.runtime`). Works for moto's server
+The patches come from the areas of :mod:`local.aws.sagemaker`, :mod:`local.aws.scheduler`,
+:mod:`local.aws.cloudwatch`, :mod:`local.aws.logs` and others (each declares its own, with why); installing them also
+connects event delivery and starts the extensions' workers (:mod:`local.aws.runtime`). Works for moto's server
 (:class:`local.aws.server.EmbeddedAWS` calls it) and for moto's in-process ``mock_aws``. State kept outside moto
 (faults, timings, the event log) is reset by ``EmbeddedAWS.start()`` or ``RUNTIME.reset()``.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 from local.aws.cloudwatch import responses as cloudwatch
 from local.aws.eventbridge import forwarding, put_events
 from local.aws.iam import managed_policies
+from local.aws.logs import models as logs
 from local.aws.patches import PatchRegistry
 from local.aws.ram import responses as ram
 from local.aws.runtime import RUNTIME
@@ -35,6 +36,7 @@ PATCHES = PatchRegistry(
         *serving.PATCHES,
         *scheduler.PATCHES,
         *cloudwatch.PATCHES,
+        *logs.PATCHES,
         *put_events.PATCHES,
         *forwarding.PATCHES,
         *managed_policies.PATCHES,

@@ -28,6 +28,7 @@ def test_sample_events_reach_the_functions_the_design_assigns_them(local_stack: 
     cases = [
         (sample("pipeline-execution-failed.json"), {"AlertFunction"}),
         (sample("pipeline-execution-succeeded.json"), {"TagArtifactsFunction"}),
+        (sample("drift-check-succeeded.json"), {"DriftMonitorFunction"}),
         (sample("model-package-pending.json"), {"PromoteFunction"}),
         (foreign, set()),
     ]

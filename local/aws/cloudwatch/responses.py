@@ -1,4 +1,4 @@
-"""The wire of CloudWatch's alarm history, and the patches that install it."""
+"""The wire of CloudWatch's alarm history; the patches that install it and the metrics' identity (:mod:`.metrics`)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from moto.cloudwatch.models import CloudWatchBackend
 from moto.cloudwatch.responses import CloudWatchResponse
 from moto.core.responses import ActionResult
 
+from local.aws.cloudwatch.metrics import MetricIdentityBackend
 from local.aws.cloudwatch.models import AlarmHistoryBackend
 from local.aws.patches import methods
 
@@ -39,4 +40,15 @@ PATCHES = (
         },
     ),
     *methods(CloudWatchResponse, AlarmHistoryResponses, {"describe_alarm_history": "moto has no DescribeAlarmHistory"}),
+    *methods(
+        CloudWatchBackend,
+        MetricIdentityBackend,
+        {
+            "get_metric_data": "moto's MetricStat ignores the namespace when dimensions are given, depends on their "
+            "order, reads every dimension set of a name asked without dimensions, and ignores ReturnData of math",
+            "get_metric_statistics": "moto reads every metric whose dimensions include the asked ones",
+            "get_filtered_metrics": "moto's ListMetrics lists a metric with no or several dimensions once per "
+            "datapoint",
+        },
+    ),
 )

@@ -21,8 +21,8 @@ Before each delivery Scheduler must be allowed to assume the target's ``RoleArn`
 After its last firing a schedule whose ``ActionAfterCompletion`` is ``DELETE`` is deleted. Every firing is recorded
 (:attr:`ScheduleFirings.fired`) with its outcome; a test may have a firing delivered twice, with the same execution
 id (:meth:`ScheduleFirings.duplicate`: EventBridge Scheduler delivers at least once), and a firing delivered now
-(:meth:`ScheduleFirings.fire_now`: a recurring schedule's next firing without waiting for it). Not modelled: retries and the
-target's dead-letter queue, flexible time windows, cron expressions, universal (``aws-sdk``) targets.
+(:meth:`ScheduleFirings.fire_now`: a recurring schedule's next firing without waiting for it). Not modelled: retries
+and the target's dead-letter queue, flexible time windows, cron expressions, universal (``aws-sdk``) targets.
 """
 
 from __future__ import annotations

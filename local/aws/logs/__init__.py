@@ -1,0 +1,1 @@
+"""CloudWatch Logs: the metrics of embedded-metric-format log events (see :mod:`.models`)."""
