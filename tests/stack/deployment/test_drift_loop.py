@@ -6,6 +6,7 @@ retraining, whatever is delivered twice."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,31 @@ def check_now(world: World) -> tuple[dict[str, Any], dict[str, Any]]:
     return started, (after[-1]["result"] if len(after) > before else {})
 
 
+def metric(world: World, name: str, **dimensions: str) -> list[float]:
+    """The check's metric as CloudWatch has it from the monitor's EMF log lines (GetMetricData, last hour)."""
+    dims = {"service": "sagemaker-lifecycle", "EndpointName": world.endpoint, **dimensions}
+    now = datetime.now(UTC)
+    found = world.aws.client("cloudwatch").get_metric_data(
+        MetricDataQueries=[
+            {
+                "Id": "m",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": "SageMakerLifecycle",
+                        "MetricName": name,
+                        "Dimensions": [{"Name": k, "Value": v} for k, v in dims.items()],
+                    },
+                    "Period": 3600,
+                    "Stat": "Sum",
+                },
+            }
+        ],
+        StartTime=now - timedelta(hours=1),
+        EndTime=now + timedelta(minutes=5),
+    )
+    return [float(v) for v in found["MetricDataResults"][0]["Values"]]
+
+
 def training_executions(world: World) -> list[dict[str, Any]]:
     found = world.sm.list_pipeline_executions(PipelineName=world.outputs["PipelineName"])
     return found["PipelineExecutionSummaries"]
@@ -76,6 +102,7 @@ def test_traffic_like_the_training_data_is_no_drift_and_no_alert(loop: tuple[Wor
     assert (monitored["status"], monitored["records"]) == ("no-drift", 300), monitored
     assert world.alerts(kind="drift") == []
     assert training_executions(world) == []
+    assert metric(world, "DriftRecordsChecked") == [300.0] and metric(world, "DriftShare") == [0.0]
     assert world.aws.iam.log.counts["denied"] == 0
 
 
@@ -91,6 +118,7 @@ def test_drift_alerts_with_the_features_and_the_report_then_retrains_once(loop: 
     assert report.endswith(f"/{started['window']}/result/report.html") and f"Report: {report}" in alert["Message"]
     bucket, key = report.removeprefix("s3://").split("/", 1)
     assert world.aws.client("s3").head_object(Bucket=bucket, Key=key)["ContentLength"] > 10_000
+    assert metric(world, "DriftFeatureScore", Feature="balance") and metric(world, "DriftDetected") == [1.0]
     (retraining,) = training_executions(world)
     assert retraining["PipelineExecutionDisplayName"].startswith("drift-retrain-")
     parameters = world.sm.list_pipeline_parameters_for_execution(
