@@ -16,7 +16,7 @@ import os
 import sys
 
 from pipeline import commands, quiet_sdk_logs
-from pipeline.config import ENVIRONMENTS, ConfigError, git_sha, load_outputs, resolve_target
+from pipeline.config import ENVIRONMENTS, ConfigError, Target, git_sha, load_outputs, resolve_outputs
 from tools.stackinfo import served_stack
 
 
@@ -59,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         elif not args.aws and (served := served_stack(args.env)) is not None:  # `make serve` is running: use that stack
             served.apply_to_environ()
             outputs = json.dumps(served.outputs)
-        target = resolve_target(args.env, outputs=outputs)
+        stack_outputs, region = resolve_outputs(args.env, outputs=outputs)
+        target = Target.from_outputs(stack_outputs, region)
         if args.command == "definition":
             print(json.dumps(commands.definition(target, args.env), indent=2))
             return 0
@@ -68,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command in ("upsert", "run"):
             print(json.dumps({"pipeline_arn": commands.upsert(target, args.env)}))
+            if stack_outputs.get("DriftCheckPipelineName"):  # a registry stack: its drift check's pipeline too
+                print(json.dumps({"drift_check_pipeline_arn": commands.upsert_drift_check(stack_outputs, region)}))
             if args.command == "upsert":
                 return 0
         # a new stack's bucket holds no data yet: `run` brings the default data set along

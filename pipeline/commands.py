@@ -6,6 +6,7 @@ import json
 import time
 import uuid
 import warnings
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,6 +40,16 @@ def upsert(target: Target, environment: str, boto_session: boto3.session.Session
         tags=[{"Key": "environment", "Value": environment}],
     )
     return response["PipelineArn"]
+
+
+def upsert_drift_check(
+    outputs: Mapping[str, str], region: str, boto_session: boto3.session.Session | None = None
+) -> str:
+    """Create or update the stack's drift-check pipeline (its scheduled checks start it); returns its ARN."""
+    from pipeline.drift.definition import DriftTarget, upsert  # noqa: PLC0415 - only registry stacks have one
+
+    account = outputs["SageMakerPipelineRoleArn"].split(":")[4]
+    return upsert(DriftTarget.from_outputs(dict(outputs), account, region), boto_session)
 
 
 def start(

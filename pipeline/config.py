@@ -120,6 +120,31 @@ def load_outputs(value: str) -> dict[str, str]:
     return {k: str(v) for k, v in data.items() if isinstance(v, str | int | float)}
 
 
+def resolve_outputs(
+    environment: str,
+    *,
+    outputs: str | Mapping[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    session: boto3.session.Session | None = None,
+) -> tuple[Mapping[str, str], str]:
+    """The stack outputs and the region: given (a map, or a JSON file / string), else environment variables, else
+    the CloudFormation stack named in samconfig.toml for ``environment``."""
+    environ = os.environ if environ is None else environ
+    session = session or boto3.session.Session()
+    region = session.region_name or environ.get("AWS_REGION") or "us-east-1"
+    if isinstance(outputs, str):
+        outputs = load_outputs(outputs)
+    if outputs:
+        return outputs, region
+    from_env = {name: environ.get(var, "") for name, var in OUTPUT_ENV.items()}
+    if all(from_env.values()):
+        return from_env, region
+    try:
+        return cloudformation_outputs(environment, session), region
+    except SamConfigError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
 def resolve_target(
     environment: str,
     *,
@@ -127,22 +152,8 @@ def resolve_target(
     environ: Mapping[str, str] | None = None,
     session: boto3.session.Session | None = None,
 ) -> Target:
-    """The stack outputs: given (a map, or a JSON file / string), else environment variables, else the
-    CloudFormation stack named in samconfig.toml for ``environment``."""
-    environ = os.environ if environ is None else environ
-    session = session or boto3.session.Session()
-    region = session.region_name or environ.get("AWS_REGION") or "us-east-1"
-    if isinstance(outputs, str):
-        outputs = load_outputs(outputs)
-    if outputs:
-        return Target.from_outputs(outputs, region)
-    from_env = {name: environ.get(var, "") for name, var in OUTPUT_ENV.items()}
-    if all(from_env.values()):
-        return Target.from_outputs(from_env, region)
-    try:
-        return Target.from_outputs(cloudformation_outputs(environment, session), region)
-    except SamConfigError as exc:
-        raise ConfigError(str(exc)) from exc
+    """The pipeline's target, from the stack outputs :func:`resolve_outputs` finds."""
+    return Target.from_outputs(*resolve_outputs(environment, outputs=outputs, environ=environ, session=session))
 
 
 def git_sha(default: str = "unknown") -> str:
