@@ -132,7 +132,8 @@ def build_pipeline(target: Target, params: PipelineParams, session: PipelineSess
         split: preprocess.properties.ProcessingOutputConfig.Outputs[split].S3Output.S3Uri
         for split in ("train", "validation", "test")
     }
-    baseline_uri = versioned("Preprocess", "baseline")
+    # the baseline the step wrote: a cached Preprocess's is the earlier execution's (this one writes none)
+    baseline_uri = preprocess.properties.ProcessingOutputConfig.Outputs["baseline"].S3Output.S3Uri
 
     # ------------------------------------------------------------------ train (managed Spot, checkpointed)
     estimator = XGBoost(

@@ -279,6 +279,7 @@ def test_a_cached_step_reuses_the_earlier_run_and_new_input_runs_again(world, su
 
     # WHEN the pipeline runs again on the same data, and then on other data
     again, described = world.run(**FEW_ROUNDS, AucThreshold=0.6)
+    registered_again = max(world.packages(), key=lambda p: p["ModelPackageVersion"])["ModelPackageArn"]
     other_data = world.upload(
         "datasets/cache-test/raw.csv",
         world.s3.get_object(Bucket=world.target.bucket, Key="datasets/default/raw/default.csv")["Body"].read(),
@@ -292,6 +293,11 @@ def test_a_cached_step_reuses_the_earlier_run_and_new_input_runs_again(world, su
     assert source != again and world.steps(source)["Preprocess"]["StepStatus"] == "Succeeded"
     assert "Preprocess" not in world.runner.executions[again].jobs
     assert "Train" in world.runner.executions[again].jobs
+    # AND the version it registered names the baseline the cached step wrote (the earlier execution's), which exists
+    quality = world.sagemaker.describe_model_package(ModelPackageName=registered_again)["DriftCheckBaselines"]
+    bucket, key = quality["ModelDataQuality"]["Constraints"]["S3Uri"].removeprefix("s3://").split("/", 1)
+    assert source.rsplit("/", 1)[-1] in key
+    world.s3.head_object(Bucket=bucket, Key=key)
     # AND a run on other input data is no cache hit: its Preprocess ran a job
     assert "CacheHitResult" not in world.steps(fresh)["Preprocess"]
     assert "Preprocess" in world.runner.executions[fresh].jobs
