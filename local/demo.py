@@ -11,7 +11,9 @@ do (upload data, start the pipeline, approve at Production, call an endpoint) an
 4. a release manager approves it (``make promote``); prod's endpoint rolls it out;
 5. a better v2 follows to staging, where a 5xx burst during the canary trips the guardrails: staging rolls back,
    v2 stops at Staging with an alert, prod keeps v1;
-6. the summary: per version, each stage's time and gate decision.
+6. dev's drift loop: traffic like the training data is checked (no drift); shifted traffic is checked (drift: an
+   alert with the top features and Evidently's report), and dev's policy retrains: v3 meets the promotion gate;
+7. the summary: per version, each stage's time and gate decision; the drift checks.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from typing import Any
 import boto3
 
 from local.aws import EmbeddedAWS, Timings
+from local.demo_drift import DriftChapter
 from local.pipelines import PipelineRunner
 from pipeline.config import git_sha
 from sm_lifecycle.kernel.stages import Stage
@@ -133,6 +136,8 @@ class Timeline:
 
 
 ENVIRONMENTS = ("dev", "staging", "prod")
+DRIFT_OVERRIDES = {"DriftRetrainCooldownHours": "0"}
+"""dev's retraining cooldown (24 h in samconfig.toml) is off: the demo's runs are minutes apart."""
 DEMO_TIMINGS = Timings(endpoint_create=1.5, endpoint_update=3.0, endpoint_delete=0.5, schedule_scale=0.0005)
 """Endpoint transitions a few seconds long; schedule time 2,000 times faster (dev's 30-minute bake: 0.9 s,
 staging's 2 hours: 3.6 s)."""
@@ -254,7 +259,12 @@ class Demo:
         os.environ.update(aws.env())  # the SDK and boto3 in this process talk to the embedded AWS (the registry)
         self.session = boto3.session.Session(region_name=aws.region)
         self.landscape = Landscape(
-            aws, ENVIRONMENTS, retry_delays=(1.0, 2.0), parameter_overrides={"GitSha": git_sha()}
+            aws,
+            ENVIRONMENTS,
+            retry_delays=(1.0, 2.0),
+            # the demo fires dev's drift check itself (its hourly schedule, scaled, would fire every 1.8 s), and its
+            # runs are minutes apart: no retraining cooldown
+            parameter_overrides={"GitSha": git_sha(), "DriftCheckRate": "rate(30 days)", **DRIFT_OVERRIDES},
         )
         self.landscape.deploy()
         self.landscape.start()
@@ -299,11 +309,17 @@ class Demo:
         t.say(f"2. raw data (ISLR Default, 10,000 credit-card customers) uploaded to {uri}")
         arn = commands.upsert(self.target, "dev", boto_session=self.session)
         t.say(f"   pipeline {_short(arn)} upserted in the registry account from its SageMaker SDK v2 definition")
+        drift_arn = commands.upsert_drift_check(self.landscape["dev"].outputs, self.aws.region, self.session)
+        t.say(f"   pipeline {_short(drift_arn)} upserted too: dev's scheduled drift checks start it")
+        self.drift = DriftChapter(self)
         v1 = self._first_model()
+        clean_check = self.drift.no_drift_in_background()
         self._to_production(v1)
         v2 = self._better_model()
         self._canary_burst(v1, v2)
-        self._summary(v1, v2)
+        clean_check.join()
+        v3 = self.drift.drift_then_retraining()
+        self._summary(v1, v2, v3)
 
     def _first_model(self) -> int:
         t = self.timeline
@@ -364,7 +380,7 @@ class Demo:
         t.say(f"   the guardrails rolled staging back to v{v1}; v{v2} stopped at Staging; prod keeps v{v1}")
         assert self._serving("staging", v1) and self._serving("prod", v1)
 
-    def _summary(self, v1: int, v2: int) -> None:
+    def _summary(self, v1: int, v2: int, v3: int) -> None:
         say = self.write
         self.stages.poll()
         for env, inbox in self._inboxes.items():
@@ -372,14 +388,18 @@ class Demo:
         say("")
         say("Summary")
         say(f"  pipeline runs   {len(self.runs)}: {', '.join(self.runs)} (one registry, trained once per version)")
-        for version in (v1, v2):
+        for version in (v for v in (v1, v2, v3) if v):
             say(f"  v{version}")
             for at, stage, status, description in self.stages.seen.get(version, []):
                 say(f"    {at:6.1f} s  {stage:<11} {status:<15} {description[:110]}")
         for env in ENVIRONMENTS:
             endpoint = self._endpoint(env) or {}
-            live = next((v for v in (v2, v1) if self._serving(env, v)), None)
+            live = next((v for v in (v3, v2, v1) if v and self._serving(env, v)), None)
             say(f"  {env:<8} endpoint {endpoint.get('EndpointName')} {endpoint.get('EndpointStatus')} serving v{live}")
+        checks = ", ".join(
+            f"{r['status']} ({r['records']} records, share {r['drift_share']:.2f})" for r in self.drift.results
+        )
+        say(f"  drift checks    {len(self.drift.results)} in dev: {checks}")
         for what, seconds in self.measured.items():
             say(f"  {seconds:5.1f} s         {what}")
         invocations = [r for stack in self.landscape for r in stack.invocations]

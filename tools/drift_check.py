@@ -28,6 +28,7 @@ from sm_lifecycle.drift.s3 import DriftObjects
 from sm_lifecycle.drift.sagemaker import DriftPipelines
 from sm_lifecycle.drift.starter import CheckRequest, client_token
 from sm_lifecycle.kernel.errors import LifecycleError
+from sm_lifecycle.stage_gate.model import LiveEndpoint
 from sm_lifecycle.stage_gate.sagemaker import RegistryAndEndpoint
 from tools.stackinfo import StackInfo, resolve
 
@@ -38,8 +39,8 @@ class DriftCheckError(Exception):
     """The check cannot run; the message says why."""
 
 
-def served_package(sm: Any, endpoint: str) -> str:
-    """The model package version the endpoint serves (the deployer's tag on its current config)."""
+def served_package(sm: Any, endpoint: str) -> LiveEndpoint:
+    """The endpoint and the model package version it serves (the deployer's tag on its current config)."""
     try:
         live = RegistryAndEndpoint(sm).live(endpoint)
     except LifecycleError as exc:
@@ -48,7 +49,7 @@ def served_package(sm: Any, endpoint: str) -> str:
         raise DriftCheckError(f"endpoint {endpoint} does not exist")
     if not live.package_arn:
         raise DriftCheckError(f"endpoint config {live.config_name} names no model package (tag model-package-arn)")
-    return live.package_arn
+    return live
 
 
 def run(stack: StackInfo, hours: float, min_records: int = 100, timeout: float = 600) -> dict[str, Any]:
@@ -63,11 +64,11 @@ def run(stack: StackInfo, hours: float, min_records: int = 100, timeout: float =
     target = DriftTarget.from_outputs(stack.outputs, account, stack.region)
     request = CheckRequest(target.endpoint_name, target.bucket, Window.last(timedelta(hours=hours)), min_records, 0.5)
     pipelines = DriftPipelines(sm)
-    package_arn = served_package(sm, target.endpoint_name)
-    baseline = pipelines.baseline(package_arn)
+    live = served_package(sm, target.endpoint_name)
+    baseline = pipelines.baseline(str(live.package_arn))
     if baseline is None:
-        raise DriftCheckError(f"{package_arn} has no DriftCheckBaselines (registered before baselines were kept?)")
-    baselines = DriftObjects(s3, target.bucket).stage(request.prefix, baseline)
+        raise DriftCheckError(f"{live.package_arn} has no DriftCheckBaselines (registered before baselines were kept?)")
+    baselines = DriftObjects(s3, target.bucket).stage(request.prefix, baseline, live.since)
     upsert(target, _boto_session(stack))
     arn = pipelines.start(
         target.pipeline_name,

@@ -77,6 +77,7 @@ class DriftMonitor:
             "records": result.records,
             "drift_share": result.drift_share,
             "version": result.version,
+            "drifted": [f.name for f in result.drifted],
         }
         if result.status != "ok":
             return {**outcome, "status": "insufficient-data"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -23,8 +24,9 @@ class DriftObjects:
         self._s3 = s3
         self.bucket = bucket
 
-    def stage(self, prefix: str, baseline: Baseline) -> str:
-        """Copy the baseline to ``<prefix>/baselines/v<N>/`` with ``served.json``; the baselines' URI."""
+    def stage(self, prefix: str, baseline: Baseline, since: datetime | None) -> str:
+        """Copy the baseline to ``<prefix>/baselines/v<N>/`` with ``served.json`` (the version serves from
+        ``since``: earlier requests of the window were another version's); the baselines' URI."""
         folder = f"{prefix}/baselines"
         try:
             for name in BASELINE_FILES:
@@ -33,7 +35,8 @@ class DriftObjects:
                     Key=f"{folder}/v{baseline.version}/{name}",
                     CopySource={"Bucket": baseline.bucket, "Key": f"{baseline.folder}/{name}"},
                 )
-            served = [{"version": baseline.version, "from": None, "to": None}]
+            start = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if since is not None else None
+            served = [{"version": baseline.version, "from": start, "to": None}]
             self._s3.put_object(Bucket=self.bucket, Key=f"{folder}/served.json", Body=json.dumps(served).encode())
         except (BotoCoreError, ClientError) as exc:
             raise classify(exc, what=f"stage the baseline of {baseline.package_arn}") from exc

@@ -1,10 +1,13 @@
 """Starting a drift check: the window, the version the endpoint serves and its baseline, the check's parameters.
 
 The starter reads the served version as the stage gate does (the deployer's ``model-package-arn`` tag on the
-endpoint's current config), that version's ``DriftCheckBaselines`` from the registry, stages the baseline beside the
-check (``drift/<endpoint>/<window>/baselines/``) and starts the drift-check pipeline on the endpoint's captured
-requests (``data-capture/<endpoint>/``), its result going to ``drift/<endpoint>/<window>/result/``. The start is
-idempotent on ``token`` (the schedule's execution id): a firing delivered twice starts one check.
+endpoint's current config, serving since the endpoint's ``LastModifiedTime``) and that version's
+``DriftCheckBaselines`` from the registry. It stages the baseline beside the check
+(``drift/<endpoint>/<window>/baselines/``) with the time the version serves from: requests of the window served
+before then were another version's, which the check counts ``unserved`` (earlier versions' baselines are not
+staged). It starts the drift-check pipeline on the endpoint's captured requests (``data-capture/<endpoint>/``), its
+result going to ``drift/<endpoint>/<window>/result/``. The start is idempotent on ``token`` (the schedule's
+execution id): a firing delivered twice starts one check.
 """
 
 from __future__ import annotations
@@ -87,7 +90,7 @@ class DriftCheckStarter:
         if baseline is None:
             return self._no_baseline(live.package_arn)
         request = CheckRequest(s.endpoint_name, s.bucket, Window.last(s.window, now), s.min_records, s.drift_share)
-        baselines = self._objects.stage(request.prefix, baseline)
+        baselines = self._objects.stage(request.prefix, baseline, live.since)
         arn = self._pipelines.start(
             s.drift_pipeline_name,
             request.parameters(baselines),

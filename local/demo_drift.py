@@ -1,0 +1,157 @@
+"""The demo's drift loop chapter, on the registry (dev): the endpoint's captured requests checked against the served
+version's training baseline by the stack's own functions and its drift-check pipeline.
+
+First traffic like the training data: the check finds no drift. Then shifted traffic (balances tripled, the student
+flag flipped): the check finds drift, the monitor alerts with the top features and the HTML report, and by dev's
+policy (``retrain``, its cooldown off for the demo) starts the training pipeline; the new version meets the promotion
+gate. The demo fires dev's
+recurring schedule itself (``fire_now``: the next firing, now), as the clock would.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from local.aws.scheduler.models import FIRINGS
+from pipeline import PACKAGE_DIR
+from pipeline.data import default_dataset
+
+if TYPE_CHECKING:
+    from local.demo import Demo
+
+REPORT_PATH = Path(".local/demo/drift-report.html")
+BATCH = 50  # rows per request: dev captures 20 % of the requests
+FINISHED = ("Succeeded", "Failed", "Stopped", "CompletedWithFailures")
+
+
+def _features() -> Any:
+    sys.path.insert(0, str(PACKAGE_DIR / "steps"))
+    preprocess = importlib.import_module("preprocess")  # the pipeline's own step: the features, as trained on
+    return preprocess.transform(default_dataset())[list(preprocess.FEATURES)]
+
+
+class DriftChapter:
+    def __init__(self, demo: Demo) -> None:
+        self.demo = demo
+        self.stack = demo.landscape["dev"]
+        self.features = _features()
+        self.results: list[dict[str, Any]] = []
+
+    def send(self, rows: Any) -> None:
+        runtime = self.demo.clients["dev"]("sagemaker-runtime")
+        endpoint = self.stack.outputs["EndpointName"]
+        for start in range(0, len(rows), BATCH):
+            body = rows.iloc[start : start + BATCH].to_csv(header=False, index=False)
+            runtime.invoke_endpoint(EndpointName=endpoint, ContentType="text/csv", Body=body)
+
+    def fire(self) -> int:
+        """Fire the schedule now (its next firing); how many checks the monitor had acted on before."""
+        before = len(self._monitored())
+        FIRINGS.fire_now(self.stack.outputs["DriftCheckScheduleArn"])
+        return before
+
+    def outcome(self, before: int) -> dict[str, Any] | None:
+        """The monitor's outcome of the check fired after ``before`` checks, once it has acted on it."""
+        monitored = self._monitored()
+        if len(monitored) <= before:
+            return None
+        result: dict[str, Any] = monitored[before]["result"]
+        self.results.append(result)
+        return result
+
+    def _monitored(self) -> list[dict[str, Any]]:
+        return [r for r in self.stack.invocations if r["function"] == "DriftMonitorFunction"]
+
+    # ------------------------------------------------------------------------------------------------ the chapter
+    def no_drift_in_background(self) -> threading.Thread:
+        """Traffic like the training data, then a check, while the rest of the story goes on."""
+
+        def run() -> None:
+            self.send(self.features.sample(n=2000, random_state=7))
+            before, deadline = self.fire(), time.monotonic() + 120
+            while (result := self.outcome(before)) is None and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if result is None:
+                self.demo.timeline.say("   drift check of dev: no outcome after 120 s")
+                return
+            flagged = f" ({', '.join(result['drifted'])}: under the dataset's 0.5)" if result.get("drifted") else ""
+            self.demo.timeline.say(
+                f"   drift check of dev (traffic like the training data): {result['status']}, {result['records']} "
+                f"captured records of v{result['version']}, drift share {result['drift_share']:.2f}{flagged}"
+            )
+
+        thread = threading.Thread(target=run, name="demo drift check", daemon=True)
+        thread.start()
+        return thread
+
+    def drift_then_retraining(self) -> int:
+        """Shifted traffic, a check that finds drift, its alert and report, the retraining; the new version."""
+        t = self.demo.timeline
+        self.demo.write("")
+        shifted = self.features.sample(n=2000, random_state=8).assign(
+            balance=lambda f: f["balance"] * 3, student=lambda f: 1 - f["student"]
+        )
+        t.say("8. dev's clients change: balances triple and the student flag flips; the hourly drift check fires")
+        self.send(shifted)
+        before = self.fire()
+        result: dict[str, Any] = self.demo._until("the drift check", lambda: self.outcome(before), timeout=120)
+        alerts = self.demo._inboxes["dev"]()
+        self.demo.alerts["dev"].extend(alerts)
+        for alert in (a for a in alerts if self._kind(a) == "drift"):
+            t.say(f"   alert: {alert['Subject']}")
+            for line in alert["Message"].splitlines()[2:5]:
+                t.say(f"     {line.strip()}")
+        self._keep_report(result.get("report"))
+        return self._retraining(result)
+
+    @staticmethod
+    def _kind(alert: dict[str, Any]) -> str:
+        return str((alert.get("MessageAttributes") or {}).get("kind", {}).get("Value", ""))
+
+    def _keep_report(self, uri: str | None) -> None:
+        if not uri:
+            return
+        bucket, key = uri.removeprefix("s3://").split("/", 1)
+        body = self.demo.clients["dev"]("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+        REPORT_PATH.parent.mkdir(parents=True, exist_ok=True)
+        REPORT_PATH.write_bytes(body)
+        self.demo.timeline.say(f"   Evidently's report: {uri} (a copy: open {REPORT_PATH})")
+
+    def _retraining(self, result: dict[str, Any]) -> int:
+        t, sm = self.demo.timeline, self.demo.sm("dev")
+        arn = result.get("retraining")
+        if result.get("status") != "retrain-started" or not arn:
+            t.say(f"   no retraining: {result.get('status')}")
+            return 0
+        self.demo.runs.append("run 3 (retraining for drift)")
+        t.say(f"   dev's drift policy (retrain) started the training pipeline: execution {arn.rsplit('/', 1)[-1]}")
+        self.demo._until(
+            "the retraining",
+            lambda: sm.describe_pipeline_execution(PipelineExecutionArn=arn)["PipelineExecutionStatus"] in FINISHED,
+            timeout=300,
+        )
+        group = self.demo.group_arn
+        newest = sm.list_model_packages(ModelPackageGroupName=group, SortOrder="Descending", MaxResults=1)
+        version_arn = newest["ModelPackageSummaryList"][0]["ModelPackageArn"]
+        package = self.demo._until(
+            "the gate's decision",
+            lambda: (
+                (p := sm.describe_model_package(ModelPackageName=version_arn))["ModelApprovalStatus"]
+                != "PendingManualApproval"
+                and p
+            ),
+        )
+        version = int(package["ModelPackageVersion"])
+        decision = (package.get("ApprovalDescription") or "").splitlines()[0][:120]
+        t.say(
+            f"   v{version}, retrained on the configured data: {package['ModelApprovalStatus']} by the gate: {decision}"
+        )
+        if package["ModelApprovalStatus"] == "Approved":
+            self.demo._until(f"dev to serve v{version}", lambda: self.demo._serving("dev", version), timeout=60)
+            t.say(f"   dev serves v{version}; its next drift check compares its traffic with v{version}'s baseline")
+        return version
