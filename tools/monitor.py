@@ -1,13 +1,15 @@
 """``make monitor [ENV=dev] [WATCH=5]``: what the lifecycle looks like now, for ops.
 
 The endpoint (status, the package version it serves, data capture), the newest model package versions and their
-approval decisions, the newest pipeline executions, the dead-letter queues and the alarms of the stack: read through
+approval decisions, the newest pipeline executions, the newest drift check's result, the dead-letter queues and the
+alarms of the stack: read through
 the AWS API from the served local stack or the deployed one (``tools.stackinfo``).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from datetime import datetime
@@ -107,6 +109,41 @@ def alarms_section(info: StackInfo) -> list[str]:
     return lines if alarms else [*lines, "  none"]
 
 
+def _latest_check(s3: Any, bucket: str, endpoint: str) -> str | None:
+    """The newest window folder under ``drift/<endpoint>/`` (window names sort by time)."""
+    folders: list[str] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"drift/{endpoint}/", Delimiter="/"):
+        folders += [p["Prefix"] for p in page.get("CommonPrefixes", [])]
+    return max(folders, default=None)
+
+
+def drift_section(info: StackInfo) -> list[str]:
+    """The newest drift check's result (registry stacks run the checks)."""
+    if not info.outputs.get("DriftCheckPipelineName"):
+        return ["drift: not checked in this environment (registry stacks check their endpoint)"]
+    s3, bucket, endpoint = info.client("s3"), info.outputs["ArtifactBucketName"], info.outputs["EndpointName"]
+    folder = _latest_check(s3, bucket, endpoint)
+    if folder is None:
+        return [f"drift of {endpoint}: no check yet (make drift-check, or the schedule)"]
+    try:
+        summary = json.loads(s3.get_object(Bucket=bucket, Key=f"{folder}result/summary.json")["Body"].read())
+    except ClientError:
+        return [f"drift of {endpoint}: check {folder.rsplit('/', 2)[-2]} has no result (running or failed)"]
+    drifted = [(n, f) for n, f in summary.get("features", {}).items() if f.get("drifted")]
+    lines = [
+        f"drift of {endpoint}, window {folder.rsplit('/', 2)[-2]}: {summary.get('status')}, v{summary.get('version')}"
+        f", {summary.get('records')} records, drift share {summary.get('drift_share', 0):.2f}"
+        f"{'  <-- DRIFT' if summary.get('drift_detected') else ''}",
+        *(
+            f"  {name:<14} {f.get('method')} {f.get('score'):.4g} (threshold {f.get('threshold')})"
+            for name, f in drifted
+        ),
+    ]
+    if summary.get("report"):
+        lines.append(f"  report   s3://{bucket}/{folder}result/report.html")
+    return lines
+
+
 def report(info: StackInfo) -> str:
     where = f"local stack at {info.endpoint_url}" if info.is_local else f"AWS {info.region}"
     sections = [
@@ -114,6 +151,7 @@ def report(info: StackInfo) -> str:
         endpoint_section(info),
         packages_section(info),
         executions_section(info),
+        drift_section(info),
         queues_section(info),
         alarms_section(info),
     ]

@@ -28,6 +28,8 @@ from tests.worlds.drift import (
     starter_records,
     upsert_drift_pipeline,
 )
+from tools import monitor
+from tools.stackinfo import StackInfo
 
 pytestmark = pytest.mark.slow
 
@@ -141,6 +143,11 @@ def test_drift_alerts_with_the_features_and_the_report_then_retrains_once(loop: 
     assert again["status"] in {"retrain-in-flight", "retrain-cooldown"}, again
     assert len(training_executions(world)) == 1
     assert len(world.alerts(kind="drift")) == 2
+
+    # AND make monitor shows the newest check beside the endpoint
+    text = monitor.report(StackInfo("dev", world.aws.region, world.outputs, world.aws.endpoint_url))
+    assert f"drift of {world.endpoint}, window " in text and "<-- DRIFT" in text
+    assert "  balance " in text and "/result/report.html" in text
     assert world.aws.iam.log.counts["denied"] == 0
 
 

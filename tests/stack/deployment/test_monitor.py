@@ -17,6 +17,7 @@ def test_before_any_approval_the_endpoint_is_reported_missing_and_queues_empty(w
 
     # THEN nothing is served yet and no dead letter waits
     assert f"endpoint {world.endpoint}: not created yet" in text
+    assert f"drift of {world.endpoint}: no check yet" in text
     assert "  Deploy         0 message(s)" in text
     assert "<-- look" not in text
 
