@@ -1,0 +1,131 @@
+"""Starting a scheduled drift check: what the starter reads (the served version, its baseline), what it stages and
+starts, and what it does when there is nothing to check, on the embedded AWS's SageMaker and S3."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from local.aws import EmbeddedAWS
+from sm_lifecycle.drift.model import Window
+from sm_lifecycle.drift.s3 import DriftObjects
+from sm_lifecycle.drift.sagemaker import DriftPipelines
+from sm_lifecycle.drift.starter import DriftCheckStarter
+from sm_lifecycle.stage_gate.model import LiveEndpoint
+from tests.unit.drift.test_monitor import settings
+
+NOW = datetime(2026, 12, 7, 12, 0, 30, 250000, tzinfo=UTC)
+SINCE = datetime(2026, 12, 7, 11, 40, tzinfo=UTC)
+GROUP = "fraud-detector-dev"
+
+
+class Live:
+    def __init__(self, found: LiveEndpoint | None) -> None:
+        self.found = found
+
+    def live(self, endpoint: str) -> LiveEndpoint | None:
+        return self.found
+
+
+@pytest.fixture
+def aws(embedded_aws: EmbeddedAWS) -> EmbeddedAWS:
+    return embedded_aws
+
+
+def registry(aws: Any, *, baseline: bool) -> tuple[str, Any]:
+    sm, s3 = aws.client("sagemaker"), aws.client("s3")
+    s3.create_bucket(Bucket="artifacts")
+    for name in ("constraints.json", "reference.csv", "statistics.json"):
+        s3.put_object(Bucket="artifacts", Key=f"fraud-pipeline-dev/e1/Preprocess/baseline/{name}", Body=b"{}")
+    sm.create_model_package_group(ModelPackageGroupName=GROUP)
+    request: dict[str, Any] = {"ModelPackageGroupName": GROUP, "ModelApprovalStatus": "Approved"}
+    if baseline:
+        uri = "s3://artifacts/fraud-pipeline-dev/e1/Preprocess/baseline"
+        request["DriftCheckBaselines"] = {
+            "ModelDataQuality": {
+                "Constraints": {"ContentType": "application/json", "S3Uri": f"{uri}/constraints.json"},
+                "Statistics": {"ContentType": "application/json", "S3Uri": f"{uri}/statistics.json"},
+            }
+        }
+    return sm.create_model_package(**request)["ModelPackageArn"], s3
+
+
+class Started:
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+
+    def start(self, pipeline: str, parameters: dict[str, str], **kwargs: Any) -> str:
+        self.requests.append({"pipeline": pipeline, "parameters": parameters, **kwargs})
+        return f"arn:aws:sagemaker:us-east-1:123456789012:pipeline/{pipeline}/execution/x1"
+
+
+def starter(aws: Any, live: LiveEndpoint | None, alerts: list[Any]) -> tuple[DriftCheckStarter, Started]:
+    pipelines = DriftPipelines(aws.client("sagemaker"))
+    started = Started()
+    pipelines.start = started.start  # type: ignore[method-assign]  # the pipeline itself is the stack tests'
+    objects = DriftObjects(aws.client("s3"), "artifacts")
+    made = DriftCheckStarter(
+        settings(DRIFT_WINDOW_HOURS="2"), Live(live), pipelines, objects, lambda *a: alerts.append(a)
+    )  # type: ignore[arg-type]
+    return made, started
+
+
+def live(arn: str | None) -> LiveEndpoint:
+    return LiveEndpoint("fraud-detector-dev", "InService", "fraud-detector-dev-v1-abc", arn, SINCE)
+
+
+def test_a_check_stages_the_served_versions_baseline_from_when_it_serves_and_starts(aws: Any) -> None:
+    arn, s3 = registry(aws, baseline=True)
+    alerts: list[Any] = []
+    made, started = starter(aws, live(arn), alerts)
+    outcome = made.start("firing-1", now=NOW)
+    window = Window.last(timedelta(hours=2), NOW)
+    assert (outcome["status"], outcome["version"], outcome["window"]) == ("started", 1, window.name)
+    assert outcome["execution_arn"].endswith("/execution/x1")
+    assert started.requests[0]["display_name"] == f"drift-{window.name}"
+    assert window.end == datetime(2026, 12, 7, 12, 0, 31, tzinfo=UTC)
+    assert window.start == window.end - timedelta(hours=2)
+    prefix = f"drift/fraud-detector-dev/{window.name}"
+    served = json.loads(s3.get_object(Bucket="artifacts", Key=f"{prefix}/baselines/served.json")["Body"].read())
+    assert served == [{"version": 1, "from": "2026-12-07T11:40:00.000000Z", "to": None}]
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket="artifacts", Prefix=f"{prefix}/baselines/v1/")["Contents"]}
+    assert keys == {f"{prefix}/baselines/v1/constraints.json", f"{prefix}/baselines/v1/reference.csv"}
+    (request,) = started.requests
+    assert request["pipeline"] == "fraud-pipeline-dev-drift-check"
+    assert request["parameters"]["OutputUri"] == f"s3://artifacts/{prefix}/result"
+    assert request["parameters"]["CaptureUri"] == "s3://artifacts/data-capture/fraud-detector-dev/"
+    assert (request["parameters"]["WindowStart"], request["parameters"]["WindowEnd"]) == (
+        "2026-12-07T10:00:31Z",
+        "2026-12-07T12:00:31Z",
+    )
+    assert alerts == []
+
+
+def test_the_same_firing_asks_for_the_same_execution_another_for_another(aws: Any) -> None:
+    arn, _ = registry(aws, baseline=True)
+    made, started = starter(aws, live(arn), [])
+    made.start("firing-1", now=NOW), made.start("firing-1", now=NOW), made.start("firing-2", now=NOW)
+    tokens = [r["token"] for r in started.requests]
+    assert tokens[0] == tokens[1] != tokens[2]
+
+
+@pytest.mark.parametrize(("found", "reason"), [(None, "does not exist"), (live(None), "serves no tagged version")])
+def test_nothing_served_is_idle_without_alert(aws: Any, found: LiveEndpoint | None, reason: str) -> None:
+    alerts: list[Any] = []
+    made, started = starter(aws, found, alerts)
+    outcome = made.start("firing-1", now=NOW)
+    assert outcome["status"] == "idle" and reason in outcome["reason"]
+    assert started.requests == [] and alerts == []
+
+
+def test_a_version_without_baseline_alerts_and_starts_nothing(aws: Any) -> None:
+    arn, s3 = registry(aws, baseline=False)
+    alerts: list[Any] = []
+    made, started = starter(aws, live(arn), alerts)
+    assert made.start("firing-1", now=NOW)["status"] == "no-baseline"
+    ((subject, message, key),) = alerts
+    assert "no baseline" in subject and arn in message and key == {"package": arn, "problem": "no-baseline"}
+    assert started.requests == [] and "Contents" not in s3.list_objects_v2(Bucket="artifacts", Prefix="drift/")
