@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from local.demo import Demo
 
 REPORT_PATH = Path(".local/demo/drift-report.html")
-BATCH = 50  # rows per request: dev captures 20 % of the requests
+BATCH = 25  # rows per request: dev captures 20 % of the requests (about 800 of the 4,000 clean rows)
 FINISHED = ("Succeeded", "Failed", "Stopped", "CompletedWithFailures")
 
 
@@ -72,7 +72,7 @@ class DriftChapter:
         """Traffic like the training data, then a check, while the rest of the story goes on."""
 
         def run() -> None:
-            self.send(self.features.sample(n=2000, random_state=7))
+            self.send(self.features.sample(n=4000, random_state=7))
             before, deadline = self.fire(), time.monotonic() + 120
             while (result := self.outcome(before)) is None and time.monotonic() < deadline:
                 time.sleep(0.1)

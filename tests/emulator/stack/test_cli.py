@@ -162,3 +162,9 @@ def test_demo_runs_the_whole_lifecycle() -> None:
     assert " 0 error, 0 dead-lettered" in summary
     assert "version 2 rolled back on fraud-detector-staging" in summary  # ops were told
     assert ", 0 denied (enforced)" in summary
+    # AND dev's drift loop: a clean check, then drift found, alerted with its features, and a retraining served
+    assert "drift check of dev (traffic like the training data): no-drift" in out
+    assert "alert: [dev] drift in fraud-detector-dev v2: balance, student" in out
+    assert "DriftMonitorFunction: ok → retrain-started" in out
+    assert "dev      endpoint fraud-detector-dev InService serving v3" in summary
+    assert (ROOT / ".local" / "demo" / "drift-report.html").stat().st_size > 10_000
