@@ -313,11 +313,10 @@ class Demo:
         t.say(f"   pipeline {_short(drift_arn)} upserted too: dev's scheduled drift checks start it")
         self.drift = DriftChapter(self)
         v1 = self._first_model()
-        clean_check = self.drift.no_drift_in_background()
         self._to_production(v1)
         v2 = self._better_model()
         self._canary_burst(v1, v2)
-        clean_check.join()
+        self.clean_check.join()
         v3 = self.drift.drift_then_retraining()
         self._summary(v1, v2, v3)
 
@@ -326,6 +325,7 @@ class Demo:
         self.write("")
         t.say("3. one pipeline run (its Spot training job interrupted once, resumed from its checkpoints) trains v1")
         v1 = self._run("run 1", WORSE_MODEL, interrupt=True)
+        self.clean_check = self.drift.no_drift_in_background(v1)  # dev's clients, while v1 goes on to staging
         trained = time.monotonic()
         self._until("v1 to wait at Production", lambda: self.stages.status(v1) == ("Production", "PendingApproval"))
         self.measured["v1 registered → dev, baked → staging, baked → waiting at prod"] = time.monotonic() - trained

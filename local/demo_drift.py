@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from local.demo import Demo
 
 REPORT_PATH = Path(".local/demo/drift-report.html")
-BATCH = 25  # rows per request: dev captures 20 % of the requests (about 800 of the 4,000 clean rows)
+BATCH = 40  # rows per request: dev captures 20 % of the requests (about 800 of the 4,000 clean rows)
 FINISHED = ("Succeeded", "Failed", "Stopped", "CompletedWithFailures")
 
 
@@ -68,10 +68,13 @@ class DriftChapter:
         return [r for r in self.stack.invocations if r["function"] == "DriftMonitorFunction"]
 
     # ------------------------------------------------------------------------------------------------ the chapter
-    def no_drift_in_background(self) -> threading.Thread:
-        """Traffic like the training data, then a check, while the rest of the story goes on."""
+    def no_drift_in_background(self, version: int) -> threading.Thread:
+        """Once dev serves ``version``: traffic like the training data, then a check, while the story goes on."""
 
         def run() -> None:
+            deadline = time.monotonic() + 120
+            while not self.demo._serving("dev", version) and time.monotonic() < deadline:
+                time.sleep(0.1)
             self.send(self.features.sample(n=4000, random_state=7))
             before, deadline = self.fire(), time.monotonic() + 120
             while (result := self.outcome(before)) is None and time.monotonic() < deadline:
