@@ -22,6 +22,7 @@ from typing import Any
 import boto3
 import yaml
 from samtranslator.internal.managed_policies import get_bundled_managed_policy_map
+from samtranslator.metrics.metrics import Metrics
 from samtranslator.parser.parser import Parser
 from samtranslator.public.exceptions import InvalidDocumentException
 from samtranslator.translator.translator import Translator
@@ -163,13 +164,16 @@ def translate(sam: dict[str, Any], parameters: Mapping[str, Any], region: str) -
     sam = copy.deepcopy(sam)
     if "AWS::Serverless-2016-10-31" not in as_list(sam.get("Transform")):
         return sam
+    metrics = Metrics()  # published (to nowhere) after the translation: unpublished ones log a warning
     translator = Translator(
         managed_policy_map=get_bundled_managed_policy_map("aws"),
         sam_parser=Parser(),
         boto_session=boto3.session.Session(region_name=region),
+        metrics=metrics,
     )
     try:
         cfn = translator.translate(sam_template=sam, parameter_values=dict(parameters), passthrough_metadata=True)
+        metrics.publish()
     except InvalidDocumentException as exc:
         causes = "; ".join(str(cause.message) for cause in exc.causes)
         raise TemplateError(f"SAM transform failed: {causes}") from exc
