@@ -70,10 +70,10 @@ pytest: $(VENV)/.installed $(DRIFT_VENV)/.installed ## the test suite
 
 # ---------------------------------------------------------------- local stack
 .PHONY: demo serve replay entries run-pipeline
-demo: $(VENV)/.installed ## the whole lifecycle on the embedded AWS
+demo: $(VENV)/.installed $(DRIFT_VENV)/.installed ## the whole lifecycle on the embedded AWS (its drift checks run in .venv-drift)
 	$(PY) -m local demo --env $(ENV)
 
-serve: $(VENV)/.installed ## embedded AWS with the stack deployed; prints one JSON line, runs until Ctrl-C
+serve: $(VENV)/.installed $(DRIFT_VENV)/.installed ## embedded AWS with the stack deployed; prints one JSON line, runs until Ctrl-C
 	$(PY) -m local serve --env $(ENV) $(if $(PORT),--port $(PORT))
 
 EVENTS ?= events
