@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from local.aws.scheduler.models import FIRINGS
+from local.pipelines.runner import IMAGE_ENVIRONMENTS
 from pipeline import PACKAGE_DIR
 from pipeline.data import default_dataset
+from pipeline.drift import IMAGE_REPOSITORY
 
 if TYPE_CHECKING:
     from local.demo import Demo
@@ -37,6 +39,9 @@ def _features() -> Any:
 
 class DriftChapter:
     def __init__(self, demo: Demo) -> None:
+        interpreter = Path(IMAGE_ENVIRONMENTS[IMAGE_REPOSITORY])
+        if not interpreter.exists():  # the checks' jobs would fail, one by one, after the whole story
+            raise SystemExit(f"demo: the drift checks run in {interpreter.parent.parent}: make drift-env first")
         self.demo = demo
         self.stack = demo.landscape["dev"]
         self.features = _features()
