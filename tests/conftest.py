@@ -24,6 +24,7 @@ import pytest
 
 from local.aws import EmbeddedAWS, Timings
 from local.stack import LocalStack
+from tests.support import DRIFT_CHECKS_ON_DEMAND
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,6 +71,7 @@ def local_stack_factory(embedded_aws: EmbeddedAWS) -> Iterator[Callable[..., Loc
 
     def make(template_path: str | Path = ROOT / "template.yaml", env: str = "dev", **kwargs: Any) -> LocalStack:
         kwargs.setdefault("retry_delays", (0.0, 0.0))
+        kwargs["parameter_overrides"] = {**DRIFT_CHECKS_ON_DEMAND, **(kwargs.get("parameter_overrides") or {})}
         stack = LocalStack(embedded_aws, env=env, template_path=template_path, **kwargs)
         stacks.append(stack)
         stack.deploy()

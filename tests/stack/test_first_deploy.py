@@ -12,7 +12,15 @@ from local.stack.template import TemplateError
 NEW_ACCOUNT_CONCURRENCY = 10  # what Lambda gives many new accounts (the service default is 1,000)
 
 
-REGISTRY_FUNCTIONS = {"AlertFunction", "PromoteFunction", "TagArtifactsFunction", "DeployFunction", "StageGateFunction"}
+REGISTRY_FUNCTIONS = {
+    "AlertFunction",
+    "PromoteFunction",
+    "TagArtifactsFunction",
+    "DeployFunction",
+    "StageGateFunction",
+    "DriftCheckFunction",  # started by EventBridge Scheduler
+    "DriftMonitorFunction",
+}
 DEPLOYMENT_FUNCTIONS = {"DeployFunction", "StageGateFunction"}  # a deployment stack: no pipeline of its own
 
 

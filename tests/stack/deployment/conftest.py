@@ -8,6 +8,7 @@ import pytest
 
 from local.aws import EmbeddedAWS, Timings
 from local.stack import LocalStack
+from tests.support import DRIFT_CHECKS_ON_DEMAND
 from tests.worlds.deployment import NO_BAKE_ENDS, World
 
 
@@ -19,7 +20,7 @@ def deploy_world() -> Iterator[Callable[..., World]]:
     def make(env: str = "dev", **overrides: str) -> World:
         assert not made, "one embedded AWS per test (moto's state is process-global)"
         aws = EmbeddedAWS(timings=Timings()).start()
-        parameters = {"BakeMinutes": NO_BAKE_ENDS, **overrides}
+        parameters = {"BakeMinutes": NO_BAKE_ENDS, **DRIFT_CHECKS_ON_DEMAND, **overrides}
         stack = LocalStack(aws, env=env, retry_delays=(0.0, 0.0), parameter_overrides=parameters)
         world = World.on(aws, stack, stack.deploy())
         made.append(world)

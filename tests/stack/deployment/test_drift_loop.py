@@ -41,7 +41,6 @@ def loop(deploy_world: Any, tmp_path: Path) -> tuple[World, pd.DataFrame]:
     world = deploy_world(
         "dev",
         DataCaptureSamplingPercentage="100",
-        DriftCheckRate="rate(30 days)",  # fires when the test says (FIRINGS.fire_now)
         DriftWindowHours="1",
         DriftPolicy="retrain",
     )
@@ -152,7 +151,7 @@ def test_drift_alerts_with_the_features_and_the_report_then_retrains_once(loop: 
 
 
 def test_a_served_version_without_baseline_alerts_once(deploy_world: Any) -> None:
-    world = deploy_world("dev", DriftCheckRate="rate(30 days)")
+    world = deploy_world("dev")
     arn = world.register()
     world.approve(arn)
     world.idle()

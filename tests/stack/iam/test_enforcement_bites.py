@@ -13,6 +13,7 @@ from local.aws import EmbeddedAWS, Timings
 from local.stack import LocalStack
 from tests.conftest import ROOT, SnsInbox
 from tests.stack.dead_letters import assert_failed_past_its_retries
+from tests.support import DRIFT_CHECKS_ON_DEMAND
 from tests.worlds.deployment import NO_BAKE_ENDS, World
 
 pytestmark = [pytest.mark.slow, pytest.mark.expect_denials]
@@ -40,7 +41,7 @@ def world_without_update_endpoint(tmp_path: Path) -> Iterator[World]:
         template_path=template,
         samconfig=ROOT / "samconfig.toml",
         retry_delays=(0, 0),
-        parameter_overrides={"BakeMinutes": NO_BAKE_ENDS},
+        parameter_overrides={"BakeMinutes": NO_BAKE_ENDS, **DRIFT_CHECKS_ON_DEMAND},
     )
     world = World.on(aws, stack, stack.deploy())
     stack.start()

@@ -11,6 +11,7 @@ import pytest
 
 from local.aws import EmbeddedAWS, Timings
 from local.stack import LocalStack
+from tests.support import DRIFT_CHECKS_ON_DEMAND
 from tests.worlds.deployment import NO_BAKE_ENDS, World
 
 pytestmark = pytest.mark.slow
@@ -25,7 +26,7 @@ def gate_world() -> Iterator[Callable[..., World]]:
 
     def make(**overrides: str) -> World:
         aws = EmbeddedAWS(timings=Timings()).start()
-        parameters = {"BakeMinutes": "30", **overrides}
+        parameters = {"BakeMinutes": "30", **DRIFT_CHECKS_ON_DEMAND, **overrides}
         stack = LocalStack(aws, env="dev", retry_delays=(0.0, 0.0), parameter_overrides=parameters)
         world = World.on(aws, stack, stack.deploy())
         made.append(world)

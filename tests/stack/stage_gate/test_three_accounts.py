@@ -14,6 +14,7 @@ from local.stack.landscape import Landscape
 from sm_lifecycle.kernel.stages import Stage
 from tests.conftest import SnsInbox
 from tests.stack.dead_letters import assert_failed_past_its_retries
+from tests.support import DRIFT_CHECKS_ON_DEMAND
 from tests.worlds.deployment import IMAGE
 from tools import registry_share
 from tools.promotion import history, promote
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def landscape() -> Iterator[Landscape]:
     aws = EmbeddedAWS(timings=Timings(schedule_scale=0.0005)).start()
-    world = Landscape(aws, retry_delays=(0.0, 0.0))
+    world = Landscape(aws, overrides={"dev": DRIFT_CHECKS_ON_DEMAND}, retry_delays=(0.0, 0.0))
     try:
         world.deploy()
         world.start()

@@ -10,6 +10,7 @@ import pytest
 
 from local.aws import EmbeddedAWS, Timings
 from local.stack import LocalStack
+from tests.support import DRIFT_CHECKS_ON_DEMAND
 from tests.worlds.tagging import World
 
 pytestmark = pytest.mark.slow
@@ -19,7 +20,12 @@ FUNCTION = "TagArtifactsFunction"
 @pytest.fixture
 def stack() -> Iterator[tuple[LocalStack, EmbeddedAWS, dict[str, Any]]]:
     aws = EmbeddedAWS(timings=Timings()).start()
-    stack = LocalStack(aws, env="dev", retry_delays=(0.0, 0.0), parameter_overrides={"ExtraTags": "cost-center=ml"})
+    stack = LocalStack(
+        aws,
+        env="dev",
+        retry_delays=(0.0, 0.0),
+        parameter_overrides={"ExtraTags": "cost-center=ml", **DRIFT_CHECKS_ON_DEMAND},
+    )
     try:
         outputs = stack.deploy()
         stack.start()
