@@ -254,9 +254,13 @@ class LocalStack:
             FORWARDING.listeners.remove(self._count_forwarding)
 
     def _scheduled_invoker(self, logical_id: str) -> Callable[[str], None]:
-        """What a firing calls: Lambda's ``Event`` invocation of the function with the schedule's input."""
+        """What a firing calls: Lambda's ``Event`` invocation of the function with the schedule's input (refused
+        while :meth:`fail_deliveries` has a fault for the function: Scheduler then retries it, as its target says)."""
 
         def invoke(payload: str) -> None:
+            fault = self.deliveries.faults.take(logical_id)
+            if fault is not None:
+                raise RuntimeError(f"Lambda refused the invocation of {logical_id}: {fault}")
             try:
                 event: Any = json.loads(payload)
             except ValueError:
@@ -270,7 +274,8 @@ class LocalStack:
             self.alarms.count("AWS/Events", rule_name, metric)
 
     def fail_deliveries(self, function: str, error_code: str = "THROTTLING", times: int | None = None) -> None:
-        """EventBridge's next ``times`` calls to ``function`` (by logical id; all if ``None``) fail with
+        """EventBridge's (and EventBridge Scheduler's) next ``times`` calls to ``function`` (by logical id; all if
+        ``None``) fail with
         ``error_code``: ``THROTTLING`` (retried by the rule target's RetryPolicy), ``NO_RESOURCE`` or
         ``NO_PERMISSIONS`` (not retried); see :mod:`local.stack.deliveries`."""
         self.deliveries.faults.inject(function, error_code, times)

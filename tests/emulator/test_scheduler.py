@@ -259,6 +259,92 @@ def test_a_firing_whose_target_is_missing_is_recorded_as_failed(scheduler):
     assert "Function not found" in firing.error
 
 
+def test_a_failed_delivery_is_retried_by_the_retry_policy_then_sent_to_the_dead_letter_queue(scheduler, queue):
+    # GIVEN a function target that is missing, two retries and a dead-letter queue
+    queue_arn, read = queue
+    target = {
+        "Arn": "arn:aws:lambda:us-east-1:123456789012:function:gone",
+        "RoleArn": ROLE,
+        "Input": '{"attempt": "<aws.scheduler.attempt-number>"}',
+        "RetryPolicy": {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600},
+        "DeadLetterConfig": {"Arn": queue_arn},
+    }
+
+    # WHEN the schedule fires
+    arn = scheduler.create_schedule(
+        Name="to-dlq", ScheduleExpression=at(datetime.now(UTC)), FlexibleTimeWindow=OFF, Target=target
+    )["ScheduleArn"]
+
+    # THEN it was attempted three times, and the last attempt's input waits in the queue
+    (firing,) = fired(arn)
+    assert (firing.attempts, firing.dead_lettered) == (3, True)
+    assert "Function not found" in (firing.error or "")
+    assert eventually(read) == ['{"attempt": "3"}']
+
+
+def test_a_delivery_that_fails_once_succeeds_on_its_retry_and_is_not_dead_lettered(scheduler, queue):
+    queue_arn, read = queue
+    function = "arn:aws:lambda:us-east-1:123456789012:function:flaky"
+    calls: list[str] = []
+
+    def flaky(payload: str) -> None:
+        calls.append(payload)
+        if len(calls) == 1:
+            raise RuntimeError("TooManyRequestsException")
+
+    FIRINGS.connect_function(function, flaky)
+    arn = scheduler.create_schedule(
+        Name="flaky",
+        ScheduleExpression=at(datetime.now(UTC)),
+        FlexibleTimeWindow=OFF,
+        Target={
+            "Arn": function,
+            "RoleArn": ROLE,
+            "Input": "<aws.scheduler.attempt-number>",
+            "DeadLetterConfig": {"Arn": queue_arn},
+        },
+    )["ScheduleArn"]
+
+    (firing,) = fired(arn)
+    assert (firing.error, firing.attempts, firing.dead_lettered) == (None, 2, False)
+    assert calls == ["1", "2"]
+    assert read() == []
+
+
+def test_without_a_retry_policy_a_failed_delivery_is_retried_185_times(scheduler):
+    arn = scheduler.create_schedule(
+        Name="defaults",
+        ScheduleExpression=at(datetime.now(UTC)),
+        FlexibleTimeWindow=OFF,
+        Target={"Arn": "arn:aws:lambda:us-east-1:123456789012:function:gone", "RoleArn": ROLE},
+    )["ScheduleArn"]
+    (firing,) = fired(arn)
+    assert (firing.attempts, firing.dead_lettered) == (186, False)
+
+
+@pytest.mark.expect_denials
+def test_a_role_that_may_not_send_to_the_dead_letter_queue_loses_the_firing(embedded_aws, scheduler, queue):
+    # GIVEN a role that may invoke functions but not send to the queue
+    queue_arn, read = queue
+    policy = {"Version": "2012-10-17", "Statement": [{**INVOKE_TARGETS["Statement"][0], "Action": "lambda:*"}]}
+    role = execution_role(embedded_aws, "no-dlq", TRUST_SCHEDULER, policy)
+    target = {
+        "Arn": "arn:aws:lambda:us-east-1:123456789012:function:gone",
+        "RoleArn": role,
+        "RetryPolicy": {"MaximumRetryAttempts": 0},
+        "DeadLetterConfig": {"Arn": queue_arn},
+    }
+    arn = scheduler.create_schedule(
+        Name="no-dlq", ScheduleExpression=at(datetime.now(UTC)), FlexibleTimeWindow=OFF, Target=target
+    )["ScheduleArn"]
+
+    # THEN the firing failed once and is not in the queue
+    (firing,) = fired(arn)
+    assert (firing.attempts, firing.dead_lettered) == (1, False)
+    time.sleep(0.05)
+    assert read() == []
+
+
 def test_waits_are_scaled_by_the_timings(embedded_aws, scheduler, queue):
     # GIVEN real time: a schedule an hour ahead does not fire now
     queue_arn, _read = queue

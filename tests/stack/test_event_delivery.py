@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from local.aws.scheduler.models import FIRINGS
 from local.stack import LocalStack
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -25,7 +26,13 @@ def stack(local_stack_factory: Callable[..., LocalStack]) -> LocalStack:
 def test_every_rule_target_has_a_retry_policy_a_dead_letter_queue_and_an_alarm(stack: LocalStack) -> None:
     # GIVEN the rules of template.yaml as deployed
     targets = stack.deployment.targets
-    assert {target.function for target in targets} == set(stack.functions)
+    # (every function is a rule's target but those EventBridge Scheduler starts)
+    arns = {spec.arn: logical_id for logical_id, spec in stack.functions.items()}
+    scheduled = {
+        arns[resource.properties["Target"]["Arn"]] for resource in stack.deployment.of_type("AWS::Scheduler::Schedule")
+    }
+    assert scheduled == {"DriftCheckFunction"}
+    assert {target.function for target in targets} == set(stack.functions) - scheduled
 
     # THEN each target gives up within the functions' own event age and keeps what it gives up
     queue = stack.resources["EventDeliveryDeadLetterQueue"].attributes["Arn"]
@@ -79,3 +86,29 @@ def test_an_event_eventbridge_cannot_deliver_is_kept_and_alerted(
     depth = stack.resources["EventDeliveryDeadLetterAlarm"].ref
     assert {failed, depth} <= set(alarms)
     assert alarms[failed]["Trigger"]["Dimensions"] == [{"value": rule.ref, "name": "RuleName"}]
+
+
+def test_a_drift_check_firing_lambda_refuses_is_retried_then_kept_and_alerted(
+    stack: LocalStack, sns_inbox: Callable[[str], Any]
+) -> None:
+    # GIVEN Lambda throttling every call EventBridge Scheduler makes to the drift-check starter
+    inbox = sns_inbox(stack.outputs["AlertTopicArn"])
+    stack.fail_deliveries("DriftCheckFunction", "THROTTLING")
+
+    # WHEN the drift-check schedule fires
+    firing = FIRINGS.fire_now(stack.outputs["DriftCheckScheduleArn"])
+
+    # THEN Scheduler tried as often as the schedule's retry policy says, then kept the firing's event with the
+    # events EventBridge could not deliver (its execution role may send there); the function never ran
+    [schedule] = stack.deployment.of_type("AWS::Scheduler::Schedule")
+    retries = schedule.properties["Target"]["RetryPolicy"]["MaximumRetryAttempts"]
+    assert (firing.attempts, firing.dead_lettered) == (retries + 1, True)
+    stack.wait_idle(timeout=30)
+    assert stack.records_for(json.loads(firing.payload)["id"]) == []
+    sqs = stack.client("sqs")
+    [message] = sqs.receive_message(QueueUrl=stack.outputs["EventDeliveryDeadLetterQueueUrl"])["Messages"]
+    kept = json.loads(message["Body"])
+    assert (kept["detail-type"], kept["id"]) == ("Drift Check Due", firing.execution_id)
+    # AND ops hear of it: the queue's depth alarm notified the topic
+    alarms = {m.json().get("AlarmName") for m in inbox.messages(wait=5, count=1)}
+    assert stack.resources["EventDeliveryDeadLetterAlarm"].ref in alarms

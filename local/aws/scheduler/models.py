@@ -18,11 +18,18 @@ target's ``Input`` (``{}`` when none), with the context attributes ``<aws.schedu
 Before each delivery Scheduler must be allowed to assume the target's ``RoleArn`` and call the target with it
 (:mod:`.execution_role`); refused, the firing is recorded as failed with the reason and nothing is sent.
 
+A delivery that fails is retried up to the target's ``RetryPolicy.MaximumRetryAttempts`` times (Scheduler's default:
+185), each attempt with its ``<aws.scheduler.attempt-number>``; then, if the target has a ``DeadLetterConfig``, its
+input is sent to that standard SQS queue as the execution role (which must be allowed ``sqs:SendMessage`` on it, as
+the user guide's "Configuring a dead-letter queue" says). The retries are immediate (Scheduler's back-off between
+them and ``MaximumEventAgeInSeconds`` are not modelled), and so are the dead-letter event's message attributes.
+
 After its last firing a schedule whose ``ActionAfterCompletion`` is ``DELETE`` is deleted. Every firing is recorded
-(:attr:`ScheduleFirings.fired`) with its outcome; a test may have a firing delivered twice, with the same execution
-id (:meth:`ScheduleFirings.duplicate`: EventBridge Scheduler delivers at least once), and a firing delivered now
-(:meth:`ScheduleFirings.fire_now`: a recurring schedule's next firing without waiting for it). Not modelled: retries
-and the target's dead-letter queue, flexible time windows, cron expressions, universal (``aws-sdk``) targets.
+(:attr:`ScheduleFirings.fired`) with its outcome, its attempts and whether it was dead-lettered; a test may have a
+firing delivered twice, with the same execution id (:meth:`ScheduleFirings.duplicate`: EventBridge Scheduler
+delivers at least once), and a firing delivered now (:meth:`ScheduleFirings.fire_now`: a recurring schedule's next
+firing without waiting for it). Not modelled: flexible time windows, cron expressions, universal (``aws-sdk``)
+targets.
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ from local.aws.scheduler.expressions import instant, parse
 logger = logging.getLogger(__name__)
 
 FunctionInvoker = Callable[[str], None]  # payload JSON -> None: one asynchronous invocation of a function
+DEFAULT_RETRY_ATTEMPTS = 185  # RetryPolicy.MaximumRetryAttempts when the target sets none (Scheduler's default)
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,8 @@ class Firing:
     execution_id: str
     payload: str
     error: str | None = None
+    attempts: int = 1
+    dead_lettered: bool = False
 
 
 def _iso(moment: datetime) -> str:
@@ -196,18 +206,43 @@ class ScheduleFirings:
 
     def _deliver(self, schedule: Schedule, scheduled: datetime) -> None:
         execution_id = uuid.uuid4().hex[:16]
-        payload = render_input(schedule, scheduled, execution_id)
         target_arn = str(schedule.target.get("Arn", ""))
         for _ in range(self._copies(schedule.arn)):
-            error = None
+            firing = self._attempt(schedule, scheduled, execution_id, target_arn)
+            if firing.error is not None:
+                firing = replace(firing, dead_lettered=self._dead_letter(schedule, firing))
+            with self._lock:
+                self.fired.append(firing)
+
+    def _attempt(self, schedule: Schedule, scheduled: datetime, execution_id: str, target_arn: str) -> Firing:
+        """The delivery and its retries (``RetryPolicy``): the firing as its last attempt left it."""
+        retries = (schedule.target.get("RetryPolicy") or {}).get("MaximumRetryAttempts", DEFAULT_RETRY_ATTEMPTS)
+        attempt, error, payload = 0, None, ""
+        while attempt <= int(retries):
+            attempt += 1
+            payload = render_input(schedule, scheduled, execution_id, attempt)
             try:
                 authorize(schedule.arn, schedule.target.get("RoleArn"), target_arn)
                 self._send(target_arn, payload, schedule.target)
-            except Exception as exc:  # the target refused or is missing: recorded as the schedule's failed invocation
+            except Exception as exc:  # the target refused or is missing: the schedule's failed invocation
                 error = f"{type(exc).__name__}: {exc}"
-                logger.warning("schedule %s could not invoke %s: %s", schedule.arn, target_arn, error)
-            with self._lock:
-                self.fired.append(Firing(schedule.arn, target_arn, _iso(scheduled), execution_id, payload, error))
+                continue
+            return Firing(schedule.arn, target_arn, _iso(scheduled), execution_id, payload, None, attempt)
+        logger.warning("schedule %s could not invoke %s (%d attempts): %s", schedule.arn, target_arn, attempt, error)
+        return Firing(schedule.arn, target_arn, _iso(scheduled), execution_id, payload, error, attempt)
+
+    def _dead_letter(self, schedule: Schedule, firing: Firing) -> bool:
+        """Send a firing that exhausted its retries to the target's dead-letter queue, as the execution role."""
+        queue_arn = (schedule.target.get("DeadLetterConfig") or {}).get("Arn")
+        if not queue_arn:
+            return False
+        try:
+            authorize(schedule.arn, schedule.target.get("RoleArn"), queue_arn)
+            self._send(queue_arn, firing.payload, {})
+        except Exception as exc:  # the event is lost, as Scheduler's would be
+            logger.warning("schedule %s could not dead-letter its firing to %s: %s", schedule.arn, queue_arn, exc)
+            return False
+        return True
 
     def _send(self, target_arn: str, payload: str, target: dict[str, Any]) -> None:
         parts = target_arn.split(":", 5)
