@@ -27,9 +27,8 @@ from sm_lifecycle.drift.model import Window
 from sm_lifecycle.drift.s3 import DriftObjects
 from sm_lifecycle.drift.sagemaker import DriftPipelines
 from sm_lifecycle.drift.starter import CheckRequest, client_token
+from sm_lifecycle.kernel.endpoints import Endpoints, LiveEndpoint
 from sm_lifecycle.kernel.errors import LifecycleError
-from sm_lifecycle.stage_gate.model import LiveEndpoint
-from sm_lifecycle.stage_gate.sagemaker import RegistryAndEndpoint
 from tools.stackinfo import StackInfo, resolve
 
 TERMINAL = ("Succeeded", "Failed", "Stopped", "CompletedWithFailures")
@@ -42,7 +41,7 @@ class DriftCheckError(Exception):
 def served_package(sm: Any, endpoint: str) -> LiveEndpoint:
     """The endpoint and the model package version it serves (the deployer's tag on its current config)."""
     try:
-        live = RegistryAndEndpoint(sm).live(endpoint)
+        live = Endpoints(sm).live(endpoint)
     except LifecycleError as exc:
         raise DriftCheckError(f"endpoint {endpoint} cannot be read: {exc}") from exc
     if live is None:

@@ -14,7 +14,7 @@ from sm_lifecycle.drift.model import Window
 from sm_lifecycle.drift.s3 import DriftObjects
 from sm_lifecycle.drift.sagemaker import DriftPipelines
 from sm_lifecycle.drift.starter import DriftCheckStarter
-from sm_lifecycle.stage_gate.model import LiveEndpoint
+from sm_lifecycle.kernel.endpoints import LiveEndpoint
 from tests.unit.drift.test_monitor import settings
 
 NOW = datetime(2026, 12, 7, 12, 0, 30, 250000, tzinfo=UTC)

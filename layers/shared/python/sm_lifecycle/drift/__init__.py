@@ -31,11 +31,11 @@ from sm_lifecycle.drift.s3 import DriftObjects
 from sm_lifecycle.drift.sagemaker import DriftPipelines
 from sm_lifecycle.drift.starter import DriftCheckStarter
 from sm_lifecycle.kernel import clients
+from sm_lifecycle.kernel.endpoints import Endpoints
 from sm_lifecycle.kernel.errors import ForeignEventError
 from sm_lifecycle.kernel.events import PipelineExecutionStatusChangeEvent
 from sm_lifecycle.kernel.idempotency import idempotent
 from sm_lifecycle.kernel.notify import publish_alert
-from sm_lifecycle.stage_gate.sagemaker import RegistryAndEndpoint
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -66,7 +66,7 @@ def start_drift_check(event: DriftCheckDueEvent, context: LambdaContext) -> dict
 
     starter = DriftCheckStarter(
         settings,
-        RegistryAndEndpoint(sm),
+        Endpoints(sm),
         DriftPipelines(sm),
         DriftObjects(clients.client("s3"), settings.bucket),
         alert,

@@ -24,7 +24,7 @@ from sm_lifecycle.drift.config import DriftSettings
 from sm_lifecycle.drift.model import Window
 from sm_lifecycle.drift.s3 import DriftObjects
 from sm_lifecycle.drift.sagemaker import DriftPipelines
-from sm_lifecycle.stage_gate.sagemaker import RegistryAndEndpoint
+from sm_lifecycle.kernel.endpoints import Endpoints
 
 logger = Logger(child=True)
 
@@ -67,13 +67,13 @@ class DriftCheckStarter:
     def __init__(
         self,
         settings: DriftSettings,
-        registry: RegistryAndEndpoint,
+        endpoints: Endpoints,
         pipelines: DriftPipelines,
         objects: DriftObjects,
         alert: Alert,
     ) -> None:
         self.settings = settings
-        self._registry = registry
+        self._endpoints = endpoints
         self._pipelines = pipelines
         self._objects = objects
         self._alert = alert
@@ -81,7 +81,7 @@ class DriftCheckStarter:
     def start(self, token: str, now: datetime | None = None) -> dict[str, Any]:
         """Start one check of the last window; the outcome (``started``, ``idle`` or ``no-baseline``)."""
         s = self.settings
-        live = self._registry.live(s.endpoint_name)
+        live = self._endpoints.live(s.endpoint_name)
         if live is None or not live.package_arn:
             reason = f"endpoint {s.endpoint_name} " + ("does not exist" if live is None else "serves no tagged version")
             logger.info(f"nothing to check: {reason}")

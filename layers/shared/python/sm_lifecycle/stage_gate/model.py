@@ -45,17 +45,6 @@ class Version:
 
 
 @dataclass(frozen=True)
-class LiveEndpoint:
-    """The endpoint as SageMaker shows it now, and the package version its current config serves."""
-
-    name: str
-    status: str
-    config_name: str
-    package_arn: str | None
-    since: datetime  # LastModifiedTime: when it became what it is
-
-
-@dataclass(frozen=True)
 class BakeEvidence:
     """What the endpoint did over the bake window, and whether that is healthy by the stage's policy."""
 

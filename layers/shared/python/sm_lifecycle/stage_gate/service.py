@@ -14,10 +14,11 @@ from typing import Any, Protocol
 from aws_lambda_powertools import Logger
 
 from sm_lifecycle.kernel.arns import canonical_arn
+from sm_lifecycle.kernel.endpoints import LiveEndpoint
 from sm_lifecycle.kernel.registry import ModelApprovalStatus
 from sm_lifecycle.kernel.stages import LifeCycle, Stage, StageStatus, next_stage
 from sm_lifecycle.stage_gate.config import GateSettings
-from sm_lifecycle.stage_gate.model import BakeEvidence, LiveEndpoint, Version, bake_due
+from sm_lifecycle.stage_gate.model import BakeEvidence, Version, bake_due
 from sm_lifecycle.stage_gate.scheduler import schedule_name
 
 logger = Logger(child=True)
