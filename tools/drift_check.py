@@ -26,7 +26,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from sm_lifecycle.drift.model import Window
 from sm_lifecycle.drift.s3 import DriftObjects
 from sm_lifecycle.drift.sagemaker import DriftPipelines
-from sm_lifecycle.drift.starter import CheckRequest, client_token
+from sm_lifecycle.drift.starter import CheckRequest, CheckStaging, client_token
 from sm_lifecycle.kernel.endpoints import Endpoints, LiveEndpoint
 from sm_lifecycle.kernel.errors import LifecycleError
 from tools.stackinfo import StackInfo, resolve
@@ -67,7 +67,7 @@ def run(stack: StackInfo, hours: float, min_records: int = 100, timeout: float =
     baseline = pipelines.baseline(str(live.package_arn))
     if baseline is None:
         raise DriftCheckError(f"{live.package_arn} has no DriftCheckBaselines (registered before baselines were kept?)")
-    baselines = DriftObjects(s3, target.bucket).stage(request.prefix, baseline, live.since)
+    baselines = CheckStaging(pipelines, DriftObjects(s3, target.bucket)).stage(request, live, baseline)
     upsert(target, _boto_session(stack))
     arn = pipelines.start(
         target.pipeline_name,

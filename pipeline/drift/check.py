@@ -6,14 +6,17 @@ unchanged, in ``.venv-drift``. Paths honour ``SM_BASE_DIR`` (a prefix for every 
 
 Inputs (under ``/opt/ml/processing``):
   ``capture/**.jsonl``     SageMaker data capture: one JSON record per line, the request in
-                           ``captureData.endpointInput`` (``CSV``, ``JSON`` or ``BASE64`` encoded; CSV or JSON)
+                           ``captureData.endpointInput`` (``CSV``, ``JSON`` or ``BASE64`` encoded; CSV or JSON);
+                           under ``capture/v<N>/`` the records version N served (each version's config captures
+                           in its own folder), elsewhere the version ``served.json`` names for their time
   ``baselines/v<N>/``      each served version's baseline as the training pipeline wrote it: ``constraints.json``
                            (feature names, order and types) and ``reference.csv``
   ``baselines/served.json`` which version served when: ``[{"version": N, "from": ISO time, "to": ISO | null}]``
                            (optional with one baseline: it served the whole window)
 
 Output ``/opt/ml/processing/output/``: ``summary.json`` and, when there were enough records, Evidently's
-``report.html``. Each record is compared with the baseline of the version serving at its ``inferenceTime``; the
+``report.html``. Each record is compared with the baseline of the version that served it (its folder, else the one
+serving at its ``inferenceTime``); the
 summary's top level is the segment of the version served last (``segments`` has every version's). A line that is
 not a capture record, or whose payload cannot be read, is counted and skipped; a value that is not a number is a
 type violation of its feature; a row with fewer values than the baseline has missing columns, one with more has
@@ -89,10 +92,8 @@ class Served:
 
 def load_served(base: str, baselines: dict[int, Baseline]) -> list[Served]:
     path = os.path.join(base, "baselines", "served.json")
-    if not os.path.exists(path):
-        if len(baselines) != 1:
-            raise SystemExit("served.json is required when more than one baseline is given")
-        return [Served(next(iter(baselines)), None, None)]
+    if not os.path.exists(path):  # one baseline served the window; with several, only version folders say which
+        return [Served(next(iter(baselines)), None, None)] if len(baselines) == 1 else []
     with open(path, encoding="utf-8") as handle:
         entries = json.load(handle)
     return [Served(int(e["version"]), parse_time(e.get("from")), parse_time(e.get("to"))) for e in entries]
@@ -140,11 +141,19 @@ def payload_rows(captured: dict, features: list[str]) -> list[list[object]]:
     return [list[object](row) for row in csv.reader(io.StringIO(text)) if row]
 
 
+def folder_version(capture_root: str, path: str) -> int | None:
+    """N when ``path`` lies under ``<capture_root>/v<N>/`` (the folder of the version that served its records)."""
+    first = os.path.relpath(path, capture_root).split(os.sep, 1)[0]
+    return int(first[1:]) if first[:1] == "v" and first[1:].isdigit() else None
+
+
 def read_capture(base: str, served: list[Served], baselines: dict[int, Baseline], window: tuple) -> dict:
     segments: dict[int, Segment] = {}
     counts = {"lines": 0, "malformed": 0, "outside_window": 0, "unserved": 0}
     start, end = window
-    for path in sorted(glob.glob(os.path.join(base, "capture", "**", "*.jsonl"), recursive=True)):
+    root = os.path.join(base, "capture")
+    for path in sorted(glob.glob(os.path.join(root, "**", "*.jsonl"), recursive=True)):
+        served_by = folder_version(root, path)
         with open(path, encoding="utf-8", errors="replace") as handle:
             for line in handle:
                 if not line.strip():
@@ -160,7 +169,9 @@ def read_capture(base: str, served: list[Served], baselines: dict[int, Baseline]
                 if at is not None and ((start and at < start) or (end and at >= end)):
                     counts["outside_window"] += 1
                     continue
-                version = next((s.version for s in served if s.covers(at)), None)
+                version = (
+                    served_by if served_by is not None else next((s.version for s in served if s.covers(at)), None)
+                )
                 if version is None or version not in baselines:
                     counts["unserved"] += 1
                     continue
@@ -249,8 +260,11 @@ def main(argv: list[str] | None = None) -> int:
     if not baselines:
         raise SystemExit("no baseline under /opt/ml/processing/baselines/v<N>/")
     window = (parse_time(args.window_start), parse_time(args.window_end))
-    read = read_capture(base, load_served(base, baselines), baselines, window)
-    segments = [read["segments"][v] for v in sorted(read["segments"])]
+    served = load_served(base, baselines)
+    read = read_capture(base, served, baselines, window)
+    # the version serving now (served.json's open span) last: the summary's top level is its segment
+    current = next((s.version for s in served if s.end is None), None)
+    segments = [read["segments"][v] for v in sorted(read["segments"], key=lambda v: (v == current, v))]
     summaries = [
         segment_summary(s, args.drift_share, args.min_records, os.path.join(out, "report.html") if i == 0 else None)
         for i, s in enumerate(reversed(segments))

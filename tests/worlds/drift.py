@@ -22,15 +22,16 @@ import preprocess
 FEATURES = list(preprocess.FEATURES)
 
 
-def serve_with_baseline(world: World, data: pd.DataFrame, tmp_path: Path) -> str:
-    """A version trained on ``data``, registered with its baseline (as the pipeline registers it), approved."""
+def serve_with_baseline(world: World, data: pd.DataFrame, tmp_path: Path, execution: str = "exec-1") -> str:
+    """A version trained on ``data`` (by the pipeline's ``execution``), registered with its baseline (as the pipeline
+    registers it), approved."""
     s3, bucket = world.aws.client("s3"), world.outputs["ArtifactBucketName"]
     features = data[FEATURES]
-    preprocess.write_baseline(features, str(tmp_path / "baseline"), reference_rows=2000, seed=42)
-    prefix = f"{world.outputs['PipelineName']}/exec-1/Preprocess/baseline"
-    for file in (tmp_path / "baseline").iterdir():
+    preprocess.write_baseline(features, str(tmp_path / execution / "baseline"), reference_rows=2000, seed=42)
+    prefix = f"{world.outputs['PipelineName']}/{execution}/Preprocess/baseline"
+    for file in (tmp_path / execution / "baseline").iterdir():
         s3.put_object(Bucket=bucket, Key=f"{prefix}/{file.name}", Body=file.read_bytes())
-    model_key = f"{world.outputs['PipelineName']}/exec-1/Train/model.tar.gz"
+    model_key = f"{world.outputs['PipelineName']}/{execution}/Train/model.tar.gz"
     booster = xgboost.train(
         {"objective": "binary:logistic"},
         xgboost.DMatrix(features.to_numpy(), label=data[preprocess.LABEL].to_numpy()),

@@ -64,10 +64,11 @@ def test_endpoint_answers_with_the_approved_model_and_captures_every_request(dep
     answer = [float(line) for line in response["Body"].read().decode().splitlines()]
     assert answer == pytest.approx(booster.predict(xgboost.DMatrix(ROWS)).tolist(), rel=1e-6)
     assert response["InvokedProductionVariant"] == "AllTraffic"
-    # AND the request and the response were captured in SageMaker's format and key layout
+    # AND the request and the response were captured in SageMaker's format and key layout, below the folder of the
+    # version that answered
     [(key, record)] = _captures(world)
     assert re.fullmatch(
-        rf"data-capture/{world.endpoint}/AllTraffic/\d{{4}}/\d{{2}}/\d{{2}}/\d{{2}}/\d{{2}}-\d{{2}}-\d{{3}}-[0-9a-f-]{{36}}\.jsonl",
+        rf"data-capture/{world.endpoint}/v1/{world.endpoint}/AllTraffic/\d{{4}}/\d{{2}}/\d{{2}}/\d{{2}}/\d{{2}}-\d{{2}}-\d{{3}}-[0-9a-f-]{{36}}\.jsonl",
         key,
     )
     assert record["eventVersion"] == "0"

@@ -33,11 +33,12 @@ def test_first_approval_creates_the_endpoint_tagged_with_data_capture(world: Wor
     assert [status for status, _ in world.mutations()] == ["CREATING"]
     config = world.sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
     assert config["EndpointConfigName"].startswith(f"{world.endpoint}-v1-")
-    # data capture: 20 % of input and output, under the artifact bucket
+    # data capture: 20 % of input and output, under the artifact bucket, in the folder of the version
     capture = config["DataCaptureConfig"]
     assert capture["EnableCapture"] is True
     assert capture["InitialSamplingPercentage"] == 20
-    assert capture["DestinationS3Uri"] == f"s3://{world.outputs['ArtifactBucketName']}/data-capture"
+    bucket = world.outputs["ArtifactBucketName"]
+    assert capture["DestinationS3Uri"] == f"s3://{bucket}/data-capture/{world.endpoint}/v1"
     assert sorted(o["CaptureMode"] for o in capture["CaptureOptions"]) == ["Input", "Output"]
     assert capture["CaptureContentTypeHeader"]["CsvContentTypes"] == ["text/csv"]
     # the model is made from the package and runs under the stack's SageMaker role

@@ -150,6 +150,37 @@ def test_drift_alerts_with_the_features_and_the_report_then_retrains_once(loop: 
     assert world.aws.iam.log.counts["denied"] == 0
 
 
+def test_a_window_across_a_deployment_compares_each_version_s_requests_with_its_own_baseline(
+    loop: tuple[World, pd.DataFrame], tmp_path: Path
+) -> None:
+    # GIVEN v1 served traffic like its training data; then v2, trained on customers with tripled balances and the
+    # student flag flipped, was approved, rolled out, and served traffic like its own training data
+    world, features = loop
+    send(world, features.sample(n=300, random_state=11))
+    data = preprocess.transform(default_dataset())
+    v2 = serve_with_baseline(world, shifted(data), tmp_path, execution="exec-2")
+    assert world.describe()["EndpointConfigName"].startswith(f"{world.endpoint}-v2-")
+    send(world, shifted(features).sample(n=300, random_state=12))
+
+    # WHEN the check of the window runs
+    started, monitored = check_now(world)
+
+    # THEN each version's requests were compared with its own baseline: no drift, no alert, no retraining
+    assert (started["status"], started["version"]) == ("started", 2)
+    assert (monitored["status"], monitored["records"]) == ("no-drift", 300), monitored
+    execution = world.sm.list_pipeline_parameters_for_execution(PipelineExecutionArn=started["execution_arn"])
+    output = next(p["Value"] for p in execution["PipelineParameters"] if p["Name"] == "OutputUri")
+    bucket, _, prefix = output.removeprefix("s3://").partition("/")
+    summary = json.loads(world.aws.client("s3").get_object(Bucket=bucket, Key=f"{prefix}/summary.json")["Body"].read())
+    assert [(s["version"], s["records"], s["drift_detected"]) for s in summary["segments"]] == [
+        (1, 300, False),
+        (2, 300, False),
+    ]
+    assert summary["lines"]["unserved"] == 0
+    assert world.alerts(kind="drift") == [] and training_executions(world) == []
+    assert v2.endswith("/2") and world.aws.iam.log.counts["denied"] == 0
+
+
 def test_a_served_version_without_baseline_alerts_once(deploy_world: Any) -> None:
     world = deploy_world("dev")
     arn = world.register()

@@ -81,11 +81,13 @@ def test_rollout_and_capture_request_shapes() -> None:
     )
     assert "AutoRollbackConfiguration" not in all_at_once.deployment_config()
 
-    capture = settings.data_capture_config()
-    assert capture["DestinationS3Uri"] == "s3://artifacts/data-capture"
+    capture = settings.data_capture_config(3)
+    # each version's config captures in its own folder: a record's key names the version that served it
+    assert capture["DestinationS3Uri"] == f"s3://artifacts/data-capture/{settings.endpoint_name}/v3"
+    assert settings.data_capture_config(4)["DestinationS3Uri"].endswith(f"/{settings.endpoint_name}/v4")
     assert capture["InitialSamplingPercentage"] == 20
     assert "KmsKeyId" not in capture
-    encrypted = DeploySettings.from_env(environment(DATA_CAPTURE_KMS_KEY_ID="alias/capture")).data_capture_config()
+    encrypted = DeploySettings.from_env(environment(DATA_CAPTURE_KMS_KEY_ID="alias/capture")).data_capture_config(1)
     assert encrypted["KmsKeyId"] == "alias/capture"
 
 

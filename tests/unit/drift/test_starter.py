@@ -129,3 +129,45 @@ def test_a_version_without_baseline_alerts_and_starts_nothing(aws: Any) -> None:
     ((subject, message, key),) = alerts
     assert "no baseline" in subject and arn in message and key == {"package": arn, "problem": "no-baseline"}
     assert started.requests == [] and "Contents" not in s3.list_objects_v2(Bucket="artifacts", Prefix="drift/")
+
+
+def capture(s3: Any, version: int, hour: str) -> None:
+    """A captured request in version ``version``'s folder, in SageMaker's key layout, at ``hour`` (yyyy/mm/dd/hh)."""
+    key = f"data-capture/fraud-detector-dev/v{version}/fraud-detector-dev/AllTraffic/{hour}/05-00-000-x.jsonl"
+    s3.put_object(Bucket="artifacts", Key=key, Body=b"{}\n")
+
+
+def test_the_baselines_of_the_other_versions_that_served_the_window_are_staged_too(aws: Any) -> None:
+    # GIVEN v1..v4 with baselines; the endpoint serves v3 since 11:40, the window is 10:00:31-12:00:31
+    first, s3 = registry(aws, baseline=True)
+    sm = aws.client("sagemaker")
+    package = sm.describe_model_package(ModelPackageName=first)
+    arns = [first] + [
+        sm.create_model_package(
+            ModelPackageGroupName=GROUP,
+            ModelApprovalStatus="Approved",
+            DriftCheckBaselines=package["DriftCheckBaselines"],
+        )["ModelPackageArn"]
+        for _ in range(3)
+    ]
+    capture(s3, 1, "2026/12/07/10")  # v1 served before the rollout to v3 (and v3's first minutes, blue/green)
+    capture(s3, 2, "2026/12/07/08")  # v2: only before the window
+    capture(s3, 3, "2026/12/07/11")
+    capture(s3, 4, "2026/12/07/13")  # v4: only after the window
+    capture(s3, 9, "2026/12/07/12")  # v9: deleted from the registry
+    made, _ = starter(aws, live(arns[2]), [])
+
+    # WHEN the check starts
+    assert made.start("firing-1", now=NOW)["status"] == "started"
+
+    # THEN v1's and v3's baselines are staged beside it, v3 being the one serving since 11:40
+    prefix = f"drift/fraud-detector-dev/{Window.last(timedelta(hours=2), NOW).name}/baselines"
+    keys = {
+        o["Key"].removeprefix(f"{prefix}/") for o in s3.list_objects_v2(Bucket="artifacts", Prefix=prefix)["Contents"]
+    }
+    assert keys == {
+        "served.json",
+        *(f"v{n}/{name}" for n in (1, 3) for name in ("constraints.json", "reference.csv")),
+    }
+    served = json.loads(s3.get_object(Bucket="artifacts", Key=f"{prefix}/served.json")["Body"].read())
+    assert served == [{"version": 3, "from": "2026-12-07T11:40:00.000000Z", "to": None}]

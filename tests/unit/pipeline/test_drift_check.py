@@ -52,8 +52,10 @@ def capture_line(values: Iterable[Any], at: str = "2026-12-06T10:00:00Z", encodi
     return json.dumps(record)
 
 
-def write_capture(base: Path, lines: list[str], name: str = "00-00-000-a.jsonl") -> None:
-    folder = base / "capture" / "fraud-detector-dev" / "AllTraffic" / "2026" / "12" / "06" / "10"
+def write_capture(base: Path, lines: list[str], name: str = "00-00-000-a.jsonl", version: int | None = None) -> None:
+    """Lines in SageMaker's key layout: under ``v<version>/`` (the version's own capture folder) if given."""
+    root = base / "capture" / f"v{version}" if version is not None else base / "capture"
+    folder = root / "fraud-detector-dev" / "AllTraffic" / "2026" / "12" / "06" / "10"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / name).write_text("\n".join(lines) + "\n")
 
@@ -177,3 +179,56 @@ def test_a_window_across_a_deployment_compares_each_record_with_its_version_s_ba
         (2, 400, False),
     ]
     assert summary["version"] == 2
+
+
+def test_during_a_rollout_each_record_is_compared_with_the_version_whose_folder_it_is_in(
+    check: Check, base: Path, features: pd.DataFrame
+) -> None:
+    # GIVEN v1 trained on today's customers, v2 on customers whose balances are three times higher, and a served.json
+    # that says v2 served the whole window (what the check's starter knows: the version the endpoint serves now)
+    write_baseline(base, 1, features)
+    richer = features.assign(balance=features["balance"] * 3)
+    write_baseline(base, 2, richer)
+    served = [{"version": 2, "from": "2026-12-06T09:00:00Z", "to": None}]
+    (base / "baselines" / "served.json").write_text(json.dumps(served))
+    # WHEN a blue/green rollout shared the same minutes between them: each version's config captured in its folder
+    at = "2026-12-06T10:10:00Z"
+    old = [capture_line(r, at=at) for r in traffic(features, 400, 1).itertuples(index=False)]
+    new = [capture_line(r, at=at) for r in traffic(richer, 400, 2).itertuples(index=False)]
+    write_capture(base, old, version=1)
+    write_capture(base, new, version=2)
+    summary = check("--window-start", "2026-12-06T10:00:00Z", "--window-end", "2026-12-06T11:00:00Z")
+    # THEN each version's records were compared with its own baseline: neither drifted
+    assert [(s["version"], s["records"], s["drift_detected"]) for s in summary["segments"]] == [
+        (1, 400, False),
+        (2, 400, False),
+    ]
+    assert summary["lines"]["unserved"] == 0
+
+
+def test_records_of_a_version_without_a_staged_baseline_are_unserved(
+    check: Check, base: Path, features: pd.DataFrame
+) -> None:
+    write_baseline(base, 2, features)
+    write_baseline(base, 3, features)
+    lines = [capture_line(r, at="2026-12-06T10:10:00Z") for r in traffic(features, 300, 1).itertuples(index=False)]
+    write_capture(base, lines, version=1)
+    write_capture(base, lines, version=3)
+    summary = check("--window-start", "2026-12-06T10:00:00Z", "--window-end", "2026-12-06T11:00:00Z")
+    assert [(s["version"], s["records"]) for s in summary["segments"]] == [(3, 300)]
+    assert summary["lines"]["unserved"] == 300
+
+
+def test_after_a_rollback_the_summary_is_the_version_serving_now(
+    check: Check, base: Path, features: pd.DataFrame
+) -> None:
+    # GIVEN v2 was rejected and the endpoint serves v1 again (served.json's open span)
+    write_baseline(base, 1, features)
+    write_baseline(base, 2, features)
+    (base / "baselines" / "served.json").write_text(json.dumps([{"version": 1, "from": "2026-12-06T10:30:00Z"}]))
+    lines = [capture_line(r, at="2026-12-06T10:10:00Z") for r in traffic(features, 300, 1).itertuples(index=False)]
+    write_capture(base, lines, version=2)
+    write_capture(base, lines, version=1)
+    summary = check("--window-start", "2026-12-06T10:00:00Z", "--window-end", "2026-12-06T11:00:00Z")
+    assert [s["version"] for s in summary["segments"]] == [2, 1]
+    assert (summary["version"], summary["records"]) == (1, 300)

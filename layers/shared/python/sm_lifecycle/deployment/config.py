@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
+from sm_lifecycle.kernel.endpoints import VARIANT_NAME, capture_destination
 from sm_lifecycle.kernel.errors import ConfigurationError
 from sm_lifecycle.kernel.settings import Settings, boolean, integer, required
 from sm_lifecycle.kernel.stages import Stage
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
 STRATEGIES = ("AllAtOnce", "Canary", "Linear")
 STEP_PERCENT_LIMITS = {"Canary": (1, 50), "Linear": (10, 50)}  # CanarySize <= 50 %, LinearStepSize 10-50 %
 _ROUTING: dict[str, TrafficRoutingConfigTypeType] = {"AllAtOnce": "ALL_AT_ONCE", "Canary": "CANARY", "Linear": "LINEAR"}
-VARIANT_NAME = "AllTraffic"
 NAME_MAX_LENGTH = 63  # SageMaker model, endpoint config and endpoint names
 CSV_CONTENT_TYPES = ("text/csv",)
 JSON_CONTENT_TYPES = ("application/json",)
@@ -159,7 +159,7 @@ class DeploySettings:
             digest_of={
                 "model": model_name,
                 "variants": self.production_variants(model_name),
-                "capture": self.data_capture_config(),
+                "capture": self.data_capture_config(version),
             },
         )
 
@@ -176,12 +176,13 @@ class DeploySettings:
             }
         ]
 
-    def data_capture_config(self) -> DataCaptureConfigTypeDef:
-        """SageMaker writes captures under ``<DATA_CAPTURE_S3_URI>/<endpoint>/<variant>/yyyy/mm/dd/hh/``."""
+    def data_capture_config(self, version: int) -> DataCaptureConfigTypeDef:
+        """Version ``version`` captures under ``<DATA_CAPTURE_S3_URI>/<endpoint>/v<version>/``, where SageMaker writes
+        ``<endpoint>/<variant>/yyyy/mm/dd/hh/`` (``kernel.endpoints.capture_destination``)."""
         config: DataCaptureConfigTypeDef = {
             "EnableCapture": self.data_capture_enabled,
             "InitialSamplingPercentage": self.data_capture_sampling_percentage,
-            "DestinationS3Uri": self.data_capture_s3_uri,
+            "DestinationS3Uri": capture_destination(self.data_capture_s3_uri, self.endpoint_name, version),
             "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
             "CaptureContentTypeHeader": {
                 "CsvContentTypes": list(CSV_CONTENT_TYPES),

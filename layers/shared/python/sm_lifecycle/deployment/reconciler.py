@@ -338,7 +338,7 @@ class Reconciler:
             self.gateway.ensure_endpoint_config(
                 claim.target_config,
                 production_variants=self.settings.production_variants(model_name),
-                data_capture_config=self.settings.data_capture_config(),
+                data_capture_config=self.settings.data_capture_config(desired.version),
                 tags=tags,
             )
             mutation_sent = True

@@ -1,4 +1,5 @@
-"""Adapter: the drift loop's objects in the artifact bucket (a check's staged baselines, its summary)."""
+"""Adapter: the drift loop's objects in the artifact bucket (the endpoint's captured requests, a check's staged
+baselines, its summary)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,18 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from sm_lifecycle.kernel.clients import classify
+from sm_lifecycle.kernel.endpoints import capture_hour, capture_variant_prefix
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from types_boto3_s3.client import S3Client
 
+    from sm_lifecycle.drift.model import Window
     from sm_lifecycle.drift.sagemaker import Baseline
 
 BASELINE_FILES = ("constraints.json", "reference.csv")
+CAPTURE_PREFIX = "data-capture"  # the endpoints' captured requests: data-capture/<endpoint>/v<N>/ (kernel.endpoints)
 SUMMARY_MAX_BYTES = 4 * 1024 * 1024  # a summary of hundreds of features is tens of KB
 
 
@@ -24,22 +30,48 @@ class DriftObjects:
         self._s3 = s3
         self.bucket = bucket
 
-    def stage(self, prefix: str, baseline: Baseline, since: datetime | None) -> str:
-        """Copy the baseline to ``<prefix>/baselines/v<N>/`` with ``served.json`` (the version serves from
-        ``since``: earlier requests of the window were another version's); the baselines' URI."""
+    def versions_captured(self, endpoint: str, window: Window) -> list[int]:
+        """The versions whose capture folder (``data-capture/<endpoint>/v<N>/``) has requests of the window's hours:
+        one listing of the folders, then one of each folder from the window's first hour."""
+        root = f"{CAPTURE_PREFIX}/{endpoint}/"
+        try:
+            pages = self._s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=root, Delimiter="/")
+            folders = [p["Prefix"] for page in pages for p in page.get("CommonPrefixes", [])]
+            versions = []
+            for folder in folders:
+                name = folder[len(root) :].rstrip("/")
+                if name[:1] == "v" and name[1:].isdigit() and self._has_hours(folder, endpoint, window):
+                    versions.append(int(name[1:]))
+        except (BotoCoreError, ClientError) as exc:
+            raise classify(exc, what=f"list the captured requests of {endpoint}") from exc
+        return sorted(versions)
+
+    def _has_hours(self, folder: str, endpoint: str, window: Window) -> bool:
+        """Whether the folder's first request at or after the window's first hour is of its last hour or before
+        (keys sort by hour)."""
+        variant = capture_variant_prefix(folder, endpoint)
+        first, last = capture_hour(window.start), capture_hour(window.end)
+        found = self._s3.list_objects_v2(Bucket=self.bucket, Prefix=variant, StartAfter=variant + first, MaxKeys=1)
+        keys = [o["Key"] for o in found.get("Contents", [])]
+        return bool(keys) and keys[0][len(variant) : len(variant) + len(last)] <= last
+
+    def stage(self, prefix: str, baselines: Sequence[Baseline], serving: int, since: datetime | None) -> str:
+        """Copy each baseline to ``<prefix>/baselines/v<N>/``, with ``served.json``: version ``serving`` serves from
+        ``since`` (the window's requests outside a version's capture folder are its from then on); their URI."""
         folder = f"{prefix}/baselines"
         try:
-            for name in BASELINE_FILES:
-                self._s3.copy_object(
-                    Bucket=self.bucket,
-                    Key=f"{folder}/v{baseline.version}/{name}",
-                    CopySource={"Bucket": baseline.bucket, "Key": f"{baseline.folder}/{name}"},
-                )
+            for baseline in baselines:
+                for name in BASELINE_FILES:
+                    self._s3.copy_object(
+                        Bucket=self.bucket,
+                        Key=f"{folder}/v{baseline.version}/{name}",
+                        CopySource={"Bucket": baseline.bucket, "Key": f"{baseline.folder}/{name}"},
+                    )
             start = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if since is not None else None
-            served = [{"version": baseline.version, "from": start, "to": None}]
+            served = [{"version": serving, "from": start, "to": None}]
             self._s3.put_object(Bucket=self.bucket, Key=f"{folder}/served.json", Body=json.dumps(served).encode())
         except (BotoCoreError, ClientError) as exc:
-            raise classify(exc, what=f"stage the baseline of {baseline.package_arn}") from exc
+            raise classify(exc, what=f"stage the baselines of {', '.join(b.package_arn for b in baselines)}") from exc
         return f"s3://{self.bucket}/{folder}"
 
     def summary(self, key: str) -> Any:

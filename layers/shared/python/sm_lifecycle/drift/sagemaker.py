@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from sm_lifecycle.kernel.clients import classify
+from sm_lifecycle.kernel.clients import classify, error_message, is_not_found
 
 if TYPE_CHECKING:
     from types_boto3_sagemaker.client import SageMakerClient
@@ -39,8 +39,16 @@ class DriftPipelines:
         self._sm = sagemaker
 
     def baseline(self, package_arn: str) -> Baseline | None:
-        """The version's ``DriftCheckBaselines.ModelDataQuality``; None when it was registered without one."""
-        package = self._call("DescribeModelPackage", self._sm.describe_model_package, ModelPackageName=package_arn)
+        """The version's ``DriftCheckBaselines.ModelDataQuality``; None when it was registered without one, or is
+        deleted."""
+        try:
+            package: dict[str, Any] = dict(self._sm.describe_model_package(ModelPackageName=package_arn))
+        except ClientError as exc:
+            if is_not_found(exc) or "not exist" in error_message(exc).lower():
+                return None
+            raise classify(exc, what=f"DescribeModelPackage {package_arn}") from exc
+        except BotoCoreError as exc:
+            raise classify(exc, what=f"DescribeModelPackage {package_arn}") from exc
         quality = (package.get("DriftCheckBaselines") or {}).get("ModelDataQuality") or {}
         uri = str((quality.get("Constraints") or {}).get("S3Uri") or "")
         bucket, _, key = uri.removeprefix("s3://").partition("/")

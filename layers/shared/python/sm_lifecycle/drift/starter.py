@@ -2,11 +2,13 @@
 
 The starter reads the served version as the stage gate does (the deployer's ``model-package-arn`` tag on the
 endpoint's current config, serving since the endpoint's ``LastModifiedTime``) and that version's
-``DriftCheckBaselines`` from the registry. It stages the baseline beside the check
-(``drift/<endpoint>/<window>/baselines/``) with the time the version serves from: requests of the window served
-before then were another version's, which the check counts ``unserved`` (earlier versions' baselines are not
-staged). It starts the drift-check pipeline on the endpoint's captured requests (``data-capture/<endpoint>/``), its
-result going to ``drift/<endpoint>/<window>/result/``. The start is idempotent on ``token`` (the schedule's
+``DriftCheckBaselines`` from the registry. Each version's config captures in its own folder
+(``data-capture/<endpoint>/v<N>/``): the other versions whose folders hold requests of the window (a rollout, a
+rollback) are named by them, and their baselines read too. It stages the baselines beside the check
+(``drift/<endpoint>/<window>/baselines/``) with the time the served version serves from (requests outside a
+version's folder, captured before then, were another version's: the check counts them ``unserved``). It starts the
+drift-check pipeline on the endpoint's captured requests (``data-capture/<endpoint>/``), its result going to
+``drift/<endpoint>/<window>/result/``. The start is idempotent on ``token`` (the schedule's
 execution id): a firing delivered twice starts one check.
 """
 
@@ -23,8 +25,8 @@ from aws_lambda_powertools import Logger
 from sm_lifecycle.drift.config import DriftSettings
 from sm_lifecycle.drift.model import Window
 from sm_lifecycle.drift.s3 import DriftObjects
-from sm_lifecycle.drift.sagemaker import DriftPipelines
-from sm_lifecycle.kernel.endpoints import Endpoints
+from sm_lifecycle.drift.sagemaker import Baseline, DriftPipelines
+from sm_lifecycle.kernel.endpoints import Endpoints, LiveEndpoint
 
 logger = Logger(child=True)
 
@@ -63,6 +65,32 @@ def client_token(*parts: str) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class CheckStaging:
+    """A check's baselines beside it: the served version's, and those of the other versions whose capture folders
+    hold requests of the window (a rollout, a rollback), each record being compared with its version's."""
+
+    pipelines: DriftPipelines
+    objects: DriftObjects
+
+    def stage(self, request: CheckRequest, live: LiveEndpoint, baseline: Baseline) -> str:
+        """Stage them (``baseline``: the served version's); the baselines' URI."""
+        earlier = self._earlier(str(live.package_arn), baseline.version, request)
+        return self.objects.stage(request.prefix, [baseline, *earlier], baseline.version, live.since)
+
+    def _earlier(self, package_arn: str, serving: int, request: CheckRequest) -> list[Baseline]:
+        found = []
+        for version in self.objects.versions_captured(request.endpoint, request.window):
+            if version == serving:
+                continue
+            other = self.pipelines.baseline(f"{package_arn.rsplit('/', 1)[0]}/{version}")
+            if other is None:
+                logger.warning(f"version {version} served requests of the window but has no baseline: not checked")
+                continue
+            found.append(other)
+        return found
+
+
 class DriftCheckStarter:
     def __init__(
         self,
@@ -90,7 +118,7 @@ class DriftCheckStarter:
         if baseline is None:
             return self._no_baseline(live.package_arn)
         request = CheckRequest(s.endpoint_name, s.bucket, Window.last(s.window, now), s.min_records, s.drift_share)
-        baselines = self._objects.stage(request.prefix, baseline, live.since)
+        baselines = CheckStaging(self._pipelines, self._objects).stage(request, live, baseline)
         arn = self._pipelines.start(
             s.drift_pipeline_name,
             request.parameters(baselines),

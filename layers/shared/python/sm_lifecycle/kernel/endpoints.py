@@ -1,6 +1,12 @@
 """The endpoint as SageMaker shows it now, and the package version its current config serves: the deployer's
 ``model-package-arn`` tag on the config (:mod:`sm_lifecycle.kernel.tags`). What the stage gate bakes and the drift
-check compares; AWS errors mapped to the kernel's taxonomy."""
+check compares; AWS errors mapped to the kernel's taxonomy.
+
+Where an endpoint's requests are captured: each version's config captures under its own folder,
+``<DATA_CAPTURE_S3_URI>/<endpoint>/v<N>`` (:func:`capture_destination`), below which SageMaker writes
+``<endpoint>/<variant>/yyyy/mm/dd/hh/<file>.jsonl``. A captured record's key names the version that served it, also
+while a blue/green rollout shares the traffic between two versions.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +22,23 @@ from sm_lifecycle.kernel.timestamps import optional_utc_datetime
 
 if TYPE_CHECKING:
     from types_boto3_sagemaker.client import SageMakerClient
+
+VARIANT_NAME = "AllTraffic"  # the one production variant of the deployer's endpoint configs
+
+
+def capture_destination(capture_uri: str, endpoint: str, version: int) -> str:
+    """The ``DestinationS3Uri`` of version ``version``'s config: ``<capture_uri>/<endpoint>/v<version>``."""
+    return f"{capture_uri.rstrip('/')}/{endpoint}/v{version}"
+
+
+def capture_variant_prefix(version_folder: str, endpoint: str) -> str:
+    """Where SageMaker writes below a version's capture folder (``.../v<N>/``); then ``capture_hour(at)/<file>``."""
+    return f"{version_folder}{endpoint}/{VARIANT_NAME}/"
+
+
+def capture_hour(at: datetime) -> str:
+    """SageMaker's hour partition of a captured request: ``yyyy/mm/dd/hh`` (UTC)."""
+    return f"{at.astimezone(UTC):%Y/%m/%d/%H}"
 
 
 @dataclass(frozen=True)
