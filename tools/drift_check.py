@@ -67,11 +67,13 @@ def run(stack: StackInfo, hours: float, min_records: int = 100, timeout: float =
     baseline = pipelines.baseline(str(live.package_arn))
     if baseline is None:
         raise DriftCheckError(f"{live.package_arn} has no DriftCheckBaselines (registered before baselines were kept?)")
-    baselines = CheckStaging(pipelines, DriftObjects(s3, target.bucket)).stage(request, live, baseline)
+    staged = CheckStaging(pipelines, DriftObjects(s3, target.bucket)).stage(request, live, baseline)
+    if staged is None:
+        raise DriftCheckError(f"no captured requests of {target.endpoint_name} in the last {hours} hour(s)")
     upsert(target, _boto_session(stack))
     arn = pipelines.start(
         target.pipeline_name,
-        request.parameters(baselines),
+        request.parameters(staged),
         token=client_token(target.pipeline_name, uuid.uuid4().hex),
         display_name=f"drift-{request.window.name}",
         why=f"Drift check of {target.endpoint_name} (make drift-check)",

@@ -2,7 +2,8 @@
 
 A job's ``/opt/ml`` lives in ``<work>/<job>/<attempt>/opt/ml``; the scripts see that prefix in ``SM_BASE_DIR`` and
 the usual ``SM_*`` variables (training) pointing into it. Inputs come from S3 and outputs go back to S3 (the embedded
-AWS's S3) following SageMaker's rules (``S3Prefix`` inputs, ``EndOfJob`` outputs, ``model.tar.gz``, checkpoint sync).
+AWS's S3) following SageMaker's rules (``S3Prefix`` and ``ManifestFile`` inputs, ``EndOfJob`` outputs,
+``model.tar.gz``, checkpoint sync).
 """
 
 from __future__ import annotations
@@ -63,6 +64,28 @@ class S3Transfer:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 self.s3.download_file(bucket, key, str(path))
                 written.append(path)
+        return written
+
+    def download_manifest(self, uri: str, target: Path) -> list[Path]:
+        """A ``ManifestFile`` input: the manifest at ``uri`` is a JSON array, ``{"prefix": "s3://bucket/prefix/"}``
+        first, then keys relative to that prefix (the API reference's ``S3DataSource``); each object is downloaded to
+        ``target`` under its relative key. ``ValueError`` for a manifest of another shape; an object that is
+        missing fails the download (SageMaker fails the job)."""
+        try:
+            entries = json.loads(self.read(uri))
+            prefix = str(entries[0]["prefix"])
+            relative = [str(e) for e in entries[1:]]
+        except (ValueError, TypeError, KeyError, IndexError) as exc:
+            raise ValueError(f"{uri} is not a manifest ([{{'prefix': 's3://...'}}, 'key', ...]): {exc}") from None
+        if any(not isinstance(e, str) for e in entries[1:]):
+            raise ValueError(f"{uri}: a manifest's entries after the prefix are keys (strings)")
+        bucket, key_prefix = split_s3(prefix)
+        written = []
+        for key in relative:
+            path = target / key
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.s3.download_file(bucket, key_prefix + key, str(path))
+            written.append(path)
         return written
 
     def upload_tree(self, source: Path, uri: str) -> list[str]:

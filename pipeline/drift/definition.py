@@ -1,6 +1,8 @@
 """The drift-check pipeline (SageMaker SDK v2): one processing step running ``check.py`` in the drift-check image.
 
-Its parameters say what to check: the endpoint, the window, where its captured requests are (``CaptureUri``),
+Its parameters say what to check: the endpoint, the window, which captured requests (``CaptureManifestUri``: a
+manifest of the window's capture files, SageMaker's ``ManifestFile`` input, keys relative to
+``data-capture/<endpoint>/`` so each keeps its version's folder),
 where the baselines of the versions that served them were staged (``BaselinesUri``: ``v<N>/`` folders and
 ``served.json``) and where the result goes (``OutputUri``: ``summary.json``, ``report.html``).
 """
@@ -58,7 +60,7 @@ class DriftTarget:
 
 def build_drift_pipeline(target: DriftTarget, session: PipelineSession) -> Pipeline:
     endpoint = ParameterString("EndpointName", default_value=target.endpoint_name)
-    capture_uri = ParameterString("CaptureUri")
+    capture_manifest_uri = ParameterString("CaptureManifestUri")
     baselines_uri = ParameterString("BaselinesUri")
     output_uri = ParameterString("OutputUri")
     window_start = ParameterString("WindowStart", default_value="")
@@ -80,7 +82,12 @@ def build_drift_pipeline(target: DriftTarget, session: PipelineSession) -> Pipel
         step_args=processor.run(
             code=str(DRIFT_DIR / "check.py"),
             inputs=[
-                ProcessingInput(input_name="capture", source=capture_uri, destination="/opt/ml/processing/capture"),
+                ProcessingInput(
+                    input_name="capture",
+                    source=capture_manifest_uri,
+                    destination="/opt/ml/processing/capture",
+                    s3_data_type="ManifestFile",
+                ),
                 ProcessingInput(
                     input_name="baselines", source=baselines_uri, destination="/opt/ml/processing/baselines"
                 ),
@@ -101,7 +108,7 @@ def build_drift_pipeline(target: DriftTarget, session: PipelineSession) -> Pipel
         name=target.pipeline_name,
         parameters=[
             endpoint,
-            capture_uri,
+            capture_manifest_uri,
             baselines_uri,
             output_uri,
             window_start,

@@ -1,6 +1,7 @@
 """Processing steps: a real ``CreateProcessingJob`` whose container command runs as a subprocess.
 
-Inputs (``S3Input``) are downloaded into the job's ``/opt/ml/processing/...`` folders, outputs uploaded at the end;
+Inputs (``S3Input``: a prefix, or a manifest's keys) are downloaded into the job's ``/opt/ml/processing/...``
+folders, outputs uploaded at the end;
 the job goes ``InProgress`` -> ``Completed`` / ``Failed`` (``FailureReason`` and ``ExitMessage`` from
 ``/opt/ml/output/message``), sending "SageMaker Processing Job State Change" each time.
 """
@@ -8,6 +9,8 @@ the job goes ``InProgress`` -> ``Completed`` / ``Failed`` (``FailureReason`` and
 from __future__ import annotations
 
 from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from local.pipelines.containers import Container
 from local.pipelines.execution import StepFailed, now
@@ -50,12 +53,24 @@ class ProcessingJob(StepJob):
         job.last_modified_time = self.started
         self.services.reporter.processing_job(self.arn, self._describe())
 
+    def _download_inputs(self, container: Container) -> None:
+        """The inputs into the container; a manifest or an object that cannot be read fails the job (ClientError)."""
+        transfer = self.services.transfer
+        try:
+            for item in self.arguments.get("ProcessingInputs", []):
+                source = item.get("S3Input")
+                if source and source.get("S3DataType") == "ManifestFile":
+                    transfer.download_manifest(source["S3Uri"], container.path(source["LocalPath"]))
+                elif source:
+                    transfer.download_prefix(source["S3Uri"], container.path(source["LocalPath"]))
+        except (ValueError, BotoCoreError, ClientError) as exc:
+            reason = f"ClientError: cannot download the job's input: {exc}"
+            self._end("Failed", reason, None)
+            raise StepFailed(reason, self.call.record.metadata) from exc
+
     def _run_in(self, container: Container) -> None:
         transfer = self.services.transfer
-        for item in self.arguments.get("ProcessingInputs", []):
-            source = item.get("S3Input")
-            if source:
-                transfer.download_prefix(source["S3Uri"], container.path(source["LocalPath"]))
+        self._download_inputs(container)
         outputs = self.arguments.get("ProcessingOutputConfig", {}).get("Outputs", [])
         for item in outputs:
             container.path(item["S3Output"]["LocalPath"]).mkdir(parents=True, exist_ok=True)

@@ -53,6 +53,12 @@ def registry(aws: Any, *, baseline: bool) -> tuple[str, Any]:
     return sm.create_model_package(**request)["ModelPackageArn"], s3
 
 
+def capture(s3: Any, version: int, hour: str) -> None:
+    """A captured request in version ``version``'s folder, in SageMaker's key layout, at ``hour`` (yyyy/mm/dd/hh)."""
+    key = f"data-capture/fraud-detector-dev/v{version}/fraud-detector-dev/AllTraffic/{hour}/05-00-000-x.jsonl"
+    s3.put_object(Bucket="artifacts", Key=key, Body=b"{}\n")
+
+
 class Started:
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
@@ -79,6 +85,8 @@ def live(arn: str | None) -> LiveEndpoint:
 
 def test_a_check_stages_the_served_versions_baseline_from_when_it_serves_and_starts(aws: Any) -> None:
     arn, s3 = registry(aws, baseline=True)
+    capture(s3, 1, "2026/12/07/11")
+    capture(s3, 1, "2026/12/07/09")  # before the window: not in its manifest
     alerts: list[Any] = []
     made, started = starter(aws, live(arn), alerts)
     outcome = made.start("firing-1", now=NOW)
@@ -96,7 +104,12 @@ def test_a_check_stages_the_served_versions_baseline_from_when_it_serves_and_sta
     (request,) = started.requests
     assert request["pipeline"] == "fraud-pipeline-dev-drift-check"
     assert request["parameters"]["OutputUri"] == f"s3://artifacts/{prefix}/result"
-    assert request["parameters"]["CaptureUri"] == "s3://artifacts/data-capture/fraud-detector-dev/"
+    assert request["parameters"]["CaptureManifestUri"] == f"s3://artifacts/{prefix}/capture.manifest"
+    manifest = json.loads(s3.get_object(Bucket="artifacts", Key=f"{prefix}/capture.manifest")["Body"].read())
+    assert manifest == [
+        {"prefix": "s3://artifacts/data-capture/fraud-detector-dev/"},
+        "v1/fraud-detector-dev/AllTraffic/2026/12/07/11/05-00-000-x.jsonl",
+    ]
     assert (request["parameters"]["WindowStart"], request["parameters"]["WindowEnd"]) == (
         "2026-12-07T10:00:31Z",
         "2026-12-07T12:00:31Z",
@@ -105,7 +118,8 @@ def test_a_check_stages_the_served_versions_baseline_from_when_it_serves_and_sta
 
 
 def test_the_same_firing_asks_for_the_same_execution_another_for_another(aws: Any) -> None:
-    arn, _ = registry(aws, baseline=True)
+    arn, s3 = registry(aws, baseline=True)
+    capture(s3, 1, "2026/12/07/11")
     made, started = starter(aws, live(arn), [])
     made.start("firing-1", now=NOW), made.start("firing-1", now=NOW), made.start("firing-2", now=NOW)
     tokens = [r["token"] for r in started.requests]
@@ -129,12 +143,6 @@ def test_a_version_without_baseline_alerts_and_starts_nothing(aws: Any) -> None:
     ((subject, message, key),) = alerts
     assert "no baseline" in subject and arn in message and key == {"package": arn, "problem": "no-baseline"}
     assert started.requests == [] and "Contents" not in s3.list_objects_v2(Bucket="artifacts", Prefix="drift/")
-
-
-def capture(s3: Any, version: int, hour: str) -> None:
-    """A captured request in version ``version``'s folder, in SageMaker's key layout, at ``hour`` (yyyy/mm/dd/hh)."""
-    key = f"data-capture/fraud-detector-dev/v{version}/fraud-detector-dev/AllTraffic/{hour}/05-00-000-x.jsonl"
-    s3.put_object(Bucket="artifacts", Key=key, Body=b"{}\n")
 
 
 def test_the_baselines_of_the_other_versions_that_served_the_window_are_staged_too(aws: Any) -> None:
@@ -171,3 +179,28 @@ def test_the_baselines_of_the_other_versions_that_served_the_window_are_staged_t
     }
     served = json.loads(s3.get_object(Bucket="artifacts", Key=f"{prefix}/served.json")["Body"].read())
     assert served == [{"version": 3, "from": "2026-12-07T11:40:00.000000Z", "to": None}]
+    # AND the manifest names the window's requests: v1's, v3's, and v9's (its records count unserved)
+    manifest = json.loads(
+        s3.get_object(Bucket="artifacts", Key=f"{prefix.rsplit('/', 1)[0]}/capture.manifest")["Body"].read()
+    )
+    assert sorted(key.split("/", 1)[0] for key in manifest[1:]) == ["v1", "v3", "v9"]
+
+
+def test_a_window_without_captured_requests_is_insufficient_data_and_starts_nothing(aws: Any) -> None:
+    arn, s3 = registry(aws, baseline=True)
+    capture(s3, 1, "2026/12/07/08")
+    made, started = starter(aws, live(arn), [])
+    outcome = made.start("firing-1", now=NOW)
+    assert (outcome["status"], outcome["records"], outcome["version"]) == ("insufficient-data", 0, 1)
+    assert started.requests == [] and "Contents" not in s3.list_objects_v2(Bucket="artifacts", Prefix="drift/")
+
+
+def test_requests_captured_before_versions_had_folders_are_in_the_manifest(aws: Any) -> None:
+    arn, s3 = registry(aws, baseline=True)
+    key = "data-capture/fraud-detector-dev/AllTraffic/2026/12/07/11/05-00-000-x.jsonl"
+    s3.put_object(Bucket="artifacts", Key=key, Body=b"{}\n")
+    made, started = starter(aws, live(arn), [])
+    assert made.start("firing-1", now=NOW)["status"] == "started"
+    uri = started.requests[0]["parameters"]["CaptureManifestUri"]
+    manifest = json.loads(s3.get_object(Bucket="artifacts", Key=uri.split("/", 3)[3])["Body"].read())
+    assert manifest[1:] == ["AllTraffic/2026/12/07/11/05-00-000-x.jsonl"]

@@ -4,13 +4,13 @@ baselines, its summary)."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from sm_lifecycle.kernel.clients import classify
-from sm_lifecycle.kernel.endpoints import capture_hour, capture_variant_prefix
+from sm_lifecycle.kernel.endpoints import VARIANT_NAME, capture_hour, capture_variant_prefix
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -30,30 +30,55 @@ class DriftObjects:
         self._s3 = s3
         self.bucket = bucket
 
-    def versions_captured(self, endpoint: str, window: Window) -> list[int]:
-        """The versions whose capture folder (``data-capture/<endpoint>/v<N>/``) has requests of the window's hours:
-        one listing of the folders, then one of each folder from the window's first hour."""
+    def captured_keys(self, endpoint: str, window: Window) -> list[str]:
+        """The keys of the window's captured requests, relative to ``data-capture/<endpoint>/``: those of its hours
+        in each version's folder that has any (one listing of the folders, one probe of each from the window's
+        first hour, then one listing per hour of each folder with requests), and in the folder of requests
+        captured before versions had folders (``AllTraffic/``)."""
         root = f"{CAPTURE_PREFIX}/{endpoint}/"
         try:
             pages = self._s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=root, Delimiter="/")
             folders = [p["Prefix"] for page in pages for p in page.get("CommonPrefixes", [])]
-            versions = []
+            keys: list[str] = []
             for folder in folders:
                 name = folder[len(root) :].rstrip("/")
-                if name[:1] == "v" and name[1:].isdigit() and self._has_hours(folder, endpoint, window):
-                    versions.append(int(name[1:]))
+                if name == VARIANT_NAME:
+                    keys += self._hour_keys(folder, window)
+                elif name[:1] == "v" and name[1:].isdigit():
+                    variant = capture_variant_prefix(folder, endpoint)
+                    keys += self._hour_keys(variant, window) if self._has_hours(variant, window) else []
         except (BotoCoreError, ClientError) as exc:
             raise classify(exc, what=f"list the captured requests of {endpoint}") from exc
-        return sorted(versions)
+        return [key[len(root) :] for key in keys]
 
-    def _has_hours(self, folder: str, endpoint: str, window: Window) -> bool:
-        """Whether the folder's first request at or after the window's first hour is of its last hour or before
-        (keys sort by hour)."""
-        variant = capture_variant_prefix(folder, endpoint)
+    def _has_hours(self, variant: str, window: Window) -> bool:
+        """Whether the first request at or after the window's first hour is of its last hour or before (keys sort
+        by hour)."""
         first, last = capture_hour(window.start), capture_hour(window.end)
         found = self._s3.list_objects_v2(Bucket=self.bucket, Prefix=variant, StartAfter=variant + first, MaxKeys=1)
         keys = [o["Key"] for o in found.get("Contents", [])]
         return bool(keys) and keys[0][len(variant) : len(variant) + len(last)] <= last
+
+    def _hour_keys(self, variant: str, window: Window) -> list[str]:
+        keys = []
+        paginator = self._s3.get_paginator("list_objects_v2")
+        at = window.start.replace(minute=0, second=0, microsecond=0)
+        while at <= window.end:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=f"{variant}{capture_hour(at)}/"):
+                keys += [o["Key"] for o in page.get("Contents", []) if o["Key"].endswith(".jsonl")]
+            at += timedelta(hours=1)
+        return keys
+
+    def stage_manifest(self, prefix: str, endpoint: str, keys: Sequence[str]) -> str:
+        """The manifest of ``keys`` (relative to ``data-capture/<endpoint>/``) at ``<prefix>/capture.manifest``, in
+        SageMaker's ``ManifestFile`` format; its URI."""
+        manifest = [{"prefix": f"s3://{self.bucket}/{CAPTURE_PREFIX}/{endpoint}/"}, *keys]
+        key = f"{prefix}/capture.manifest"
+        try:
+            self._s3.put_object(Bucket=self.bucket, Key=key, Body=json.dumps(manifest).encode())
+        except (BotoCoreError, ClientError) as exc:
+            raise classify(exc, what=f"write s3://{self.bucket}/{key}") from exc
+        return f"s3://{self.bucket}/{key}"
 
     def stage(self, prefix: str, baselines: Sequence[Baseline], serving: int, since: datetime | None) -> str:
         """Copy each baseline to ``<prefix>/baselines/v<N>/``, with ``served.json``: version ``serving`` serves from

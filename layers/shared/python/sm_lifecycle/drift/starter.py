@@ -6,9 +6,10 @@ endpoint's current config, serving since the endpoint's ``LastModifiedTime``) an
 (``data-capture/<endpoint>/v<N>/``): the other versions whose folders hold requests of the window (a rollout, a
 rollback) are named by them, and their baselines read too. It stages the baselines beside the check
 (``drift/<endpoint>/<window>/baselines/``) with the time the served version serves from (requests outside a
-version's folder, captured before then, were another version's: the check counts them ``unserved``). It starts the
-drift-check pipeline on the endpoint's captured requests (``data-capture/<endpoint>/``), its result going to
-``drift/<endpoint>/<window>/result/``. The start is idempotent on ``token`` (the schedule's
+version's folder, captured before then, were another version's: the check counts them ``unserved``), and the
+manifest of the window's captured requests (``capture.manifest``: the job downloads those only). It starts the
+drift-check pipeline on them, its result going to ``drift/<endpoint>/<window>/result/``; a window without
+captured requests is ``insufficient-data`` at once, no job started. The start is idempotent on ``token`` (the schedule's
 execution id): a firing delivered twice starts one check.
 """
 
@@ -47,11 +48,11 @@ class CheckRequest:
     def prefix(self) -> str:
         return f"drift/{self.endpoint}/{self.window.name}"
 
-    def parameters(self, baselines_uri: str) -> dict[str, str]:
+    def parameters(self, staged: Staged) -> dict[str, str]:
         return {
             "EndpointName": self.endpoint,
-            "CaptureUri": f"s3://{self.bucket}/data-capture/{self.endpoint}/",
-            "BaselinesUri": baselines_uri,
+            "CaptureManifestUri": staged.manifest_uri,
+            "BaselinesUri": staged.baselines_uri,
             "OutputUri": f"s3://{self.bucket}/{self.prefix}/result",
             "WindowStart": Window.iso(self.window.start),
             "WindowEnd": Window.iso(self.window.end),
@@ -66,23 +67,39 @@ def client_token(*parts: str) -> str:
 
 
 @dataclass(frozen=True)
+class Staged:
+    """What a check reads, staged beside it: its baselines and the manifest of its captured requests."""
+
+    baselines_uri: str
+    manifest_uri: str
+    requests_files: int
+
+
+@dataclass(frozen=True)
 class CheckStaging:
-    """A check's baselines beside it: the served version's, and those of the other versions whose capture folders
-    hold requests of the window (a rollout, a rollback), each record being compared with its version's."""
+    """A check's inputs beside it: the manifest of the window's captured requests, and the baselines of the served
+    version and of the other versions whose capture folders hold requests of the window (a rollout, a rollback):
+    each request is compared with its version's."""
 
     pipelines: DriftPipelines
     objects: DriftObjects
 
-    def stage(self, request: CheckRequest, live: LiveEndpoint, baseline: Baseline) -> str:
-        """Stage them (``baseline``: the served version's); the baselines' URI."""
-        earlier = self._earlier(str(live.package_arn), baseline.version, request)
-        return self.objects.stage(request.prefix, [baseline, *earlier], baseline.version, live.since)
+    def stage(self, request: CheckRequest, live: LiveEndpoint, baseline: Baseline) -> Staged | None:
+        """Stage them (``baseline``: the served version's); None when the window has no captured requests."""
+        keys = self.objects.captured_keys(request.endpoint, request.window)
+        if not keys:
+            return None
+        versions = sorted({int(k.split("/", 1)[0][1:]) for k in keys if k.split("/", 1)[0][1:].isdigit()})
+        earlier = self._baselines(str(live.package_arn), [v for v in versions if v != baseline.version])
+        return Staged(
+            self.objects.stage(request.prefix, [baseline, *earlier], baseline.version, live.since),
+            self.objects.stage_manifest(request.prefix, request.endpoint, keys),
+            len(keys),
+        )
 
-    def _earlier(self, package_arn: str, serving: int, request: CheckRequest) -> list[Baseline]:
+    def _baselines(self, package_arn: str, versions: list[int]) -> list[Baseline]:
         found = []
-        for version in self.objects.versions_captured(request.endpoint, request.window):
-            if version == serving:
-                continue
+        for version in versions:
             other = self.pipelines.baseline(f"{package_arn.rsplit('/', 1)[0]}/{version}")
             if other is None:
                 logger.warning(f"version {version} served requests of the window but has no baseline: not checked")
@@ -107,7 +124,8 @@ class DriftCheckStarter:
         self._alert = alert
 
     def start(self, token: str, now: datetime | None = None) -> dict[str, Any]:
-        """Start one check of the last window; the outcome (``started``, ``idle`` or ``no-baseline``)."""
+        """Start one check of the last window; the outcome (``started``, ``idle``, ``no-baseline``, or
+        ``insufficient-data`` when the window has no captured request)."""
         s = self.settings
         live = self._endpoints.live(s.endpoint_name)
         if live is None or not live.package_arn:
@@ -118,10 +136,18 @@ class DriftCheckStarter:
         if baseline is None:
             return self._no_baseline(live.package_arn)
         request = CheckRequest(s.endpoint_name, s.bucket, Window.last(s.window, now), s.min_records, s.drift_share)
-        baselines = CheckStaging(self._pipelines, self._objects).stage(request, live, baseline)
+        staged = CheckStaging(self._pipelines, self._objects).stage(request, live, baseline)
+        if staged is None:  # a result, not a failure; no job is started for it
+            logger.info("nothing to check: no captured requests in the window", extra={"window": request.window.name})
+            return {
+                "status": "insufficient-data",
+                "records": 0,
+                "version": baseline.version,
+                "window": request.window.name,
+            }
         arn = self._pipelines.start(
             s.drift_pipeline_name,
-            request.parameters(baselines),
+            request.parameters(staged),
             token=client_token(s.drift_pipeline_name, token),
             display_name=f"drift-{request.window.name}",
             why=f"Drift check of {s.endpoint_name} (version {baseline.version}) over {request.window.name}",
