@@ -4,14 +4,10 @@ the HTML report is, and what the retrain policy did."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from sm_lifecycle.drift.config import DriftSettings
-from sm_lifecycle.drift.model import DriftResult
-
-if TYPE_CHECKING:
-    from sm_lifecycle.drift.monitor import Retraining
+from sm_lifecycle.drift.model import DriftResult, Retraining
 
 TOP_FEATURES = 5
 

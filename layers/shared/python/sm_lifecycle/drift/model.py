@@ -135,3 +135,12 @@ def _count(value: object, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError(f"summary.{field}: {clean(value, FEATURE_NAME)!r} is not a count")
     return value
+
+
+@dataclass(frozen=True)
+class Retraining:
+    """What the retrain policy did: ``started``, or held (``in-flight``, ``cooldown``)."""
+
+    status: str
+    execution_arn: str | None
+    until: datetime | None = None

@@ -15,7 +15,6 @@ execution: the start's ``ClientRequestToken`` is derived from the newest executi
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,7 +22,7 @@ from aws_lambda_powertools import Logger
 
 from sm_lifecycle.drift.config import DriftSettings
 from sm_lifecycle.drift.message import DriftAlert, drift_alert
-from sm_lifecycle.drift.model import DriftResult
+from sm_lifecycle.drift.model import DriftResult, Retraining
 from sm_lifecycle.drift.s3 import DriftObjects
 from sm_lifecycle.drift.sagemaker import RUNNING, DriftPipelines
 from sm_lifecycle.drift.starter import client_token
@@ -34,15 +33,6 @@ logger = Logger(child=True)
 
 Publish = Callable[[DriftAlert], str]  # -> SNS MessageId
 Record = Callable[[DriftResult, str], None]  # (result, endpoint) -> None: the check's metrics
-
-
-@dataclass(frozen=True)
-class Retraining:
-    """What the retrain policy did: ``started``, or held (``in-flight``, ``cooldown``)."""
-
-    status: str
-    execution_arn: str | None
-    until: datetime | None = None
 
 
 class DriftMonitor:
