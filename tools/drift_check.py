@@ -24,7 +24,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from sm_lifecycle.drift.model import Window
-from sm_lifecycle.drift.s3 import DriftObjects
+from sm_lifecycle.drift.s3 import CapturedRequests, DriftObjects
 from sm_lifecycle.drift.sagemaker import DriftPipelines
 from sm_lifecycle.drift.starter import CheckRequest, CheckStaging, client_token
 from sm_lifecycle.kernel.endpoints import Endpoints, LiveEndpoint
@@ -67,7 +67,8 @@ def run(stack: StackInfo, hours: float, min_records: int = 100, timeout: float =
     baseline = pipelines.baseline(str(live.package_arn))
     if baseline is None:
         raise DriftCheckError(f"{live.package_arn} has no DriftCheckBaselines (registered before baselines were kept?)")
-    staged = CheckStaging(pipelines, DriftObjects(s3, target.bucket)).stage(request, live, baseline)
+    captures = CapturedRequests(s3, stack.outputs["DataCaptureS3Uri"])
+    staged = CheckStaging(pipelines, DriftObjects(s3, target.bucket), captures).stage(request, live, baseline)
     if staged is None:
         raise DriftCheckError(f"no captured requests of {target.endpoint_name} in the last {hours} hour(s)")
     upsert(target, _boto_session(stack))

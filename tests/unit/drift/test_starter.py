@@ -11,10 +11,11 @@ import pytest
 
 from local.aws import EmbeddedAWS
 from sm_lifecycle.drift.model import Window
-from sm_lifecycle.drift.s3 import DriftObjects
+from sm_lifecycle.drift.s3 import CapturedRequests, DriftObjects
 from sm_lifecycle.drift.sagemaker import DriftPipelines
-from sm_lifecycle.drift.starter import DriftCheckStarter
+from sm_lifecycle.drift.starter import CheckStaging, DriftCheckStarter
 from sm_lifecycle.kernel.endpoints import LiveEndpoint
+from sm_lifecycle.kernel.errors import ConfigurationError
 from tests.unit.drift.test_monitor import settings
 
 NOW = datetime(2026, 12, 7, 12, 0, 30, 250000, tzinfo=UTC)
@@ -72,10 +73,12 @@ def starter(aws: Any, live: LiveEndpoint | None, alerts: list[Any]) -> tuple[Dri
     pipelines = DriftPipelines(aws.client("sagemaker"))
     started = Started()
     pipelines.start = started.start  # type: ignore[method-assign]  # the pipeline itself is the stack tests'
-    objects = DriftObjects(aws.client("s3"), "artifacts")
-    made = DriftCheckStarter(
-        settings(DRIFT_WINDOW_HOURS="2"), Live(live), pipelines, objects, lambda *a: alerts.append(a)
-    )  # type: ignore[arg-type]
+    s3 = aws.client("s3")
+    configured = settings(DRIFT_WINDOW_HOURS="2", DATA_CAPTURE_S3_URI="s3://artifacts/data-capture")
+    staging = CheckStaging(
+        pipelines, DriftObjects(s3, "artifacts"), CapturedRequests(s3, configured.required_capture_uri())
+    )
+    made = DriftCheckStarter(configured, Live(live), pipelines, staging, lambda *a: alerts.append(a))  # type: ignore[arg-type]
     return made, started
 
 
@@ -204,3 +207,9 @@ def test_requests_captured_before_versions_had_folders_are_in_the_manifest(aws: 
     uri = started.requests[0]["parameters"]["CaptureManifestUri"]
     manifest = json.loads(s3.get_object(Bucket="artifacts", Key=uri.split("/", 3)[3])["Body"].read())
     assert manifest[1:] == ["AllTraffic/2026/12/07/11/05-00-000-x.jsonl"]
+
+
+@pytest.mark.parametrize("value", ["", "artifacts/data-capture"])
+def test_the_starter_needs_where_the_endpoint_captures(value: str) -> None:
+    with pytest.raises(ConfigurationError, match="DATA_CAPTURE_S3_URI"):
+        settings(DATA_CAPTURE_S3_URI=value).required_capture_uri()

@@ -27,9 +27,9 @@ from sm_lifecycle.drift.config import DriftSettings
 from sm_lifecycle.drift.message import DriftAlert
 from sm_lifecycle.drift.model import DriftCheckDueEvent
 from sm_lifecycle.drift.monitor import DriftMonitor
-from sm_lifecycle.drift.s3 import DriftObjects
+from sm_lifecycle.drift.s3 import CapturedRequests, DriftObjects
 from sm_lifecycle.drift.sagemaker import DriftPipelines
-from sm_lifecycle.drift.starter import DriftCheckStarter
+from sm_lifecycle.drift.starter import CheckStaging, DriftCheckStarter
 from sm_lifecycle.kernel import clients
 from sm_lifecycle.kernel.endpoints import Endpoints
 from sm_lifecycle.kernel.errors import ForeignEventError
@@ -64,13 +64,10 @@ def start_drift_check(event: DriftCheckDueEvent, context: LambdaContext) -> dict
 
         alerts.run(key, send, context=context)
 
-    starter = DriftCheckStarter(
-        settings,
-        Endpoints(sm),
-        DriftPipelines(sm),
-        DriftObjects(clients.client("s3"), settings.bucket),
-        alert,
-    )
+    s3, pipelines = clients.client("s3"), DriftPipelines(sm)
+    captures = CapturedRequests(s3, settings.required_capture_uri())
+    staging = CheckStaging(pipelines, DriftObjects(s3, settings.bucket), captures)
+    starter = DriftCheckStarter(settings, Endpoints(sm), pipelines, staging, alert)
     once = idempotent(settings.common.idempotency_table_name, key_prefix=f"{KEY_PREFIX}-start")
     recorded = once.run({"firing": event.id}, lambda: starter.start(event.id), context=context)
     return {**recorded.result, "duplicate": True} if recorded.duplicate else recorded.result

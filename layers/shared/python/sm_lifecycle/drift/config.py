@@ -20,7 +20,8 @@ class DriftSettings:
 
     common: Settings
     drift_pipeline_name: str  # DRIFT_CHECK_PIPELINE_NAME: the one-step drift-check pipeline
-    bucket: str  # ARTIFACT_BUCKET: captured requests (data-capture/), checks (drift/)
+    bucket: str  # ARTIFACT_BUCKET: checks (drift/)
+    capture_uri: str | None  # DATA_CAPTURE_S3_URI (the starter's): where the endpoint's configs capture
     window: timedelta  # DRIFT_WINDOW_HOURS: a check reads the last window of captured requests
     min_records: int  # DRIFT_MIN_RECORDS: fewer records in the window is "insufficient data"
     drift_share: float  # DRIFT_SHARE: the share of drifted features that is drift of the dataset
@@ -44,6 +45,7 @@ class DriftSettings:
             common=Settings.from_env(env),
             drift_pipeline_name=required(env, "DRIFT_CHECK_PIPELINE_NAME"),
             bucket=required(env, "ARTIFACT_BUCKET"),
+            capture_uri=env.get("DATA_CAPTURE_S3_URI", "").strip().rstrip("/") or None,
             window=timedelta(hours=integer(env, "DRIFT_WINDOW_HOURS", 24, 1, 24 * 31)),
             min_records=integer(env, "DRIFT_MIN_RECORDS", 100, 1, 10_000_000),
             drift_share=share,
@@ -51,6 +53,12 @@ class DriftSettings:
             cooldown=timedelta(hours=integer(env, "DRIFT_RETRAIN_COOLDOWN_HOURS", 24, 0, 24 * 31)),
             retrain_data_uri=data_uri,
         )
+
+    def required_capture_uri(self) -> str:
+        """DATA_CAPTURE_S3_URI, which the starter needs (the monitor does not read captures)."""
+        if not self.capture_uri or not self.capture_uri.startswith("s3://"):
+            raise ConfigurationError(f"DATA_CAPTURE_S3_URI must be an s3:// URI, got {self.capture_uri!r}")
+        return self.capture_uri
 
     @property
     def endpoint_name(self) -> str:

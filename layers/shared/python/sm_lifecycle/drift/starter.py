@@ -25,7 +25,7 @@ from aws_lambda_powertools import Logger
 
 from sm_lifecycle.drift.config import DriftSettings
 from sm_lifecycle.drift.model import Window
-from sm_lifecycle.drift.s3 import DriftObjects
+from sm_lifecycle.drift.s3 import CapturedRequests, DriftObjects
 from sm_lifecycle.drift.sagemaker import Baseline, DriftPipelines
 from sm_lifecycle.kernel.endpoints import Endpoints, LiveEndpoint
 
@@ -72,7 +72,6 @@ class Staged:
 
     baselines_uri: str
     manifest_uri: str
-    requests_files: int
 
 
 @dataclass(frozen=True)
@@ -83,23 +82,23 @@ class CheckStaging:
 
     pipelines: DriftPipelines
     objects: DriftObjects
+    captures: CapturedRequests
 
     def stage(self, request: CheckRequest, live: LiveEndpoint, baseline: Baseline) -> Staged | None:
         """Stage them (``baseline``: the served version's); None when the window has no captured requests."""
-        keys = self.objects.captured_keys(request.endpoint, request.window)
-        if not keys:
+        by_version = self.captures.in_window(request.endpoint, request.window)
+        if not by_version:
             return None
-        versions = sorted({int(k.split("/", 1)[0][1:]) for k in keys if k.split("/", 1)[0][1:].isdigit()})
-        earlier = self._baselines(str(live.package_arn), [v for v in versions if v != baseline.version])
+        others = [v for v in by_version if v is not None and v != baseline.version]
+        keys = [key for keys in by_version.values() for key in keys]
         return Staged(
-            self.objects.stage(request.prefix, [baseline, *earlier], baseline.version, live.since),
-            self.objects.stage_manifest(request.prefix, request.endpoint, keys),
-            len(keys),
+            self.objects.stage(request.prefix, baseline, live.since, self._baselines(str(live.package_arn), others)),
+            self.objects.stage_manifest(request.prefix, self.captures.root(request.endpoint), keys),
         )
 
     def _baselines(self, package_arn: str, versions: list[int]) -> list[Baseline]:
         found = []
-        for version in versions:
+        for version in sorted(versions):
             other = self.pipelines.baseline(f"{package_arn.rsplit('/', 1)[0]}/{version}")
             if other is None:
                 logger.warning(f"version {version} served requests of the window but has no baseline: not checked")
@@ -114,13 +113,13 @@ class DriftCheckStarter:
         settings: DriftSettings,
         endpoints: Endpoints,
         pipelines: DriftPipelines,
-        objects: DriftObjects,
+        staging: CheckStaging,
         alert: Alert,
     ) -> None:
         self.settings = settings
         self._endpoints = endpoints
         self._pipelines = pipelines
-        self._objects = objects
+        self._staging = staging
         self._alert = alert
 
     def start(self, token: str, now: datetime | None = None) -> dict[str, Any]:
@@ -136,7 +135,7 @@ class DriftCheckStarter:
         if baseline is None:
             return self._no_baseline(live.package_arn)
         request = CheckRequest(s.endpoint_name, s.bucket, Window.last(s.window, now), s.min_records, s.drift_share)
-        staged = CheckStaging(self._pipelines, self._objects).stage(request, live, baseline)
+        staged = self._staging.stage(request, live, baseline)
         if staged is None:  # a result, not a failure; no job is started for it
             logger.info("nothing to check: no captured requests in the window", extra={"window": request.window.name})
             return {
