@@ -135,9 +135,10 @@ bench: $(VENV)/.installed $(DRIFT_VENV)/.installed ## print the benchmark figure
 build: $(SAM_VENV)/.installed ## sam build into .aws-sam/build (arm64 wheels for the layer; cached by content)
 	$(SAM_VENV)/bin/sam build --template template.yaml --cached
 
-deploy: build $(VENV)/.installed ## sam deploy to ENV (dev | staging | prod) with samconfig.toml, tagged with the git SHA
+deploy: build $(VENV)/.installed ## sam deploy to ENV (dev | staging | prod) with samconfig.toml, tagged with the git SHA; then its drift-check pipeline
 	$(SAM_VENV)/bin/sam deploy --config-env $(ENV) \
 		--parameter-overrides $$($(PY) -m tools.stackinfo deploy-overrides $(ENV) $$(git rev-parse --short HEAD))
+	$(PY) -m pipeline upsert-drift-check --env $(ENV) --aws
 
 # ---------------------------------------------------------------- maintenance
 .PHONY: lock clean help

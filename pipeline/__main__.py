@@ -1,4 +1,7 @@
-"""``python -m pipeline upsert|start|run|definition|upload-data [--env dev]``.
+"""``python -m pipeline upsert|start|run|definition|upload-data|upsert-drift-check [--env dev]``.
+
+``upsert`` and ``run`` upsert the registry stack's training pipeline and its endpoint's drift-check pipeline;
+``upsert-drift-check`` the drift-check pipeline alone, which is all a deployment stack (staging, prod) has.
 
 The stack's outputs (pipeline name, role, bucket, model package group) come from ``--outputs`` (a JSON file or
 string, e.g. the line ``python -m local serve`` prints), else the environment variables PIPELINE_NAME,
@@ -41,7 +44,9 @@ def _use_local_endpoint(outputs: dict[str, str]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["definition", "upsert", "start", "run", "upload-data"])
+    parser.add_argument(
+        "command", choices=["definition", "upsert", "start", "run", "upload-data", "upsert-drift-check"]
+    )
     parser.add_argument("--env", default="dev", choices=ENVIRONMENTS)
     parser.add_argument("--outputs", help="stack outputs: JSON file or string")
     parser.add_argument("--aws", action="store_true", help="use the deployed stack even while `make serve` runs")
@@ -60,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
             served.apply_to_environ()
             outputs = json.dumps(served.outputs)
         stack_outputs, region = resolve_outputs(args.env, outputs=outputs)
+        if args.command == "upsert-drift-check":
+            print(json.dumps({"drift_check_pipeline_arn": commands.upsert_drift_check(stack_outputs, region)}))
+            return 0
         target = Target.from_outputs(stack_outputs, region)
         if args.command == "definition":
             print(json.dumps(commands.definition(target, args.env), indent=2))
@@ -69,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command in ("upsert", "run"):
             print(json.dumps({"pipeline_arn": commands.upsert(target, args.env)}))
-            if stack_outputs.get("DriftCheckPipelineName"):  # a registry stack: its drift check's pipeline too
+            if stack_outputs.get("DriftCheckPipelineName"):  # its endpoint's drift check's pipeline too
                 print(json.dumps({"drift_check_pipeline_arn": commands.upsert_drift_check(stack_outputs, region)}))
             if args.command == "upsert":
                 return 0

@@ -12,7 +12,7 @@ from typing import Any
 
 import boto3
 
-from pipeline.config import PipelineParams, Target, git_sha
+from pipeline.config import ConfigError, PipelineParams, Target, git_sha
 from pipeline.data import upload_raw_data
 from pipeline.definition import build_pipeline, data_uri, session_for
 from sm_lifecycle.kernel.registry import GIT_SHA
@@ -46,9 +46,12 @@ def upsert_drift_check(
     outputs: Mapping[str, str], region: str, boto_session: boto3.session.Session | None = None
 ) -> str:
     """Create or update the stack's drift-check pipeline (its scheduled checks start it); returns its ARN."""
-    from pipeline.drift.definition import DriftTarget, upsert  # noqa: PLC0415 - only registry stacks have one
+    from pipeline.drift.definition import DriftTarget, upsert  # noqa: PLC0415 - the SDK, imported when needed
 
-    account = outputs["SageMakerPipelineRoleArn"].split(":")[4]
+    missing = [n for n in ("DriftCheckPipelineName", "DriftCheckPipelineRoleArn") if not outputs.get(n)]
+    if missing:
+        raise ConfigError(f"stack outputs missing: {', '.join(missing)}")
+    account = outputs["DriftCheckPipelineRoleArn"].split(":")[4]
     return upsert(DriftTarget.from_outputs(dict(outputs), account, region), boto_session)
 
 

@@ -19,18 +19,20 @@ logger = logging.getLogger(__name__)
 
 
 class Reporter:
-    """Reports to ``aws`` (``account_id``, ``region``; optionally ``emit(...)`` and ``sagemaker_store``)."""
+    """Reports to ``aws`` (``account_id``, ``region``; optionally ``emit(...)`` and ``sagemaker_store``) about the
+    executions of ``account`` (default: ``aws``'s account), whose bus gets their events."""
 
-    def __init__(self, aws: Any, sagemaker: Any) -> None:
+    def __init__(self, aws: Any, sagemaker: Any, account: str | None = None) -> None:
         self.aws = aws
         self.sagemaker = sagemaker
+        self.account = account or aws.account_id
 
     def emit(self, detail_type: str, detail: Mapping[str, Any], resources: list[str]) -> None:
         try:
-            if hasattr(self.aws, "emit"):
+            if hasattr(self.aws, "emit") and self.account == self.aws.account_id:
                 self.aws.emit(detail_type, detail, resources)
             else:
-                events.emit(detail_type, detail, resources, account=self.aws.account_id, region=self.aws.region)
+                events.emit(detail_type, detail, resources, account=self.account, region=self.aws.region)
         except Exception:
             logger.exception("could not emit %s", detail_type)
 

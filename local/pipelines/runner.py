@@ -45,6 +45,7 @@ from local.pipelines.reporting import Reporter
 from pipeline import drift
 
 CLIENT_CONFIG = Config(retries={"max_attempts": 3, "mode": "standard"})
+SERVICES = ("sagemaker", "s3", "logs")
 ROOT = Path(__file__).resolve().parents[2]
 IMAGE_ENVIRONMENTS = {drift.IMAGE_REPOSITORY: str(ROOT / ".venv-drift" / "bin" / "python")}
 """The images whose jobs run with an interpreter of their own: the drift check's (make drift-env)."""
@@ -84,21 +85,37 @@ class PipelineRunner:
         self.s3 = self._client("s3")
         self.logs = JobLogs(self._client("logs"))
         self.transfer = S3Transfer(self.s3)
-        self.services = StepServices(
-            sagemaker=self.sagemaker,
-            s3=self.s3,
-            transfer=self.transfer,
-            logs=self.logs,
-            reporter=Reporter(aws, self.sagemaker),
+        self.services = self._services(aws.account_id)
+
+    def _services(self, account: str) -> StepServices:
+        """The step services of the executions of ``account``: that account's clients (its administrator's), its
+        job records and event bus, its roles assumed there."""
+        if account == self.aws.account_id:
+            sagemaker, s3, logs = self.sagemaker, self.s3, self.logs
+        else:
+            sagemaker, s3, logs = self._account_clients(account)
+        return StepServices(
+            sagemaker=sagemaker,
+            s3=s3,
+            transfer=self.transfer if s3 is self.s3 else S3Transfer(s3),
+            logs=logs,
+            reporter=Reporter(self.aws, sagemaker, account),
             injections=self.injections,
             work_dir=self.work_dir,
-            python=python,
+            python=self.python,
             images=self.images,
-            keep_work=keep_work,
-            account_id=aws.account_id,
-            region=aws.region,
-            role_clients=self._role_clients if getattr(aws, "iam", None) is not None else None,
+            keep_work=self.keep_work,
+            account_id=account,
+            region=self.aws.region,
+            role_clients=self._role_clients if getattr(self.aws, "iam", None) is not None else None,
         )
+
+    def _account_clients(self, account: str) -> tuple[Any, Any, JobLogs]:
+        """SageMaker, S3 and the job logs of another account of the embedded AWS (its administrator's clients)."""
+        if not hasattr(self.aws, "client"):
+            raise RuntimeError(f"this runner's AWS has no clients of account {account}")
+        sagemaker, s3, logs = (self.aws.client(s, account_id=account, config=CLIENT_CONFIG) for s in SERVICES)
+        return sagemaker, s3, JobLogs(logs)
 
     def _role_clients(self, role_arn: str, session_name: str, source_arn: str) -> Any:
         """A client factory with the credentials of a session of the role that SageMaker assumes."""
@@ -108,7 +125,7 @@ class PipelineRunner:
             session_name,
             service="sagemaker.amazonaws.com",
             source_arn=source_arn,
-            account=self.aws.account_id,
+            account=source_arn.split(":")[4] if source_arn.count(":") >= 5 else self.aws.account_id,
             region=self.aws.region,
         )
 
@@ -178,7 +195,9 @@ class PipelineRunner:
             raise KeyError(f"{execution_arn} was not started while this runner was installed")
         if not execution.done.wait(timeout):
             raise TimeoutError(f"{execution_arn} still {execution.status} after {timeout} s")
-        described: dict[str, Any] = self.sagemaker.describe_pipeline_execution(PipelineExecutionArn=execution_arn)
+        account = execution_arn.split(":")[4]
+        sagemaker = self.sagemaker if account == self.aws.account_id else self._account_clients(account)[0]
+        described: dict[str, Any] = sagemaker.describe_pipeline_execution(PipelineExecutionArn=execution_arn)
         return described
 
     def list_steps(self, execution_arn: str) -> list[dict[str, Any]]:
@@ -231,15 +250,17 @@ class PipelineRunner:
             description=fake.pipeline_execution_description,
         )
         self.executions[execution_arn] = execution
+        account = execution_arn.split(":")[4]
+        in_account = self.services if account == self.services.account_id else self._services(account)
         try:  # SageMaker Pipelines starts the steps' jobs and registers models as the pipeline's role
-            services = self.services.acting_as(
+            services = in_account.acting_as(
                 str(getattr(pipeline, "role_arn", "") or ""),
                 f"SageMaker-{execution.execution_id}",
                 execution_arn,
                 ("sagemaker", "s3"),
             )
         except RoleNotAssumable as exc:
-            services, failure = self.services, failure or f"ClientError: {exc}"
+            services, failure = in_account, failure or f"ClientError: {exc}"
         run = ExecutionRun(services, execution, self._cache, self.retry_interval_scale)
         thread = threading.Thread(target=run.run, args=(fake, failure), name=f"pipeline-{execution.execution_id}")
         thread.daemon = True

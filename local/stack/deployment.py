@@ -89,6 +89,7 @@ class Deployment:
         """Create the template's resources; return the template's Outputs, resolved."""
         if self.deployed:
             return self.outputs
+        self.resolver.check_rules()
         for logical_id in self.order():
             self._deploy(logical_id)
         self.lambdas.finish()

@@ -51,6 +51,11 @@ def _intrinsic(value: Any) -> tuple[str, Any] | None:
     return None
 
 
+def _is_contains(value: Any) -> bool:
+    """``Fn::Contains``, a rule function only (``Rules``)."""
+    return isinstance(value, dict) and list(value) == ["Fn::Contains"]
+
+
 def references(value: Any) -> Iterator[str]:
     """Logical ids (resources or parameters) that ``value`` refers to through Ref, GetAtt or Sub."""
     found = _intrinsic(value)
@@ -120,6 +125,36 @@ class Resolver:
                 raise TemplateError(f"unknown condition {name}")
             self.conditions[name] = bool(self.resolve(definitions[name]))
         return self.conditions[name]
+
+    # -- rules
+    def check_rules(self) -> None:
+        """The template's ``Rules``: a rule whose ``RuleCondition`` holds (or that has none) fails the deployment
+        with its ``AssertDescription`` when one of its ``Assertions`` does not, as CloudFormation refuses a stack
+        whose parameters break them (rule functions: ``Fn::Equals``, ``Not``, ``And``, ``Or``, ``Contains`` on
+        parameters)."""
+        for name, rule in (self.template.cfn.get("Rules") or {}).items():
+            if "RuleCondition" in rule and not self._rule_value(rule["RuleCondition"]):
+                continue
+            for assertion in rule.get("Assertions", []):
+                if not self._rule_value(assertion["Assert"]):
+                    why = assertion.get("AssertDescription") or "Template assertion failed"
+                    raise TemplateError(f"rule {name}: {why}")
+
+    def _rule_value(self, value: Any) -> Any:
+        found = _intrinsic(value) or (("Fn::Contains", value["Fn::Contains"]) if _is_contains(value) else None)
+        if found is None or found[0] not in ("Fn::Equals", "Fn::Not", "Fn::And", "Fn::Or", "Fn::Contains"):
+            return self.resolve(value)
+        name, arg = found
+        values = [self._rule_value(item) for item in arg]
+        if name == "Fn::Contains":
+            return values[1] in values[0]
+        if name == "Fn::Not":
+            return not values[0]
+        if name == "Fn::And":
+            return all(values)
+        if name == "Fn::Or":
+            return any(values)
+        return str(values[0]) == str(values[1])
 
     # -- values
     def resolve(self, value: Any) -> Any:

@@ -20,7 +20,9 @@ class FunctionLogs:
         self._lock = threading.Lock()
 
     def ship(self, spec: FunctionSpec, stream: str, events: list[tuple[int, str]]) -> None:
-        """``events``: ``(epoch ms, line)`` of one execution environment's stream."""
+        """``events``: ``(epoch ms, line)`` of one execution environment's stream (empty lines carry nothing, and
+        CloudWatch Logs refuses an empty message: they are left out)."""
+        events = [(stamp, line) for stamp, line in events if line]
         logs = self.client_of(spec)("logs")
         with self._lock:
             if stream not in self._streams:
@@ -28,6 +30,8 @@ class FunctionLogs:
                     logs.create_log_group(logGroupName=spec.log_group)
                 logs.create_log_stream(logGroupName=spec.log_group, logStreamName=stream)
                 self._streams.add(stream)
+        if not events:
+            return
         logs.put_log_events(
             logGroupName=spec.log_group,
             logStreamName=stream,

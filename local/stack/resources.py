@@ -77,6 +77,7 @@ class Provisioners:
             "AWS::SQS::QueuePolicy": self.sqs_queue_policy,
             "AWS::DynamoDB::Table": self.dynamodb_table,
             "AWS::S3::Bucket": self.s3_bucket,
+            "AWS::S3::BucketPolicy": self.s3_bucket_policy,
             "AWS::IAM::Role": self.iam_role,
             "AWS::CloudWatch::Alarm": self.cloudwatch_alarm,
             "AWS::CloudWatch::Dashboard": self.cloudwatch_dashboard,
@@ -215,6 +216,13 @@ class Provisioners:
                 QueueUrl=queue_url, Attributes={"Policy": as_json(props["PolicyDocument"])}
             )
         return Provisioned(logical_id, "AWS::SQS::QueuePolicy", self._name(logical_id))
+
+    # ------------------------------------------------------------------ S3 (policy)
+    def s3_bucket_policy(self, logical_id: str, props: dict[str, Any]) -> Provisioned:
+        """The bucket's policy (``Ref``: the bucket's name, as CloudFormation returns it)."""
+        bucket = str(props["Bucket"])
+        self.client("s3").put_bucket_policy(Bucket=bucket, Policy=as_json(props["PolicyDocument"]))
+        return Provisioned(logical_id, "AWS::S3::BucketPolicy", bucket)
 
     # ------------------------------------------------------------------ DynamoDB
     def dynamodb_table(self, logical_id: str, props: dict[str, Any]) -> Provisioned:

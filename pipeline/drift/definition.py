@@ -49,7 +49,7 @@ class DriftTarget:
     def from_outputs(cls, outputs: dict[str, Any], account_id: str, region: str) -> DriftTarget:
         return cls(
             pipeline_name=outputs["DriftCheckPipelineName"],
-            role_arn=outputs["SageMakerPipelineRoleArn"],
+            role_arn=outputs["DriftCheckPipelineRoleArn"],
             job_role_arn=outputs["DriftCheckJobRoleArn"],
             bucket=outputs["ArtifactBucketName"],
             endpoint_name=outputs["EndpointName"],

@@ -21,7 +21,14 @@ REGISTRY_FUNCTIONS = {
     "DriftCheckFunction",  # started by EventBridge Scheduler
     "DriftMonitorFunction",
 }
-DEPLOYMENT_FUNCTIONS = {"DeployFunction", "StageGateFunction"}  # a deployment stack: no pipeline of its own
+# a deployment stack: no training pipeline of its own; its endpoint's drift checks, and their alerts
+DEPLOYMENT_FUNCTIONS = {
+    "DeployFunction",
+    "StageGateFunction",
+    "AlertFunction",
+    "DriftCheckFunction",
+    "DriftMonitorFunction",
+}
 
 
 @pytest.mark.parametrize(("env", "functions"), [("dev", REGISTRY_FUNCTIONS), ("staging", DEPLOYMENT_FUNCTIONS)])

@@ -59,10 +59,14 @@ def serve_with_baseline(world: World, data: pd.DataFrame, tmp_path: Path, execut
 
 
 def send(world: World, rows: pd.DataFrame, batch: int = 100) -> None:
-    runtime = world.aws.client("sagemaker-runtime")
+    send_to(world.aws.client("sagemaker-runtime"), world.endpoint, rows, batch)
+
+
+def send_to(runtime: Any, endpoint: str, rows: pd.DataFrame, batch: int = 100) -> None:
+    """``rows`` as CSV requests to ``endpoint``, ``batch`` rows each."""
     for start in range(0, len(rows), batch):
         body = rows.iloc[start : start + batch].to_csv(header=False, index=False)
-        runtime.invoke_endpoint(EndpointName=world.endpoint, ContentType="text/csv", Body=body)
+        runtime.invoke_endpoint(EndpointName=endpoint, ContentType="text/csv", Body=body)
 
 
 def shifted(features: pd.DataFrame) -> pd.DataFrame:
@@ -72,13 +76,21 @@ def shifted(features: pd.DataFrame) -> pd.DataFrame:
 
 def upsert_drift_pipeline(world: World) -> str:
     """The drift-check pipeline, as deploying the stack leaves it (the SDK's definition, uploaded)."""
+    return upsert_drift_pipeline_in(world.aws, world.outputs, world.aws.account_id)
+
+
+def upsert_drift_pipeline_in(aws: Any, outputs: dict[str, Any], account_id: str) -> str:
+    """The drift-check pipeline of the stack with ``outputs`` in ``account_id``, as ``make deploy`` leaves it (the
+    SDK's definition, uploaded, by the account's administrator)."""
     from pipeline.drift.definition import DriftTarget, upsert  # noqa: PLC0415 - the SageMaker SDK
 
-    stack = StackInfo("dev", world.aws.region, world.outputs, world.aws.endpoint_url)
+    credentials = aws.account_credentials(account_id)
+    keys = (credentials.access_key_id, credentials.secret_access_key)
+    stack = StackInfo("dev", aws.region, outputs, aws.endpoint_url, keys)
     stack.apply_to_environ()  # the SDK's clients reach the embedded AWS
     key, secret = stack.credentials
-    target = DriftTarget.from_outputs(world.outputs, world.aws.account_id, world.aws.region)
-    session = boto3.session.Session(region_name=world.aws.region, aws_access_key_id=key, aws_secret_access_key=secret)
+    target = DriftTarget.from_outputs(outputs, account_id, aws.region)
+    session = boto3.session.Session(region_name=aws.region, aws_access_key_id=key, aws_secret_access_key=secret)
     return upsert(target, session)
 
 

@@ -276,6 +276,18 @@ def test_function_logs_reach_its_log_group(probe_stack: LocalStack, embedded_aws
     assert "probe probe handling logged attempt 1" in messages
 
 
+def test_empty_lines_a_function_prints_leave_the_others_shipped(probe_stack: LocalStack, embedded_aws: Any) -> None:
+    # WHEN the probe prints lines with empty ones between them (a traceback's), and the stack stops
+    probe_stack.replay([probe_event(target="a", key="gaps", mode="chatty", lines=3, blank_lines=True)])
+    probe_stack.stop()
+
+    # THEN its other lines are in its log group (CloudWatch Logs refuses an empty message: those are left out)
+    group = f"/aws/lambda/{probe_stack.functions['ProbeFunction'].name}"
+    messages = [e["message"] for e in embedded_aws.client("logs").filter_log_events(logGroupName=group)["events"]]
+    assert [m for m in messages if m.startswith("probe gaps line")] == [f"probe gaps line {n}" for n in range(3)]
+    assert "" not in messages
+
+
 def test_every_line_an_invocation_logs_is_taken_with_its_answer(probe_stack: LocalStack) -> None:
     # GIVEN an execution environment whose log reader lags (the runtime reads the logs and the answer apart)
     def lagging(line: str) -> None:

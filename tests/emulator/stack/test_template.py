@@ -163,3 +163,58 @@ def test_parameters_outside_their_bounds_are_refused_as_cloudformation_refuses_t
     # THEN the stack is refused before anything is created, naming the parameter
     with pytest.raises(TemplateError, match=rf"{name}=.*{error}"):
         load_template(ROOT / "template.yaml", "dev", parameter_overrides={name: value})
+
+
+RULES = """\
+Parameters:
+  Role: {Type: String}
+  Policy: {Type: String}
+  Names: {Type: CommaDelimitedList, Default: "a,b"}
+Rules:
+  DeploymentsDoNotRetrain:
+    RuleCondition: !Equals [!Ref Role, deployment]
+    Assertions:
+      - Assert: !Not [!Equals [!Ref Policy, retrain]]
+        AssertDescription: only the registry retrains
+  NamesKnown:
+    Assertions:
+      - Assert: {"Fn::Contains": [!Ref Names, a]}
+        AssertDescription: names must include a
+Resources:
+  Queue: {Type: AWS::SQS::Queue}
+"""
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error"),
+    [
+        ({"Role": "deployment", "Policy": "retrain"}, "DeploymentsDoNotRetrain: only the registry retrains"),
+        ({"Role": "registry", "Policy": "retrain", "Names": "b,c"}, "NamesKnown: names must include a"),
+        ({"Role": "registry", "Policy": "retrain"}, None),  # the rule's condition does not hold
+        ({"Role": "deployment", "Policy": "alert"}, None),
+    ],
+)
+def test_template_rules_refuse_parameters_that_break_an_assertion_before_anything_is_created(
+    tmp_path: Path, embedded_aws: Any, overrides: dict[str, str], error: str | None
+) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(RULES, encoding="utf-8")
+    stack = LocalStack(embedded_aws, "dev", path, stack_name="rules", parameter_overrides=overrides)
+    if error is None:
+        stack.deploy()
+        assert "Queue" in stack.resources
+        return
+    with pytest.raises(TemplateError, match=error):
+        stack.deploy()
+    assert stack.resources == {}
+    assert embedded_aws.client("sqs").list_queues().get("QueueUrls", []) == []
+
+
+def test_the_drift_retrain_policy_is_the_registrys_alone(embedded_aws: Any) -> None:
+    # GIVEN a deployment stack (staging's parameters) told to retrain on drift
+    stack = LocalStack(embedded_aws, "staging", parameter_overrides={"DriftPolicy": "retrain"})
+    # WHEN it is deployed THEN it is refused: the training pipeline is the registry's
+    with pytest.raises(TemplateError, match="OnlyTheRegistryRetrainsForDrift: DriftPolicy=retrain starts the training"):
+        stack.deploy()
+    # AND the registry (dev) retrains
+    LocalStack(embedded_aws, "dev", parameter_overrides={"DriftPolicy": "retrain"}).deploy()

@@ -26,7 +26,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def landscape() -> Iterator[Landscape]:
     aws = EmbeddedAWS(timings=Timings(schedule_scale=0.0005)).start()
-    world = Landscape(aws, overrides={"dev": DRIFT_CHECKS_ON_DEMAND}, retry_delays=(0.0, 0.0))
+    on_demand = dict.fromkeys(("dev", "staging", "prod"), DRIFT_CHECKS_ON_DEMAND)
+    world = Landscape(aws, overrides=on_demand, retry_delays=(0.0, 0.0))
     try:
         world.deploy()
         world.start()
@@ -124,7 +125,13 @@ def test_each_environment_lives_in_its_own_account(landscape: Landscape) -> None
     accounts = {env: stack.account_id for env, stack in landscape.stacks.items()}
     assert accounts == {"dev": "123456789012", "staging": "222222222222", "prod": "333333333333"}
     assert "PromoteFunction" in landscape["dev"].functions
-    assert set(landscape["prod"].functions) == {"DeployFunction", "StageGateFunction"}
+    assert set(landscape["prod"].functions) == {
+        "DeployFunction",
+        "StageGateFunction",
+        "AlertFunction",
+        "DriftCheckFunction",
+        "DriftMonitorFunction",
+    }
 
 
 def test_one_version_moves_dev_to_staging_then_waits_for_a_person_at_prod(landscape: Landscape) -> None:

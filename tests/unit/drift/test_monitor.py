@@ -18,7 +18,7 @@ from sm_lifecycle.kernel.errors import InvalidEventError
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 BUCKET = "artifacts"
-CHECK = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/fraud-pipeline-dev-drift-check/execution/abc123"
+CHECK = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/fraud-detector-dev-drift-check/execution/abc123"
 OUTPUT = f"s3://{BUCKET}/drift/fraud-detector-dev/20261207T110000Z-20261207T120000Z/result"
 
 
@@ -32,7 +32,7 @@ def settings(**env: str) -> DriftSettings:
         "ENDPOINT_NAME": "fraud-detector-dev",
         "ALERT_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:alerts",
         "IDEMPOTENCY_TABLE_NAME": "idempotency",
-        "DRIFT_CHECK_PIPELINE_NAME": "fraud-pipeline-dev-drift-check",
+        "DRIFT_CHECK_PIPELINE_NAME": "fraud-detector-dev-drift-check",
         "ARTIFACT_BUCKET": BUCKET,
         "DRIFT_POLICY": "retrain",
         "DRIFT_RETRAIN_COOLDOWN_HOURS": "24",

@@ -105,7 +105,7 @@ def test_a_check_stages_the_served_versions_baseline_from_when_it_serves_and_sta
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket="artifacts", Prefix=f"{prefix}/baselines/v1/")["Contents"]}
     assert keys == {f"{prefix}/baselines/v1/constraints.json", f"{prefix}/baselines/v1/reference.csv"}
     (request,) = started.requests
-    assert request["pipeline"] == "fraud-pipeline-dev-drift-check"
+    assert request["pipeline"] == "fraud-detector-dev-drift-check"
     assert request["parameters"]["OutputUri"] == f"s3://artifacts/{prefix}/result"
     assert request["parameters"]["CaptureManifestUri"] == f"s3://artifacts/{prefix}/capture.manifest"
     manifest = json.loads(s3.get_object(Bucket="artifacts", Key=f"{prefix}/capture.manifest")["Body"].read())

@@ -1,0 +1,139 @@
+"""Drift checks of a deployment account's endpoint: staging (its own account) serves the registry's version, its
+schedule checks the requests staging captured against that version's training baseline, which stays in the
+registry's bucket, readable by staging's drift-check starter alone; drift alerts on staging's topic (staging's policy
+is ``alert``: retraining is the registry's). IAM enforced."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from local.aws import EmbeddedAWS, Timings
+from local.aws.scheduler.models import FIRINGS
+from local.pipelines import PipelineRunner
+from local.stack.landscape import Landscape
+from pipeline.data import default_dataset
+from tests.conftest import SnsInbox
+from tests.support import DRIFT_CHECKS_ON_DEMAND
+from tests.worlds.deployment import World
+from tests.worlds.drift import FEATURES, preprocess, send_to, serve_with_baseline, shifted, upsert_drift_pipeline_in
+
+pytestmark = pytest.mark.slow
+
+CHECKED = {**DRIFT_CHECKS_ON_DEMAND, "DataCaptureSamplingPercentage": "100", "DriftWindowHours": "1"}
+
+
+@pytest.fixture(scope="module")
+def landscape(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Landscape, pd.DataFrame, str]]:
+    aws = EmbeddedAWS(timings=Timings(schedule_scale=0.0005)).start()
+    world = Landscape(aws, ["dev", "staging"], overrides={"dev": CHECKED, "staging": CHECKED}, retry_delays=(0.0, 0.0))
+    try:
+        world.deploy()
+        world.start()
+        data = preprocess.transform(default_dataset())
+        dev = World.on(aws, world["dev"], world["dev"].outputs)
+        arn = serve_with_baseline(dev, data, tmp_path_factory.mktemp("baselines"))
+        until(world, lambda: serving(world, "staging") == arn)
+        upsert_drift_pipeline_in(aws, world["staging"].outputs, world["staging"].account_id)
+        yield world, data[FEATURES], arn
+    finally:
+        world.stop()
+        aws.stop()
+
+
+def until(landscape: Landscape, predicate: Callable[[], bool], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        landscape.wait_idle(60)
+        time.sleep(0.2)
+
+
+def serving(landscape: Landscape, env: str) -> str | None:
+    """The package the environment's endpoint serves, once it is InService (the deployer's config tag)."""
+    stack = landscape[env]
+    sm = landscape.aws.client("sagemaker", account_id=stack.account_id)
+    try:
+        endpoint = sm.describe_endpoint(EndpointName=stack.outputs["EndpointName"])
+    except sm.exceptions.ClientError:
+        return None
+    config = sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+    tags = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=config["EndpointConfigArn"])["Tags"]}
+    return tags.get("model-package-arn") if endpoint["EndpointStatus"] == "InService" else None
+
+
+def records(landscape: Landscape, env: str, function: str) -> list[dict[str, Any]]:
+    return [r for r in landscape[env].invocations if r["function"] == function]
+
+
+def check_now(landscape: Landscape, env: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The environment's drift schedule fires now; the starter's and the monitor's outcomes once the check ran."""
+    before = len(records(landscape, env, "DriftMonitorFunction"))
+    with PipelineRunner(landscape.aws) as runner:
+        FIRINGS.fire_now(landscape[env].outputs["DriftCheckScheduleArn"])
+        landscape.wait_idle(60)
+        started = records(landscape, env, "DriftCheckFunction")[-1]["result"]
+        if started.get("status") == "started":
+            runner.wait(started["execution_arn"], timeout=120)
+            until(landscape, lambda: len(records(landscape, env, "DriftMonitorFunction")) > before)
+    after = records(landscape, env, "DriftMonitorFunction")
+    return started, (after[-1]["result"] if len(after) > before else {})
+
+
+def test_staging_checks_its_own_traffic_against_the_registrys_baseline_and_alerts(
+    landscape: tuple[Landscape, pd.DataFrame, str],
+) -> None:
+    world, features, arn = landscape
+    staging = world["staging"]
+    inbox = SnsInbox(world.aws, staging.outputs["AlertTopicArn"], "staging-drift", account_id=staging.account_id)
+    runtime = world.aws.client("sagemaker-runtime", account_id=staging.account_id)
+
+    # GIVEN staging's clients sending requests unlike the training data (balances tripled, the student flag flipped)
+    send_to(runtime, staging.outputs["EndpointName"], shifted(features.sample(n=300, random_state=5)))
+
+    # WHEN staging's drift schedule fires
+    started, monitored = check_now(world, "staging")
+
+    # THEN staging's check ran in staging's account, on the version the registry registered, with its baseline
+    assert (started["status"], started["version"]) == ("started", 1), started
+    assert started["execution_arn"].split(":")[4] == staging.account_id
+    s3 = world.aws.client("s3", account_id=staging.account_id)
+    staged = s3.list_objects_v2(
+        Bucket=staging.outputs["ArtifactBucketName"], Prefix=f"drift/{staging.outputs['EndpointName']}/"
+    )
+    assert any(o["Key"].endswith("/baselines/v1/constraints.json") for o in staged.get("Contents", []))
+    # AND it found the drift, and alerted on staging's topic (policy alert: no retraining)
+    assert monitored["status"] == "alerted", monitored
+    assert monitored["records"] == 300
+    (alert,) = [m for m in inbox.messages() if m.attributes.get("kind") == "drift"]
+    assert "balance" in alert.subject and "student" in alert.subject and "[staging]" in alert.subject
+    assert arn.endswith("/1") and "served with v1 of fraud-detector-dev" in alert.message
+    registry = world.aws.client("sagemaker")
+    training = world["dev"].outputs["PipelineName"]
+    assert training not in {p["PipelineName"] for p in registry.list_pipelines()["PipelineSummaries"]}
+    # AND IAM denied nothing in either account (the suite fails a test whose requests were denied)
+
+
+@pytest.mark.expect_denials
+def test_the_registrys_baselines_are_readable_by_the_deployment_accounts_drift_checks_alone(
+    landscape: tuple[Landscape, pd.DataFrame, str],
+) -> None:
+    world, _, arn = landscape
+    staging = world["staging"]
+    package = world.aws.client("sagemaker").describe_model_package(ModelPackageName=arn)
+    uri = package["DriftCheckBaselines"]["ModelDataQuality"]["Constraints"]["S3Uri"]
+    bucket, key = uri.removeprefix("s3://").split("/", 1)
+    # the starter reads it (as its role)
+    starter = staging.role_clients(staging.functions["DriftCheckFunction"])
+    assert starter("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    # staging's deployer, whose role has no grant of it, does not; nor does the starter read the trained models
+    deployer = staging.role_clients(staging.functions["DeployFunction"])
+    with pytest.raises(deployer("s3").exceptions.ClientError, match="AccessDenied"):
+        deployer("s3").get_object(Bucket=bucket, Key=key)
+    model_key = package["InferenceSpecification"]["Containers"][0]["ModelDataUrl"].split("/", 3)[3]
+    with pytest.raises(starter("s3").exceptions.ClientError, match="AccessDenied"):
+        starter("s3").get_object(Bucket=bucket, Key=model_key)
