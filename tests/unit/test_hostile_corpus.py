@@ -89,7 +89,8 @@ def test_the_corpus_holds_over_a_hundred_events_of_every_kind_and_every_function
 
 # -- what the rules deliver -----------------------------------------------------------------------------------------
 def _resolved(value: Any, template: dict[str, Any], values: dict[str, str]) -> Any:
-    """The dev stack's value of a rule pattern's intrinsics (Ref, Sub, the GetAtt of a named role's Arn)."""
+    """The dev stack's value of a rule pattern's intrinsics (Ref, Sub, If on the stack's role, the GetAtt of a named
+    role's Arn)."""
     if isinstance(value, list):
         return [_resolved(v, template, values) for v in value]
     if not isinstance(value, dict):
@@ -98,6 +99,9 @@ def _resolved(value: Any, template: dict[str, Any], values: dict[str, str]) -> A
         return values[value["Ref"]]
     if set(value) == {"Fn::Sub"}:
         return re.sub(r"\$\{([^}]+)\}", lambda m: values[m.group(1)], value["Fn::Sub"])
+    if set(value) == {"Fn::If"} and value["Fn::If"][0] == "IsRegistry":  # a rule pattern by the stack's role
+        _, when_true, when_false = value["Fn::If"]
+        return _resolved(when_true if values["StackRole"] == "registry" else when_false, template, values)
     if set(value) == {"Fn::GetAtt"}:
         resource, attribute = value["Fn::GetAtt"]
         role = template["Resources"][resource]

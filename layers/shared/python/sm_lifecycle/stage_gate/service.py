@@ -133,7 +133,9 @@ class StageGate:
         description = (
             f"approved at {self.stage} by the stage gate (auto) of {self.settings.common.environment}: {earlier}"
         )
-        self.registry.move(version.arn, LifeCycle(self.stage, StageStatus.APPROVED, description))
+        if not self.registry.move(version.arn, LifeCycle(self.stage, StageStatus.APPROVED, description)):
+            # another delivery of the change approved it between the read and the move (SageMaker sends several)
+            return self._outcome("nothing", version, reason=f"approved at {self.stage} already")
         return self._outcome("approved", version)
 
     # ------------------------------------------------------------------ the bake is over
