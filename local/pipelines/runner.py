@@ -45,7 +45,7 @@ from local.pipelines.reporting import Reporter
 from pipeline import drift
 
 CLIENT_CONFIG = Config(retries={"max_attempts": 3, "mode": "standard"})
-SERVICES = ("sagemaker", "s3", "logs")
+SERVICES = ("sagemaker", "s3", "logs")  # the clients an account's executions use
 ROOT = Path(__file__).resolve().parents[2]
 IMAGE_ENVIRONMENTS = {drift.IMAGE_REPOSITORY: str(ROOT / ".venv-drift" / "bin" / "python")}
 """The images whose jobs run with an interpreter of their own: the drift check's (make drift-env)."""
@@ -84,20 +84,25 @@ class PipelineRunner:
         self.sagemaker = self._client("sagemaker")
         self.s3 = self._client("s3")
         self.logs = JobLogs(self._client("logs"))
-        self.transfer = S3Transfer(self.s3)
-        self.services = self._services(aws.account_id)
+        self.services = self._services(aws.account_id, self.sagemaker, self.s3, self.logs)
+        self._by_account = {aws.account_id: self.services}
 
-    def _services(self, account: str) -> StepServices:
-        """The step services of the executions of ``account``: that account's clients (its administrator's), its
-        job records and event bus, its roles assumed there."""
-        if account == self.aws.account_id:
-            sagemaker, s3, logs = self.sagemaker, self.s3, self.logs
-        else:
-            sagemaker, s3, logs = self._account_clients(account)
+    def services_of(self, arn: str) -> StepServices:
+        """The step services of the account ``arn`` is in (an execution runs there): that account's clients (its
+        administrator's), job records, event bus and roles; made on first use."""
+        account = arn.split(":")[4]
+        if account not in self._by_account:
+            if not hasattr(self.aws, "client"):
+                raise RuntimeError(f"this runner's AWS has no clients of account {account}")
+            sagemaker, s3, logs = (self.aws.client(s, account_id=account, config=CLIENT_CONFIG) for s in SERVICES)
+            self._by_account[account] = self._services(account, sagemaker, s3, JobLogs(logs))
+        return self._by_account[account]
+
+    def _services(self, account: str, sagemaker: Any, s3: Any, logs: JobLogs) -> StepServices:
         return StepServices(
             sagemaker=sagemaker,
             s3=s3,
-            transfer=self.transfer if s3 is self.s3 else S3Transfer(s3),
+            transfer=S3Transfer(s3),
             logs=logs,
             reporter=Reporter(self.aws, sagemaker, account),
             injections=self.injections,
@@ -110,13 +115,6 @@ class PipelineRunner:
             role_clients=self._role_clients if getattr(self.aws, "iam", None) is not None else None,
         )
 
-    def _account_clients(self, account: str) -> tuple[Any, Any, JobLogs]:
-        """SageMaker, S3 and the job logs of another account of the embedded AWS (its administrator's clients)."""
-        if not hasattr(self.aws, "client"):
-            raise RuntimeError(f"this runner's AWS has no clients of account {account}")
-        sagemaker, s3, logs = (self.aws.client(s, account_id=account, config=CLIENT_CONFIG) for s in SERVICES)
-        return sagemaker, s3, JobLogs(logs)
-
     def _role_clients(self, role_arn: str, session_name: str, source_arn: str) -> Any:
         """A client factory with the credentials of a session of the role that SageMaker assumes."""
         credentials = role_session(
@@ -125,7 +123,7 @@ class PipelineRunner:
             session_name,
             service="sagemaker.amazonaws.com",
             source_arn=source_arn,
-            account=source_arn.split(":")[4] if source_arn.count(":") >= 5 else self.aws.account_id,
+            account=source_arn.split(":")[4],  # the execution's or the job's: SageMaker acts in its account
             region=self.aws.region,
         )
 
@@ -195,8 +193,7 @@ class PipelineRunner:
             raise KeyError(f"{execution_arn} was not started while this runner was installed")
         if not execution.done.wait(timeout):
             raise TimeoutError(f"{execution_arn} still {execution.status} after {timeout} s")
-        account = execution_arn.split(":")[4]
-        sagemaker = self.sagemaker if account == self.aws.account_id else self._account_clients(account)[0]
+        sagemaker = self.services_of(execution_arn).sagemaker
         described: dict[str, Any] = sagemaker.describe_pipeline_execution(PipelineExecutionArn=execution_arn)
         return described
 
@@ -250,8 +247,7 @@ class PipelineRunner:
             description=fake.pipeline_execution_description,
         )
         self.executions[execution_arn] = execution
-        account = execution_arn.split(":")[4]
-        in_account = self.services if account == self.services.account_id else self._services(account)
+        in_account = self.services_of(execution_arn)
         try:  # SageMaker Pipelines starts the steps' jobs and registers models as the pipeline's role
             services = in_account.acting_as(
                 str(getattr(pipeline, "role_arn", "") or ""),

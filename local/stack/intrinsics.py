@@ -43,17 +43,15 @@ INTRINSICS = {
 }
 
 
+RULE_FUNCTIONS = {"Fn::Equals", "Fn::Not", "Fn::And", "Fn::Or", "Fn::Contains"}  # ``Fn::Contains``: Rules only
+
+
 def _intrinsic(value: Any) -> tuple[str, Any] | None:
     if isinstance(value, dict) and len(value) == 1:
         key = next(iter(value))
         if key in INTRINSICS:
             return key, value[key]
     return None
-
-
-def _is_contains(value: Any) -> bool:
-    """``Fn::Contains``, a rule function only (``Rules``)."""
-    return isinstance(value, dict) and list(value) == ["Fn::Contains"]
 
 
 def references(value: Any) -> Iterator[str]:
@@ -141,11 +139,11 @@ class Resolver:
                     raise TemplateError(f"rule {name}: {why}")
 
     def _rule_value(self, value: Any) -> Any:
-        found = _intrinsic(value) or (("Fn::Contains", value["Fn::Contains"]) if _is_contains(value) else None)
-        if found is None or found[0] not in ("Fn::Equals", "Fn::Not", "Fn::And", "Fn::Or", "Fn::Contains"):
+        """A rule function's value; anything else (``Ref`` to a parameter, a literal) resolved as usual."""
+        name = next(iter(value)) if isinstance(value, dict) and len(value) == 1 else None
+        if name not in RULE_FUNCTIONS:
             return self.resolve(value)
-        name, arg = found
-        values = [self._rule_value(item) for item in arg]
+        values = [self._rule_value(item) for item in value[name]]
         if name == "Fn::Contains":
             return values[1] in values[0]
         if name == "Fn::Not":

@@ -26,6 +26,18 @@ DEPLOYMENT_STATE_CHANGE = "SageMaker Endpoint Deployment State Change"
 NO_BAKE_ENDS = "43200"
 
 
+def served_package(sagemaker: Any, endpoint: str) -> str | None:
+    """The package ``endpoint`` serves once it is InService (the deployer's tag on its config), as its account's
+    ``sagemaker`` client reads it; None before."""
+    try:
+        found = sagemaker.describe_endpoint(EndpointName=endpoint)
+    except sagemaker.exceptions.ClientError:
+        return None
+    config = sagemaker.describe_endpoint_config(EndpointConfigName=found["EndpointConfigName"])
+    tags = {t["Key"]: t["Value"] for t in sagemaker.list_tags(ResourceArn=config["EndpointConfigArn"])["Tags"]}
+    return tags.get("model-package-arn") if found["EndpointStatus"] == "InService" else None
+
+
 def model_tarball(booster: Any) -> bytes:
     """An XGBoost booster as SageMaker's XGBoost container loads it: ``xgboost-model`` in a ``model.tar.gz``."""
     raw = bytes(booster.save_raw(raw_format="json"))

@@ -80,18 +80,15 @@ def upsert_drift_pipeline(world: World) -> str:
 
 
 def upsert_drift_pipeline_in(aws: Any, outputs: dict[str, Any], account_id: str) -> str:
-    """The drift-check pipeline of the stack with ``outputs`` in ``account_id``, as ``make deploy`` leaves it (the
-    SDK's definition, uploaded, by the account's administrator)."""
-    from pipeline.drift.definition import DriftTarget, upsert  # noqa: PLC0415 - the SageMaker SDK
+    """The drift-check pipeline of the stack with ``outputs`` in ``account_id``, as ``make deploy`` leaves it
+    (``python -m pipeline upsert-drift-check``: the SDK's definition, uploaded, by the account's administrator)."""
+    from pipeline import commands  # noqa: PLC0415 - the SageMaker SDK
 
     credentials = aws.account_credentials(account_id)
     keys = (credentials.access_key_id, credentials.secret_access_key)
-    stack = StackInfo("dev", aws.region, outputs, aws.endpoint_url, keys)
-    stack.apply_to_environ()  # the SDK's clients reach the embedded AWS
-    key, secret = stack.credentials
-    target = DriftTarget.from_outputs(outputs, account_id, aws.region)
-    session = boto3.session.Session(region_name=aws.region, aws_access_key_id=key, aws_secret_access_key=secret)
-    return upsert(target, session)
+    StackInfo("dev", aws.region, outputs, aws.endpoint_url, keys).apply_to_environ()  # the SDK reaches the embedded AWS
+    session = boto3.session.Session(region_name=aws.region, aws_access_key_id=keys[0], aws_secret_access_key=keys[1])
+    return commands.upsert_drift_check(outputs, aws.region, session)
 
 
 def create_training_pipeline(world: World, role_arn: str | None = None) -> None:

@@ -19,7 +19,7 @@ from local.stack.landscape import Landscape
 from pipeline.data import default_dataset
 from tests.conftest import SnsInbox
 from tests.support import DRIFT_CHECKS_ON_DEMAND
-from tests.worlds.deployment import World
+from tests.worlds.deployment import World, served_package
 from tests.worlds.drift import FEATURES, preprocess, send_to, serve_with_baseline, shifted, upsert_drift_pipeline_in
 
 pytestmark = pytest.mark.slow
@@ -54,16 +54,9 @@ def until(landscape: Landscape, predicate: Callable[[], bool], timeout: float = 
 
 
 def serving(landscape: Landscape, env: str) -> str | None:
-    """The package the environment's endpoint serves, once it is InService (the deployer's config tag)."""
     stack = landscape[env]
     sm = landscape.aws.client("sagemaker", account_id=stack.account_id)
-    try:
-        endpoint = sm.describe_endpoint(EndpointName=stack.outputs["EndpointName"])
-    except sm.exceptions.ClientError:
-        return None
-    config = sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
-    tags = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=config["EndpointConfigArn"])["Tags"]}
-    return tags.get("model-package-arn") if endpoint["EndpointStatus"] == "InService" else None
+    return served_package(sm, stack.outputs["EndpointName"])
 
 
 def records(landscape: Landscape, env: str, function: str) -> list[dict[str, Any]]:
@@ -137,3 +130,32 @@ def test_the_registrys_baselines_are_readable_by_the_deployment_accounts_drift_c
     model_key = package["InferenceSpecification"]["Containers"][0]["ModelDataUrl"].split("/", 3)[3]
     with pytest.raises(starter("s3").exceptions.ClientError, match="AccessDenied"):
         starter("s3").get_object(Bucket=bucket, Key=model_key)
+
+
+def test_a_failed_drift_check_in_staging_alerts_on_stagings_topic(
+    landscape: tuple[Landscape, pd.DataFrame, str],
+) -> None:
+    world, _, _ = landscape
+    staging = world["staging"]
+    inbox = SnsInbox(world.aws, staging.outputs["AlertTopicArn"], "staging-failures", account_id=staging.account_id)
+    sm = world.aws.client("sagemaker", account_id=staging.account_id)
+    folder = f"s3://{staging.outputs['ArtifactBucketName']}/drift/{staging.outputs['EndpointName']}/missing"
+    monitored = len(records(world, "staging", "DriftMonitorFunction"))
+    # GIVEN a drift check of staging whose manifest of captured requests is not there
+    with PipelineRunner(world.aws) as runner:
+        arn = sm.start_pipeline_execution(
+            PipelineName=staging.outputs["DriftCheckPipelineName"],
+            PipelineParameters=[
+                {"Name": "CaptureManifestUri", "Value": f"{folder}/capture.manifest"},
+                {"Name": "BaselinesUri", "Value": f"{folder}/baselines"},
+                {"Name": "OutputUri", "Value": f"{folder}/result"},
+            ],
+        )["PipelineExecutionArn"]
+        # WHEN it fails
+        assert runner.wait(arn, timeout=120)["PipelineExecutionStatus"] == "Failed"
+    # THEN staging's alert function alerts on staging's topic, like any failed pipeline execution
+    until(world, lambda: any(m.attributes.get("kind") == "pipeline-execution" for m in inbox.messages()))
+    (alert,) = [m for m in inbox.messages() if m.attributes.get("kind") == "pipeline-execution"]
+    assert arn.rsplit("/", 1)[1] in alert.message and alert.attributes["environment"] == "staging"
+    # AND the monitor, which acts on checks that succeeded, is not woken
+    assert len(records(world, "staging", "DriftMonitorFunction")) == monitored

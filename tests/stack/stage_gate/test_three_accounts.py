@@ -15,7 +15,7 @@ from sm_lifecycle.kernel.stages import Stage
 from tests.conftest import SnsInbox
 from tests.stack.dead_letters import assert_failed_past_its_retries
 from tests.support import DRIFT_CHECKS_ON_DEMAND
-from tests.worlds.deployment import IMAGE
+from tests.worlds.deployment import IMAGE, served_package
 from tools import registry_share
 from tools.promotion import history, promote
 from tools.stackinfo import StackInfo
@@ -100,13 +100,7 @@ def bakes_pending(landscape: Landscape) -> list[str]:
 def serving(landscape: Landscape, env: str, arn: str) -> bool:
     stack = landscape[env]
     sm = landscape.aws.client("sagemaker", account_id=stack.account_id)
-    try:
-        endpoint = sm.describe_endpoint(EndpointName=stack.outputs["EndpointName"])
-    except sm.exceptions.ClientError:
-        return False
-    config = sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
-    tags = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=config["EndpointConfigArn"])["Tags"]}
-    return endpoint["EndpointStatus"] == "InService" and tags.get("model-package-arn") == arn
+    return served_package(sm, stack.outputs["EndpointName"]) == arn
 
 
 def info(landscape: Landscape, env: str) -> StackInfo:

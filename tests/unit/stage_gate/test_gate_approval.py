@@ -1,0 +1,68 @@
+"""The stage gate approving a version waiting at its stage, when SageMaker delivers the change more than once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sm_lifecycle.kernel.registry import ModelApprovalStatus
+from sm_lifecycle.kernel.stages import LifeCycle, Stage, StageStatus, is_current
+from sm_lifecycle.stage_gate.config import GateSettings
+from sm_lifecycle.stage_gate.model import Version
+from sm_lifecycle.stage_gate.service import StageGate
+
+ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/fraud-detector-dev/3"
+ENV = {
+    "ENVIRONMENT": "staging",
+    "TEAM": "ml-platform",
+    "PIPELINE_NAME": "fraud-pipeline-dev",
+    "MODEL_PACKAGE_GROUP_NAME": "fraud-detector-dev",
+    "ENDPOINT_NAME": "fraud-detector-staging",
+    "ALERT_TOPIC_ARN": "arn:aws:sns:us-east-1:222222222222:alerts",
+    "IDEMPOTENCY_TABLE_NAME": "idempotency",
+    "LIFECYCLE_STAGE": "Staging",
+    "STAGE_POLICY": "auto",
+    "SCHEDULE_GROUP_NAME": "bakes",
+    "SCHEDULER_ROLE_ARN": "arn:aws:iam::222222222222:role/bakes",
+}
+
+
+class StaleRegistry:
+    """Every read shows the version as the deliveries read it before either wrote: waiting at Staging; the moves
+    re-read what was written, as ``kernel.stages.move_version`` does."""
+
+    def __init__(self) -> None:
+        self.written: LifeCycle | None = None
+        self.writes = 0
+
+    def version(self, arn: str) -> Version:
+        waiting = LifeCycle(Stage.STAGING, StageStatus.PENDING_APPROVAL, "baked at Development")
+        return Version(arn, 3, ModelApprovalStatus.APPROVED, waiting)
+
+    def move(self, arn: str, lifecycle: LifeCycle) -> bool:
+        if self.written is not None and is_current(self.written, lifecycle):
+            return False
+        self.written, self.writes = lifecycle, self.writes + 1
+        return True
+
+
+def gate(registry: Any) -> StageGate:
+    return StageGate(
+        GateSettings.from_env(ENV),
+        registry=registry,
+        health=None,  # type: ignore[arg-type]  # no bake here
+        scheduler=None,  # type: ignore[arg-type]
+        alert=lambda subject, message: None,
+        request_approval=lambda version: None,
+        function_arn="arn:aws:lambda:us-east-1:222222222222:function:gate",
+    )
+
+
+def test_two_deliveries_of_a_versions_arrival_approve_it_once() -> None:
+    registry = StaleRegistry()
+    # WHEN two deliveries of the change, both having read the version waiting, are handled one after the other
+    first, second = gate(registry).on_package(ARN), gate(registry).on_package(ARN)
+    # THEN the first approves it at Staging and the second finds it approved: one approval, one write
+    assert first["status"] == "approved"
+    assert second["status"] == "nothing" and "already" in second["reason"]
+    assert registry.writes == 1 and registry.written is not None
+    assert (registry.written.stage, registry.written.status) == (Stage.STAGING, StageStatus.APPROVED)
