@@ -9,9 +9,10 @@
 
 Where each environment lives is its ``AccountId`` parameter (samconfig.toml); the registry's grants to the
 deployment accounts are :func:`tools.samconfig.registry_grants`, as ``make deploy`` passes them, and a deployment
-stack of another account is told the registry's artifact bucket from the registry stack's outputs (what an operator
-copies from one account's outputs to another's samconfig). Once deployed, the registry's group is shared with the
-deployment accounts (``make share-registry``), so their deployers find its versions with a cross-account ``Search``.
+stack of another account is told the registry's artifact bucket (and, retraining for drift, its retrain role) from
+the registry stack's outputs (what an operator copies from one account's outputs to another's samconfig). Once
+deployed, the registry's group is shared with the deployment accounts (``make share-registry``), so their deployers
+find its versions with a cross-account ``Search``.
 """
 
 from __future__ import annotations
@@ -68,10 +69,10 @@ class Landscape:
         path = self.stack_options.get("samconfig") or SAMCONFIG
         grants = {k: v for k, v in registry_grants(registry, path).items() if self._granted(v)}
         self._deploy(registry, grants)
-        bucket = self.stacks[registry].outputs["ArtifactBucketName"]
+        outputs = self.stacks[registry].outputs
         for env in self.envs:
             if env != registry:
-                self._deploy(env, {"RegistryArtifactBucket": bucket} if self._elsewhere(env) else {})
+                self._deploy(env, self._registry_parameters(env, outputs) if self._elsewhere(env) else {})
         self.share_registry()
         return {env: stack.outputs for env, stack in self.stacks.items()}
 
@@ -89,6 +90,14 @@ class Landscape:
             env: registry_share.accept(self.aws.client("ram", account_id=self.account_of(env)), registry_account)
             for env in elsewhere
         }
+
+    def _registry_parameters(self, env: str, registry_outputs: Mapping[str, Any]) -> dict[str, str]:
+        """What a deployment stack of another account is told of the registry: its artifact bucket, and, when its
+        drift policy retrains, the registry's role that starts the training pipeline for it."""
+        told = {"RegistryArtifactBucket": str(registry_outputs["ArtifactBucketName"])}
+        if self.parameters(env).get("DriftPolicy") == "retrain" and "DriftRetrainRequestRoleArn" in registry_outputs:
+            told["RegistryDriftRetrainRoleArn"] = str(registry_outputs["DriftRetrainRequestRoleArn"])
+        return told
 
     def _granted(self, account: str) -> bool:
         """A grant names an account that one of the landscape's environments lives in."""

@@ -210,11 +210,18 @@ def test_template_rules_refuse_parameters_that_break_an_assertion_before_anythin
     assert embedded_aws.client("sqs").list_queues().get("QueueUrls", []) == []
 
 
-def test_the_drift_retrain_policy_is_the_registrys_alone(embedded_aws: Any) -> None:
-    # GIVEN a deployment stack (staging's parameters) told to retrain on drift
-    stack = LocalStack(embedded_aws, "staging", parameter_overrides={"DriftPolicy": "retrain"})
+def test_a_deployment_stack_retrains_for_drift_only_through_the_registrys_role(embedded_aws: Any) -> None:
+    # GIVEN a deployment stack (staging's parameters) told to retrain on drift, without the registry's role
+    refused = {"DriftPolicy": "retrain", "RegistryDriftRetrainRoleArn": ""}
+    stack = LocalStack(embedded_aws, "staging", parameter_overrides=refused)
     # WHEN it is deployed THEN it is refused: the training pipeline is the registry's
-    with pytest.raises(TemplateError, match="OnlyTheRegistryRetrainsForDrift: DriftPolicy=retrain starts the training"):
+    with pytest.raises(TemplateError, match="DeploymentStacksRetrainThroughTheRegistry: DriftPolicy=retrain starts"):
         stack.deploy()
-    # AND the registry (dev) retrains
+    assert stack.resources == {}
+    # AND with the registry's role (samconfig.toml's) it deploys, and its drift monitor retrains through that role
+    stack = LocalStack(embedded_aws, "staging", parameter_overrides={"DriftPolicy": "retrain"})
+    stack.deploy()
+    role = "arn:aws:iam::123456789012:role/sagemaker-lifecycle-dev-drift-retrain"
+    assert stack.function_env("DriftMonitorFunction")["DRIFT_RETRAIN_ROLE_ARN"] == role
+    # AND the registry (dev) retrains itself
     LocalStack(embedded_aws, "dev", parameter_overrides={"DriftPolicy": "retrain"}).deploy()

@@ -14,7 +14,7 @@ from sm_lifecycle.drift.message import DriftAlert
 from sm_lifecycle.drift.model import DriftResult
 from sm_lifecycle.drift.monitor import DriftMonitor
 from sm_lifecycle.drift.sagemaker import Execution
-from sm_lifecycle.kernel.errors import InvalidEventError
+from sm_lifecycle.kernel.errors import ConfigurationError, InvalidEventError
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 BUCKET = "artifacts"
@@ -255,3 +255,37 @@ def test_hostile_feature_names_are_cleaned_in_the_alert() -> None:
     (alert,) = w.alerts
     assert "\u202e" not in alert.message and "\x1b" not in alert.message
     assert max(len(line) for line in alert.message.splitlines()) < 400
+
+
+ROLE = "arn:aws:iam::123456789012:role/sagemaker-lifecycle-dev-drift-retrain"
+
+
+def test_a_deployment_stack_retrains_through_the_registrys_pipelines_made_only_when_needed() -> None:
+    # GIVEN a prod monitor whose training pipeline is the registry's (another account, through the registry's role)
+    registry = FakePipelines()
+    made: list[str] = []
+
+    def training() -> FakePipelines:
+        made.append("AssumeRole")
+        return registry
+
+    w = world(summary(drift=False), DRIFT_RETRAIN_ROLE_ARN=ROLE, ENVIRONMENT="prod")
+    assert w.settings.retrain_role_arn == ROLE
+    monitor = DriftMonitor(w.settings, w.pipelines, w.objects, lambda _: "m", lambda *_: None, training=training)  # type: ignore[arg-type]
+    # WHEN a check finds no drift THEN the registry is not asked anything (no role assumed)
+    assert monitor.on_finished(CHECK, now=NOW)["status"] == "no-drift" and made == []
+    # WHEN a check finds drift THEN the registry's executions decide, and the registry's pipeline is started
+    w.objects.body = summary()
+    outcome = monitor.on_finished(CHECK, now=NOW)
+    assert outcome["status"] == "retrain-started" and made == ["AssumeRole"]
+    assert registry.calls == ["ListPipelineExecutions", "StartPipelineExecution"]
+    assert "StartPipelineExecution" not in w.pipelines.calls and w.pipelines.starts == []
+    (start,) = registry.starts
+    assert start["pipeline"] == "fraud-pipeline-dev" and start["parameters"] == {"GitSha": "0a1b2c3"}
+    assert outcome["retraining"] == registry.training[0].arn
+
+
+@pytest.mark.parametrize("value", ["sagemaker-lifecycle-dev-drift-retrain", "arn:aws:iam::123456789012:user/someone"])
+def test_a_retrain_role_that_is_not_a_role_arn_is_a_configuration_error(value: str) -> None:
+    with pytest.raises(ConfigurationError, match="DRIFT_RETRAIN_ROLE_ARN must be an IAM role ARN"):
+        settings(DRIFT_RETRAIN_ROLE_ARN=value)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
 import pytest
 from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 
+from sm_lifecycle.kernel import clients
 from sm_lifecycle.kernel.clients import TRANSIENT_CODES, classify, is_not_found, is_transient
 from sm_lifecycle.kernel.errors import ConflictError, InvalidEventError, RefusedError, TransientError
 
@@ -85,3 +90,57 @@ def test_anything_unknown_is_retried() -> None:
     classified = classify(error("AccessDenied", "no", status=403), what="PutObjectTagging")
     assert isinstance(classified, TransientError) and not isinstance(classified, RefusedError)
     assert str(classified) == "PutObjectTagging: AccessDenied: no"
+
+
+class CountingSts:
+    """STS issuing credentials that expire ``lifetime`` after each AssumeRole; the calls it got."""
+
+    def __init__(self, lifetime: timedelta) -> None:
+        self.lifetime = lifetime
+        self.calls: list[dict[str, str]] = []
+
+    def assume_role(self, **request: str) -> dict[str, Any]:
+        self.calls.append(request)
+        n = len(self.calls)
+        expiration = datetime.now(UTC) + self.lifetime
+        keys = {"AccessKeyId": f"ASIA{n:016d}", "SecretAccessKey": f"secret-{n}", "SessionToken": f"token-{n}"}
+        return {"Credentials": {**keys, "Expiration": expiration}}
+
+
+ROLE = "arn:aws:iam::123456789012:role/sagemaker-lifecycle-dev-drift-retrain"
+
+
+@pytest.fixture
+def sts(aws: None, monkeypatch: pytest.MonkeyPatch) -> Callable[[timedelta], CountingSts]:
+    def install(lifetime: timedelta) -> CountingSts:
+        fake = CountingSts(lifetime)
+        monkeypatch.setattr(clients, "_sts", lambda: fake)
+        return fake
+
+    return install
+
+
+def signing_key(sagemaker: Any) -> str:
+    """The access key a request of ``sagemaker`` is signed with now."""
+    return str(sagemaker._request_signer._credentials.get_frozen_credentials().access_key)
+
+
+def test_a_role_is_assumed_on_first_use_and_its_credentials_kept_while_they_last(sts: Any) -> None:
+    fake = sts(timedelta(hours=1))
+    sagemaker = clients.as_role("sagemaker", ROLE, session_name="drift-retrain-fraud-detector-prod")
+    assert fake.calls == []  # nothing assumed until a request needs it
+    sagemaker.list_pipelines()
+    sagemaker.list_pipelines()
+    assert fake.calls == [{"RoleArn": ROLE, "RoleSessionName": "drift-retrain-fraud-detector-prod"}]
+    assert signing_key(sagemaker) == "ASIA0000000000000001"
+    # the same client for the same role and session (one per container, like the shared clients)
+    assert clients.as_role("sagemaker", ROLE, session_name="drift-retrain-fraud-detector-prod") is sagemaker
+
+
+def test_a_role_whose_credentials_are_about_to_expire_is_assumed_again(sts: Any) -> None:
+    fake = sts(timedelta(minutes=5))  # inside botocore's mandatory refresh window (10 minutes)
+    sagemaker = clients.as_role("sagemaker", ROLE, session_name="s" * 80)
+    sagemaker.list_pipelines()
+    sagemaker.list_pipelines()
+    assert len(fake.calls) == 2  # each request found the credentials expiring, and assumed the role again
+    assert fake.calls[0]["RoleSessionName"] == "s" * 64  # STS's limit

@@ -83,10 +83,16 @@ def monitor_drift(event: PipelineExecutionStatusChangeEvent, context: LambdaCont
     def publish(alert: DriftAlert) -> str:
         return publish_alert(settings.common, alert.subject, alert.message, alert.severity, alert.attributes)
 
-    sm = clients.client("sagemaker")
-    monitor = DriftMonitor(
-        settings, DriftPipelines(sm), DriftObjects(clients.client("s3"), settings.bucket), publish, metrics.record
-    )
+    pipelines = DriftPipelines(clients.client("sagemaker"))
+
+    def training() -> DriftPipelines:
+        if settings.retrain_role_arn is None:
+            return pipelines
+        session = f"drift-retrain-{settings.endpoint_name}"
+        return DriftPipelines(clients.as_role("sagemaker", settings.retrain_role_arn, session_name=session))
+
+    objects = DriftObjects(clients.client("s3"), settings.bucket)
+    monitor = DriftMonitor(settings, pipelines, objects, publish, metrics.record, training=training)
     arn = event.detail.pipeline_execution_arn
     once = idempotent(settings.common.idempotency_table_name, key_prefix=f"{KEY_PREFIX}-check")
     recorded = once.run({"check": arn}, lambda: monitor.on_finished(arn), context=context)

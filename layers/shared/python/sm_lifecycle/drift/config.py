@@ -28,6 +28,8 @@ class DriftSettings:
     policy: str  # DRIFT_POLICY: off (metrics only) | alert | retrain (alert, then retrain)
     cooldown: timedelta  # DRIFT_RETRAIN_COOLDOWN_HOURS: no retraining within this time of the last training
     retrain_data_uri: str | None  # DRIFT_RETRAIN_DATA_URI: the training data (None: the pipeline's default)
+    # DRIFT_RETRAIN_ROLE_ARN (deployment stacks): the registry's role that starts its training pipeline for them
+    retrain_role_arn: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DriftSettings:
@@ -41,6 +43,9 @@ class DriftSettings:
         data_uri = env.get("DRIFT_RETRAIN_DATA_URI", "").strip() or None
         if data_uri is not None and not data_uri.startswith("s3://"):
             raise ConfigurationError(f"DRIFT_RETRAIN_DATA_URI must be an s3:// URI, got {data_uri!r}")
+        role_arn = env.get("DRIFT_RETRAIN_ROLE_ARN", "").strip() or None
+        if role_arn is not None and not (role_arn.startswith("arn:") and ":role/" in role_arn):
+            raise ConfigurationError(f"DRIFT_RETRAIN_ROLE_ARN must be an IAM role ARN, got {role_arn!r}")
         return cls(
             common=Settings.from_env(env),
             drift_pipeline_name=required(env, "DRIFT_CHECK_PIPELINE_NAME"),
@@ -52,6 +57,7 @@ class DriftSettings:
             policy=policy,
             cooldown=timedelta(hours=integer(env, "DRIFT_RETRAIN_COOLDOWN_HOURS", 24, 0, 24 * 31)),
             retrain_data_uri=data_uri,
+            retrain_role_arn=role_arn,
         )
 
     def required_capture_uri(self) -> str:

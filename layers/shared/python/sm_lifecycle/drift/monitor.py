@@ -10,6 +10,11 @@ Retraining (policy ``retrain``) starts the training pipeline on ``DRIFT_RETRAIN_
 default data) with the stack's git SHA, unless an execution of it is running (at most one in flight) or the newest
 one started less than ``DRIFT_RETRAIN_COOLDOWN_HOURS`` ago (the cooldown). Two checks racing to retrain start one
 execution: the start's ``ClientRequestToken`` is derived from the newest execution both saw.
+
+A deployment stack has no training pipeline: it asks the registry's (``DRIFT_RETRAIN_ROLE_ARN``, a role of the
+registry's account that may list and start that pipeline alone). The registry's executions decide the one in flight
+and the cooldown, so checks of every environment share them; the role is assumed when a retraining is considered
+(``AssumeRole``, once per container while its credentials last).
 """
 
 from __future__ import annotations
@@ -43,9 +48,14 @@ class DriftMonitor:
         objects: DriftObjects,
         publish: Publish,
         record: Record,
+        *,
+        training: Callable[[], DriftPipelines] | None = None,
     ) -> None:
+        """``training``: the training pipeline's adapter, made when a retraining is considered (default: ``pipelines``,
+        the stack's own account)."""
         self.settings = settings
         self._pipelines = pipelines
+        self._training = training or (lambda: pipelines)
         self._objects = objects
         self._publish = publish
         self._record = record
@@ -102,8 +112,8 @@ class DriftMonitor:
     def retrain(self, check_arn: str, now: datetime | None = None) -> Retraining:
         """Start the training pipeline unless one is in flight or the cooldown holds."""
         s = self.settings
-        training = s.common.pipeline_name
-        recent = self._pipelines.recent(training)
+        training, pipelines = s.common.pipeline_name, self._training()
+        recent = pipelines.recent(training)
         running = next((e for e in recent if e.status in RUNNING), None)
         if running is not None:
             return Retraining("in-flight", running.arn)
@@ -116,7 +126,7 @@ class DriftMonitor:
         if s.retrain_data_uri:
             parameters["InputDataUri"] = s.retrain_data_uri
         check_id = check_arn.rsplit("/", 1)[-1]
-        arn = self._pipelines.start(
+        arn = pipelines.start(
             training,
             parameters,
             token=client_token(training, newest.arn if newest else "no execution yet"),

@@ -17,7 +17,9 @@ import functools
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 import boto3
+import botocore.session
 from botocore.config import Config
+from botocore.credentials import CredentialProvider, DeferredRefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError
 
 from sm_lifecycle.kernel.errors import ConflictError, InvalidEventError, RefusedError, TransientError
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "RETRY_CONFIG",
     "TRANSIENT_CODES",
+    "as_role",
     "classify",
     "client",
     "error_code",
@@ -95,9 +98,49 @@ def _client(service: str, sdk_retries: bool) -> Any:
     return boto3.session.Session().client(service, config=config)  # type: ignore[call-overload]  # service is a str
 
 
+def as_role(service: Literal["sagemaker"], role_arn: str, *, session_name: str) -> SageMakerClient:
+    """A client of ``service`` acting as ``role_arn`` (another account's role, e.g. the registry's): the role is
+    assumed on the first request and again before its credentials expire (botocore's refreshable credentials). An
+    ``AssumeRole`` that fails fails the request (``botocore.exceptions.ClientError``, for the caller to classify)."""
+    return _role_client(service, role_arn, session_name[:64])  # type: ignore[no-any-return]
+
+
+@functools.cache
+def _role_client(service: str, role_arn: str, session_name: str) -> Any:
+    core = botocore.session.get_session()
+    core.get_component("credential_provider").insert_before("env", _AssumedRole(role_arn, session_name))
+    return boto3.session.Session(botocore_session=core).client(service, config=RETRY_CONFIG)  # type: ignore[call-overload]
+
+
+def _sts() -> Any:
+    return _client("sts", True)
+
+
+class _AssumedRole(CredentialProvider):
+    METHOD = "sts-assume-role"
+
+    def __init__(self, role_arn: str, session_name: str) -> None:
+        super().__init__()
+        self._role_arn, self._session_name = role_arn, session_name
+
+    def load(self) -> DeferredRefreshableCredentials:
+        return DeferredRefreshableCredentials(refresh_using=self._fetch, method=self.METHOD)
+
+    def _fetch(self) -> dict[str, str]:
+        found = _sts().assume_role(RoleArn=self._role_arn, RoleSessionName=self._session_name)
+        credentials = found["Credentials"]
+        return {
+            "access_key": credentials["AccessKeyId"],
+            "secret_key": credentials["SecretAccessKey"],
+            "token": credentials["SessionToken"],
+            "expiry_time": credentials["Expiration"].isoformat(),
+        }
+
+
 def reset() -> None:
     """Forget every cached client (tests that change the environment call this)."""
     _client.cache_clear()
+    _role_client.cache_clear()
 
 
 def error_code(exc: BaseException) -> str:
