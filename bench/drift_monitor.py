@@ -19,6 +19,7 @@ from typing import Any
 from local.aws import EmbeddedAWS, Timings
 from sm_lifecycle.drift.config import DriftSettings
 from sm_lifecycle.drift.message import DriftAlert
+from sm_lifecycle.drift.model import CHECK_DISPLAY_PREFIX, Window
 from sm_lifecycle.drift.monitor import DriftMonitor
 from sm_lifecycle.drift.s3 import DriftObjects
 from sm_lifecycle.drift.sagemaker import DriftPipelines
@@ -51,20 +52,24 @@ def summary(drift: bool) -> dict[str, Any]:
     }
 
 
-def check(aws: EmbeddedAWS, sm: Any, s3: Any, drift: bool, n: int) -> str:
-    output = f"s3://{BUCKET}/drift/{ENDPOINT}/w{n}/result"
-    s3.put_object(Bucket=BUCKET, Key=f"drift/{ENDPOINT}/w{n}/result/summary.json", Body=json.dumps(summary(drift)))
+def check(aws: EmbeddedAWS, sm: Any, s3: Any, drift: bool, now: datetime) -> str:
+    """A succeeded check of the hour before ``now``, started as the drift-check function starts one."""
+    window = Window.last(timedelta(hours=1), now)
+    folder = window.result_folder(ENDPOINT)
+    s3.put_object(Bucket=BUCKET, Key=f"{folder}/summary.json", Body=json.dumps(summary(drift)))
     return str(
-        sm.start_pipeline_execution(PipelineName=DRIFT, PipelineParameters=[{"Name": "OutputUri", "Value": output}])[
-            "PipelineExecutionArn"
-        ]
+        sm.start_pipeline_execution(
+            PipelineName=DRIFT,
+            PipelineExecutionDisplayName=f"{CHECK_DISPLAY_PREFIX}{window.name}",
+            PipelineParameters=[{"Name": "OutputUri", "Value": f"s3://{BUCKET}/{folder}"}],
+        )["PipelineExecutionArn"]
     )
 
 
-def measure(aws: EmbeddedAWS, policy: str, drift: bool, n: int, now: datetime) -> tuple[str, Counter[str]]:
+def measure(aws: EmbeddedAWS, policy: str, drift: bool, now: datetime) -> tuple[str, Counter[str]]:
     calls: Counter[str] = Counter()
     sm, s3, sns = (counted(aws, s, calls) for s in ("sagemaker", "s3", "sns"))
-    arn = check(aws, aws.client("sagemaker"), aws.client("s3"), drift, n)
+    arn = check(aws, aws.client("sagemaker"), aws.client("s3"), drift, now)
     topic = aws.client("sns").create_topic(Name="alerts")["TopicArn"]
     settings = DriftSettings.from_env(
         {
@@ -102,7 +107,7 @@ def main() -> int:
         cases = [("off", False), ("alert", True), ("retrain", True), ("retrain", True)]
         print(f"drift monitor: AWS calls per check (target ≤ {TARGET}; idempotency: 2 DynamoDB writes more per check)")
         for n, (policy, drift) in enumerate(cases):
-            status, calls = measure(aws, policy, drift, n, now + timedelta(minutes=n))
+            status, calls = measure(aws, policy, drift, now + timedelta(minutes=n))
             total = sum(calls.values())
             detail = ", ".join(f"{name} {count}" for name, count in sorted(calls.items()))
             print(f"  policy {policy:<8} {status:<18} {total} calls (ratio {total / TARGET:.2f}): {detail}")

@@ -13,6 +13,7 @@ do (upload data, start the pipeline, approve at Production, call an endpoint) an
    v2 stops at Staging with an alert, prod keeps v1;
 6. dev's drift loop: traffic like the training data is checked (no drift); shifted traffic is checked (drift: an
    alert with the top features and Evidently's report), and dev's policy retrains: v3 meets the promotion gate;
+   prod's traffic shifts too: prod's own check (in prod's account, against the registry's baseline) alerts;
 7. the summary: per version, each stage's time and gate decision; the drift checks.
 """
 
@@ -309,8 +310,9 @@ class Demo:
         t.say(f"2. raw data (ISLR Default, 10,000 credit-card customers) uploaded to {uri}")
         arn = commands.upsert(self.target, "dev", boto_session=self.session)
         t.say(f"   pipeline {_short(arn)} upserted in the registry account from its SageMaker SDK v2 definition")
-        drift_arn = commands.upsert_drift_check(self.landscape["dev"].outputs, self.aws.region, self.session)
-        t.say(f"   pipeline {_short(drift_arn)} upserted too: dev's scheduled drift checks start it")
+        for env, stack in self.landscape.stacks.items():  # as make deploy does in each account
+            drift_arn = commands.upsert_drift_check(stack.outputs, self.aws.region, self._session_of(stack.account_id))
+            t.say(f"   pipeline {_short(drift_arn)} upserted in {env}'s account: its scheduled drift checks start it")
         self.drift = DriftChapter(self)
         v1 = self._first_model()
         self._to_production(v1)
@@ -318,7 +320,19 @@ class Demo:
         self._canary_burst(v1, v2)
         self.clean_check.join()
         v3 = self.drift.drift_then_retraining()
+        self.drift.drift_in_prod(v1)
         self._summary(v1, v2, v3)
+
+    def _session_of(self, account_id: str) -> boto3.session.Session:
+        """A session of the account's administrator (the registry's: the demo's own)."""
+        if account_id == self.aws.account_id:
+            return self.session
+        keys = self.aws.account_credentials(account_id)
+        return boto3.session.Session(
+            region_name=self.aws.region,
+            aws_access_key_id=keys.access_key_id,
+            aws_secret_access_key=keys.secret_access_key,
+        )
 
     def _first_model(self) -> int:
         t = self.timeline
@@ -397,9 +411,10 @@ class Demo:
             live = next((v for v in (v3, v2, v1) if v and self._serving(env, v)), None)
             say(f"  {env:<8} endpoint {endpoint.get('EndpointName')} {endpoint.get('EndpointStatus')} serving v{live}")
         checks = ", ".join(
-            f"{r['status']} ({r['records']} records, share {r['drift_share']:.2f})" for r in self.drift.results
+            f"{env} {r['status']} ({r['records']} records, share {r['drift_share']:.2f})"
+            for env, r in self.drift.results
         )
-        say(f"  drift checks    {len(self.drift.results)} in dev: {checks}")
+        say(f"  drift checks    {len(self.drift.results)}: {checks}")
         for what, seconds in self.measured.items():
             say(f"  {seconds:5.1f} s         {what}")
         invocations = [r for stack in self.landscape for r in stack.invocations]

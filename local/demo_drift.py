@@ -1,11 +1,12 @@
-"""The demo's drift loop chapter, on the registry (dev): the endpoint's captured requests checked against the served
-version's training baseline by the stack's own functions and its drift-check pipeline.
+"""The demo's drift loop chapter: an endpoint's captured requests checked against the served version's training
+baseline by the stack's own functions and its drift-check pipeline, in the stack's own account.
 
-First traffic like the training data: the check finds no drift. Then shifted traffic (balances tripled, the student
-flag flipped): the check finds drift, the monitor alerts with the top features and the HTML report, and by dev's
-policy (``retrain``, its cooldown off for the demo) starts the training pipeline; the new version meets the promotion
-gate. The demo fires dev's
-recurring schedule itself (``fire_now``: the next firing, now), as the clock would.
+In dev (the registry), first traffic like the training data: the check finds no drift. Then shifted traffic (balances
+tripled, the student flag flipped): the check finds drift, the monitor alerts with the top features and the HTML
+report, and by dev's policy (``retrain``, its cooldown off for the demo) starts the training pipeline; the new version
+meets the promotion gate. Then prod's clients shift too: prod's own check, in prod's account, reads the baseline of
+the version prod serves from the registry's bucket, finds the drift and alerts on prod's topic (prod's policy:
+``alert``). The demo fires each recurring schedule itself (``fire_now``: the next firing, now), as the clock would.
 """
 
 from __future__ import annotations
@@ -43,34 +44,39 @@ class DriftChapter:
         if not interpreter.exists():  # the checks' jobs would fail, one by one, after the whole story
             raise SystemExit(f"demo: the drift checks run in {interpreter.parent.parent}: make drift-env first")
         self.demo = demo
-        self.stack = demo.landscape["dev"]
         self.features = _features()
-        self.results: list[dict[str, Any]] = []
+        self.results: list[tuple[str, dict[str, Any]]] = []  # (environment, the monitor's outcome)
 
-    def send(self, rows: Any) -> None:
-        runtime = self.demo.clients["dev"]("sagemaker-runtime")
-        endpoint = self.stack.outputs["EndpointName"]
+    def send(self, rows: Any, env: str = "dev") -> None:
+        runtime = self.demo.clients[env]("sagemaker-runtime")
+        endpoint = self.demo.landscape[env].outputs["EndpointName"]
         for start in range(0, len(rows), BATCH):
             body = rows.iloc[start : start + BATCH].to_csv(header=False, index=False)
             runtime.invoke_endpoint(EndpointName=endpoint, ContentType="text/csv", Body=body)
 
-    def fire(self) -> int:
-        """Fire the schedule now (its next firing); how many checks the monitor had acted on before."""
-        before = len(self._monitored())
-        FIRINGS.fire_now(self.stack.outputs["DriftCheckScheduleArn"])
+    def fire(self, env: str = "dev") -> int:
+        """Fire the environment's schedule now (its next firing); how many checks its monitor had acted on before."""
+        before = len(self._monitored(env))
+        FIRINGS.fire_now(self.demo.landscape[env].outputs["DriftCheckScheduleArn"])
         return before
 
-    def outcome(self, before: int) -> dict[str, Any] | None:
+    def outcome(self, before: int, env: str = "dev") -> dict[str, Any] | None:
         """The monitor's outcome of the check fired after ``before`` checks, once it has acted on it."""
-        monitored = self._monitored()
+        monitored = self._monitored(env)
         if len(monitored) <= before:
             return None
         result: dict[str, Any] = monitored[before]["result"]
-        self.results.append(result)
+        self.results.append((env, result))
         return result
 
-    def _monitored(self) -> list[dict[str, Any]]:
-        return [r for r in self.stack.invocations if r["function"] == "DriftMonitorFunction"]
+    def _monitored(self, env: str) -> list[dict[str, Any]]:
+        return [r for r in self.demo.landscape[env].invocations if r["function"] == "DriftMonitorFunction"]
+
+    def _shifted(self, rows: int, seed: int) -> Any:
+        """Requests unlike the training data: balances tripled, the student flag flipped."""
+        return self.features.sample(n=rows, random_state=seed).assign(
+            balance=lambda f: f["balance"] * 3, student=lambda f: 1 - f["student"]
+        )
 
     # ------------------------------------------------------------------------------------------------ the chapter
     def no_drift_in_background(self, version: int) -> threading.Thread:
@@ -101,21 +107,37 @@ class DriftChapter:
         """Shifted traffic, a check that finds drift, its alert and report, the retraining; the new version."""
         t = self.demo.timeline
         self.demo.write("")
-        shifted = self.features.sample(n=2000, random_state=8).assign(
-            balance=lambda f: f["balance"] * 3, student=lambda f: 1 - f["student"]
-        )
         t.say("8. dev's clients change: balances triple and the student flag flips; the hourly drift check fires")
-        self.send(shifted)
+        self.send(self._shifted(2000, seed=8))
         before = self.fire()
         result: dict[str, Any] = self.demo._until("the drift check", lambda: self.outcome(before), timeout=120)
-        alerts = self.demo._inboxes["dev"]()
-        self.demo.alerts["dev"].extend(alerts)
-        for alert in (a for a in alerts if self._kind(a) == "drift"):
-            t.say(f"   alert: {alert['Subject']}")
-            for line in alert["Message"].splitlines()[2:5]:
-                t.say(f"     {line.strip()}")
+        self._drift_alerts("dev")
         self._keep_report(result.get("report"))
         return self._retraining(result)
+
+    def drift_in_prod(self, version: int) -> None:
+        """Prod's clients shift too: prod's own check, in prod's account, against the registry's baseline."""
+        t = self.demo.timeline
+        self.demo.write("")
+        t.say(f"9. prod's clients change the same way; prod's daily drift check fires (prod serves v{version})")
+        self.send(self._shifted(2000, seed=9), env="prod")
+        before = self.fire("prod")
+        result: dict[str, Any] = self.demo._until("prod's drift check", lambda: self.outcome(before, "prod"), 120)
+        t.say(
+            f"   prod's check ran in prod's account on {result['records']} captured records of v{result['version']}, "
+            f"against v{result['version']}'s baseline read from the registry's bucket: {result['status']}"
+        )
+        self._drift_alerts("prod")
+        t.say("   prod's policy is alert; retrain would start the registry's pipeline through its retrain role")
+
+    def _drift_alerts(self, env: str) -> None:
+        """Print the drift alerts the environment's topic delivered (kept for the summary)."""
+        alerts = self.demo._inboxes[env]()
+        self.demo.alerts[env].extend(alerts)
+        for alert in (a for a in alerts if self._kind(a) == "drift"):
+            self.demo.timeline.say(f"   alert: {alert['Subject']}")
+            for line in alert["Message"].splitlines()[2:5]:
+                self.demo.timeline.say(f"     {line.strip()}")
 
     @staticmethod
     def _kind(alert: dict[str, Any]) -> str:

@@ -23,7 +23,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from sm_lifecycle.drift.model import Window
+from sm_lifecycle.drift.model import CHECK_DISPLAY_PREFIX, Window
 from sm_lifecycle.drift.s3 import CapturedRequests, DriftObjects
 from sm_lifecycle.drift.sagemaker import DriftPipelines
 from sm_lifecycle.drift.starter import CheckRequest, CheckStaging, client_token
@@ -76,16 +76,17 @@ def run(stack: StackInfo, hours: float, min_records: int = 100, timeout: float =
         target.pipeline_name,
         request.parameters(staged),
         token=client_token(target.pipeline_name, uuid.uuid4().hex),
-        display_name=f"drift-{request.window.name}",
+        display_name=f"{CHECK_DISPLAY_PREFIX}{request.window.name}",
         why=f"Drift check of {target.endpoint_name} (make drift-check)",
     )
     status = _wait(sm, arn, timeout)
     if status != "Succeeded":
         raise DriftCheckError(f"drift check {arn} ended {status}")
-    key = f"{request.prefix}/result/summary.json"
+    folder = request.window.result_folder(target.endpoint_name)
+    key = f"{folder}/summary.json"
     summary: dict[str, Any] = json.loads(s3.get_object(Bucket=target.bucket, Key=key)["Body"].read())
     summary["report_uri"] = (
-        f"s3://{target.bucket}/{request.prefix}/result/report.html" if summary.get("report") else None
+        f"s3://{target.bucket}/{folder}/report.html" if summary.get("report") else None
     )
     summary["execution_arn"] = arn
     return summary

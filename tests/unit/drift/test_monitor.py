@@ -19,7 +19,8 @@ from sm_lifecycle.kernel.errors import ConfigurationError, InvalidEventError
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 BUCKET = "artifacts"
 CHECK = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/fraud-detector-dev-drift-check/execution/abc123"
-OUTPUT = f"s3://{BUCKET}/drift/fraud-detector-dev/20261207T110000Z-20261207T120000Z/result"
+WINDOW = "20261207T110000Z-20261207T120000Z"
+OUTPUT = f"s3://{BUCKET}/drift/fraud-detector-dev/{WINDOW}/result"
 
 
 def settings(**env: str) -> DriftSettings:
@@ -62,13 +63,14 @@ def summary(drift: bool = True, **changes: Any) -> dict[str, Any]:
 class FakePipelines:
     status: str = "Succeeded"
     output_uri: str = OUTPUT
+    display_name: str = f"drift-{WINDOW}"  # as the starters name a check
     training: list[Execution] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
     starts: list[dict[str, Any]] = field(default_factory=list)
 
     def execution(self, arn: str) -> Execution:
         self.calls.append("DescribePipelineExecution")
-        return Execution(arn, self.status, NOW)
+        return Execution(arn, self.status, NOW, self.display_name)
 
     def parameters(self, arn: str) -> dict[str, str]:
         self.calls.append("ListPipelineParametersForExecution")
@@ -131,19 +133,19 @@ def world(body: Any = None, *, pipelines: FakePipelines | None = None, **env: st
     return World(settings(**env), pipes, FakeObjects(summary() if body is None else body, pipes.calls))
 
 
-def test_no_drift_is_three_calls_metrics_and_no_alert() -> None:
+def test_no_drift_is_two_calls_metrics_and_no_alert() -> None:
     w = world(summary(drift=False))
     outcome = w.run()
     assert outcome["status"] == "no-drift"
-    assert w.pipelines.calls == ["DescribePipelineExecution", "ListPipelineParametersForExecution", "GetObject"]
+    assert w.pipelines.calls == ["DescribePipelineExecution", "GetObject"]
     assert w.objects.keys == [f"{OUTPUT.removeprefix(f's3://{BUCKET}/')}/summary.json"]
     assert [m.records for m in w.metrics] == [300] and w.alerts == []
 
 
-def test_drift_with_policy_alert_is_four_calls_and_names_the_top_features_and_the_report() -> None:
+def test_drift_with_policy_alert_is_three_calls_and_names_the_top_features_and_the_report() -> None:
     w = world(DRIFT_POLICY="alert")
     outcome = w.run()
-    assert outcome["status"] == "alerted" and len(w.pipelines.calls) == 4
+    assert outcome["status"] == "alerted" and len(w.pipelines.calls) == 3
     (alert,) = w.alerts
     assert "v3" in alert.subject and "balance, student" in alert.subject
     lines = alert.message.splitlines()
@@ -223,7 +225,7 @@ def test_an_execution_sagemaker_does_not_say_succeeded_is_ignored_unread() -> No
     ],
 )
 def test_a_summary_outside_the_endpoints_drift_prefix_is_refused(uri: str) -> None:
-    w = world(pipelines=FakePipelines(output_uri=uri))
+    w = world(pipelines=FakePipelines(output_uri=uri, display_name="started in the console"))
     with pytest.raises(InvalidEventError, match="OutputUri"):
         w.run()
     assert "GetObject" not in w.pipelines.calls and w.metrics == []
@@ -289,3 +291,30 @@ def test_a_deployment_stack_retrains_through_the_registrys_pipelines_made_only_w
 def test_a_retrain_role_that_is_not_a_role_arn_is_a_configuration_error(value: str) -> None:
     with pytest.raises(ConfigurationError, match="DRIFT_RETRAIN_ROLE_ARN must be an IAM role ARN"):
         settings(DRIFT_RETRAIN_ROLE_ARN=value)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "",
+        "nightly-check",
+        "drift-20261207T120000Z-20261207T110000Z",  # reversed
+        "drift-20261307T110000Z-20261307T120000Z",  # no 13th month
+        f"drift-{WINDOW}/../../fraud-pipeline-dev",
+        f"{WINDOW}",  # a window, without the starters' prefix
+    ],
+)
+def test_a_check_named_otherwise_is_found_through_its_output_uri(name: str) -> None:
+    # GIVEN a check whose display name is not a starter's drift-<window> (started by hand, or hostile)
+    w = world(summary(drift=False), pipelines=FakePipelines(display_name=name))
+    # WHEN it succeeded THEN its summary is read where its OutputUri parameter says (one more call)
+    assert w.run()["status"] == "no-drift"
+    assert w.pipelines.calls == ["DescribePipelineExecution", "ListPipelineParametersForExecution", "GetObject"]
+    assert w.objects.keys == [f"{OUTPUT.removeprefix(f's3://{BUCKET}/')}/summary.json"]
+
+
+def test_the_window_of_a_starters_check_is_its_display_names() -> None:
+    w = world(DRIFT_POLICY="alert", pipelines=FakePipelines(display_name="drift-20261206T000000Z-20261207T000000Z"))
+    w.run()
+    assert w.objects.keys == ["drift/fraud-detector-dev/20261206T000000Z-20261207T000000Z/result/summary.json"]
+    assert "Window: 2026-12-06T00:00:00Z to 2026-12-07T00:00:00Z (300 records)." in w.alerts[0].message.splitlines()

@@ -7,6 +7,7 @@ acts on, each of its type (numbers finite, feature names cleaned and cut), and r
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -20,6 +21,9 @@ DUE_SOURCE = "sm-lifecycle.drift"
 DUE_DETAIL_TYPE = "Drift Check Due"
 FEATURE_NAME = FieldLimit("feature name", 128)
 STATUSES = ("ok", "insufficient-data")
+CHECK_DISPLAY_PREFIX = "drift-"  # a check's execution display name: drift-<window name> (both starters name it so)
+_WINDOW_NAME = re.compile(r"^(\d{8}T\d{6}Z)-(\d{8}T\d{6}Z)$")
+_WINDOW_TIME = "%Y%m%dT%H%M%SZ"
 
 
 class DriftCheckDueDetail(PascalDetail):
@@ -51,10 +55,26 @@ class Window:
         end = ((now or datetime.now(UTC)) + timedelta(seconds=1)).replace(microsecond=0)
         return cls(end - length, end)
 
+    @classmethod
+    def named(cls, name: str) -> Window | None:
+        """The window whose :attr:`name` is ``name``; None for anything else (an empty or reversed window too)."""
+        found = _WINDOW_NAME.match(name)
+        if found is None:
+            return None
+        try:
+            start, end = (datetime.strptime(t, _WINDOW_TIME).replace(tzinfo=UTC) for t in found.groups())
+        except ValueError:
+            return None
+        return cls(start, end) if start < end else None
+
     @property
     def name(self) -> str:
         """The window's folder under ``drift/<endpoint>/``."""
-        return f"{self.start:%Y%m%dT%H%M%SZ}-{self.end:%Y%m%dT%H%M%SZ}"
+        return f"{self.start:{_WINDOW_TIME}}-{self.end:{_WINDOW_TIME}}"
+
+    def result_folder(self, endpoint: str) -> str:
+        """Where a check of ``endpoint`` over this window writes its summary and report (its ``OutputUri``)."""
+        return f"drift/{endpoint}/{self.name}/result"
 
     @staticmethod
     def iso(at: datetime) -> str:

@@ -1,10 +1,12 @@
 """Acting on a finished drift check: its metrics, then the environment's policy (off, alert or retrain).
 
 Events are hints: the check's execution must be this stack's drift-check pipeline's and SageMaker must say it
-``Succeeded``; where its summary is comes from the execution's own parameters (``OutputUri``, which must lie under
-``drift/<endpoint>/`` of the stack's bucket), never from the event. Calls per check: DescribePipelineExecution,
-ListPipelineParametersForExecution, GetObject (3); an alert adds Publish (4); a retraining adds
-ListPipelineExecutions and StartPipelineExecution. Metrics go out as EMF log lines (no call).
+``Succeeded``; where its summary is comes from the execution itself, never from the event: its display name
+(``drift-<window>``, as the starters name it: the window's result folder under ``drift/<endpoint>/``), else its
+``OutputUri`` parameter, which must lie under ``drift/<endpoint>/`` of the stack's bucket. Calls per check:
+DescribePipelineExecution and GetObject (2; ListPipelineParametersForExecution too for a check named otherwise); an
+alert adds Publish (3); a retraining adds ListPipelineExecutions, and StartPipelineExecution when one starts (5).
+Metrics go out as EMF log lines (no call).
 
 Retraining (policy ``retrain``) starts the training pipeline on ``DRIFT_RETRAIN_DATA_URI`` (else the pipeline's
 default data) with the stack's git SHA, unless an execution of it is running (at most one in flight) or the newest
@@ -27,9 +29,9 @@ from aws_lambda_powertools import Logger
 
 from sm_lifecycle.drift.config import DriftSettings
 from sm_lifecycle.drift.message import DriftAlert, drift_alert
-from sm_lifecycle.drift.model import DriftResult, Retraining
+from sm_lifecycle.drift.model import CHECK_DISPLAY_PREFIX, DriftResult, Retraining, Window
 from sm_lifecycle.drift.s3 import DriftObjects
-from sm_lifecycle.drift.sagemaker import RUNNING, DriftPipelines
+from sm_lifecycle.drift.sagemaker import RUNNING, DriftPipelines, Execution
 from sm_lifecycle.drift.starter import client_token
 from sm_lifecycle.kernel.errors import InvalidEventError
 from sm_lifecycle.kernel.registry import GIT_SHA
@@ -66,8 +68,7 @@ class DriftMonitor:
         if execution.status != "Succeeded":
             logger.warning("SageMaker does not say the check succeeded", extra={"status": execution.status})
             return {"status": "ignored", "reason": f"{execution_arn} is {execution.status}, not Succeeded"}
-        parameters = self._pipelines.parameters(execution_arn)
-        key = self.summary_key(parameters.get("OutputUri", ""))
+        key, window = self.summary_of(execution)
         try:
             result = DriftResult.parse(self._objects.summary(key))
         except ValueError as exc:
@@ -87,7 +88,6 @@ class DriftMonitor:
             return {**outcome, "status": "drift-recorded"}
         retraining = self.retrain(execution_arn, now) if self.settings.policy == "retrain" else None
         report = f"s3://{self.settings.bucket}/{key.rsplit('/', 1)[0]}/report.html" if result.has_report else None
-        window = (parameters.get("WindowStart", "?"), parameters.get("WindowEnd", "?"))
         message_id = self._publish(
             drift_alert(
                 self.settings, result, check_arn=execution_arn, window=window, report_uri=report, retraining=retraining
@@ -101,6 +101,18 @@ class DriftMonitor:
             "report": report,
             "retraining": retraining.execution_arn if retraining else None,
         }
+
+    def summary_of(self, execution: Execution) -> tuple[str, tuple[str, str]]:
+        """The check's summary key and window: from its display name, which both starters make
+        ``drift-<window>`` (the summary is then in that window's result folder of this endpoint); else (a check
+        started some other way) from its parameters, one more call."""
+        window = Window.named(execution.display_name.removeprefix(CHECK_DISPLAY_PREFIX))
+        if execution.display_name.startswith(CHECK_DISPLAY_PREFIX) and window is not None:
+            key = f"{window.result_folder(self.settings.endpoint_name)}/summary.json"
+            return key, (Window.iso(window.start), Window.iso(window.end))
+        parameters = self._pipelines.parameters(execution.arn)
+        key = self.summary_key(parameters.get("OutputUri", ""))
+        return key, (parameters.get("WindowStart", "?"), parameters.get("WindowEnd", "?"))
 
     def summary_key(self, output_uri: str) -> str:
         """The summary's key from the execution's ``OutputUri``, which must be this endpoint's drift prefix."""

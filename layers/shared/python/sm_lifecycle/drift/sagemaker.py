@@ -32,6 +32,7 @@ class Execution:
     arn: str
     status: str
     created: datetime | None
+    display_name: str = ""
 
 
 class DriftPipelines:
@@ -71,7 +72,8 @@ class DriftPipelines:
 
     def execution(self, arn: str) -> Execution:
         found = self._call("DescribePipelineExecution", self._sm.describe_pipeline_execution, PipelineExecutionArn=arn)
-        return Execution(arn, str(found.get("PipelineExecutionStatus", "")), found.get("CreationTime"))
+        status, name = str(found.get("PipelineExecutionStatus", "")), str(found.get("PipelineExecutionDisplayName", ""))
+        return Execution(arn, status, found.get("CreationTime"), name)
 
     def parameters(self, arn: str) -> dict[str, str]:
         found = self._call(

@@ -24,7 +24,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from sm_lifecycle.drift.config import DriftSettings
-from sm_lifecycle.drift.model import Window
+from sm_lifecycle.drift.model import CHECK_DISPLAY_PREFIX, Window
 from sm_lifecycle.drift.s3 import CapturedRequests, DriftObjects
 from sm_lifecycle.drift.sagemaker import Baseline, DriftPipelines
 from sm_lifecycle.kernel.endpoints import Endpoints, LiveEndpoint
@@ -53,7 +53,7 @@ class CheckRequest:
             "EndpointName": self.endpoint,
             "CaptureManifestUri": staged.manifest_uri,
             "BaselinesUri": staged.baselines_uri,
-            "OutputUri": f"s3://{self.bucket}/{self.prefix}/result",
+            "OutputUri": f"s3://{self.bucket}/{self.window.result_folder(self.endpoint)}",
             "WindowStart": Window.iso(self.window.start),
             "WindowEnd": Window.iso(self.window.end),
             "MinRecords": str(self.min_records),
@@ -148,7 +148,7 @@ class DriftCheckStarter:
             s.drift_pipeline_name,
             request.parameters(staged),
             token=client_token(s.drift_pipeline_name, token),
-            display_name=f"drift-{request.window.name}",
+            display_name=f"{CHECK_DISPLAY_PREFIX}{request.window.name}",
             why=f"Drift check of {s.endpoint_name} (version {baseline.version}) over {request.window.name}",
         )
         logger.info("drift check started", extra={"execution_arn": arn, "version": baseline.version})
