@@ -13,7 +13,7 @@ do (upload data, start the pipeline, approve at Production, call an endpoint) an
    v2 stops at Staging with an alert, prod keeps v1;
 6. dev's drift loop: traffic like the training data is checked (no drift); shifted traffic is checked (drift: an
    alert with the top features and Evidently's report), and dev's policy retrains: v3 meets the promotion gate;
-   prod's traffic shifts too: prod's own check (in prod's account, against the registry's baseline) alerts;
+   before that, prod's traffic shifts: prod's own check (in prod's account, against the registry's baseline) alerts;
 7. the summary: per version, each stage's time and gate decision; the drift checks.
 """
 
@@ -319,8 +319,8 @@ class Demo:
         v2 = self._better_model()
         self._canary_burst(v1, v2)
         self.clean_check.join()
-        v3 = self.drift.drift_then_retraining()
         self.drift.drift_in_prod(v1)
+        v3 = self.drift.drift_then_retraining()
         self._summary(v1, v2, v3)
 
     def _session_of(self, account_id: str) -> boto3.session.Session:

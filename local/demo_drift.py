@@ -1,12 +1,13 @@
 """The demo's drift loop chapter: an endpoint's captured requests checked against the served version's training
 baseline by the stack's own functions and its drift-check pipeline, in the stack's own account.
 
-In dev (the registry), first traffic like the training data: the check finds no drift. Then shifted traffic (balances
-tripled, the student flag flipped): the check finds drift, the monitor alerts with the top features and the HTML
+In dev (the registry), first traffic like the training data: the check finds no drift. Then prod's clients shift
+(balances tripled, the student flag flipped): prod's own check, in prod's account, reads the baseline of the version
+prod serves from the registry's bucket, finds the drift and alerts on prod's topic (prod's policy: ``alert``). Then
+dev's clients shift the same way: dev's check finds drift, the monitor alerts with the top features and the HTML
 report, and by dev's policy (``retrain``, its cooldown off for the demo) starts the training pipeline; the new version
-meets the promotion gate. Then prod's clients shift too: prod's own check, in prod's account, reads the baseline of
-the version prod serves from the registry's bucket, finds the drift and alerts on prod's topic (prod's policy:
-``alert``). The demo fires each recurring schedule itself (``fire_now``: the next firing, now), as the clock would.
+meets the promotion gate. The demo fires each recurring schedule itself (``fire_now``: the next firing, now), as the
+clock would.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ class DriftChapter:
         """Shifted traffic, a check that finds drift, its alert and report, the retraining; the new version."""
         t = self.demo.timeline
         self.demo.write("")
-        t.say("8. dev's clients change: balances triple and the student flag flips; the hourly drift check fires")
+        t.say("9. dev's clients change the same way; dev's hourly drift check fires")
         self.send(self._shifted(2000, seed=8))
         before = self.fire()
         result: dict[str, Any] = self.demo._until("the drift check", lambda: self.outcome(before), timeout=120)
@@ -116,10 +117,12 @@ class DriftChapter:
         return self._retraining(result)
 
     def drift_in_prod(self, version: int) -> None:
-        """Prod's clients shift too: prod's own check, in prod's account, against the registry's baseline."""
+        """Prod's clients shift: prod's own check, in prod's account, against the registry's baseline."""
         t = self.demo.timeline
         self.demo.write("")
-        t.say(f"9. prod's clients change the same way; prod's daily drift check fires (prod serves v{version})")
+        t.say(
+            f"8. prod's clients change: balances triple, the student flag flips; prod's daily check fires (v{version})"
+        )
         self.send(self._shifted(2000, seed=9), env="prod")
         before = self.fire("prod")
         result: dict[str, Any] = self.demo._until("prod's drift check", lambda: self.outcome(before, "prod"), 120)
