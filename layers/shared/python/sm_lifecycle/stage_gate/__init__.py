@@ -15,6 +15,7 @@ adapters ``sagemaker`` (registry, endpoint), ``cloudwatch`` (bake evidence) and 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
@@ -52,6 +53,11 @@ def build_gate(settings: GateSettings, *, function_arn: str, context: LambdaCont
     """The gate on the shared clients; approval requests and bake failures go to the stack's alert topic."""
     common = settings.common
     once = idempotent(common.idempotency_table_name, key_prefix=f"{KEY_PREFIX}-approval")
+    approvals = idempotent(common.idempotency_table_name, key_prefix=f"{KEY_PREFIX}-approve")
+
+    def approve_once(key: Mapping[str, str], produce: Callable[[], dict[str, Any]]) -> tuple[dict[str, Any], bool]:
+        recorded = approvals.run(key, produce, context=context)
+        return recorded.result, recorded.duplicate
 
     def alert(subject: str, message: str) -> None:
         publish_alert(common, f"[{common.environment}] {subject}", message, "error", attributes={"kind": "stage-gate"})
@@ -80,6 +86,7 @@ def build_gate(settings: GateSettings, *, function_arn: str, context: LambdaCont
         ),
         alert=alert,
         request_approval=request_approval,
+        approve_once=approve_once,
         function_arn=function_arn,
     )
 

@@ -3,11 +3,17 @@
 Every decision is taken on what the gate reads now (the registry, the endpoint, CloudWatch); an event only says
 what to look at. Every write is a move of the state machine (``kernel.stages``) checked against the version it just
 read, so duplicates and out-of-order events write nothing and a stage is never skipped.
+
+An approval (``auto``) is also claimed once per wait: SageMaker sends several events for one change, and two
+deliveries that both read the version waiting would both write the approval (the history would show it twice). The
+claim's key is the version, the stage and the wait's own description (a later wait at the same stage has another
+bake's), kept by the kernel's idempotency (a conditional write): the second delivery writes nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -26,6 +32,8 @@ logger = Logger(child=True)
 Outcome = dict[str, Any]
 Alert = Callable[[str, str], None]  # (subject, message)
 RequestApproval = Callable[[Version], None]
+# (key, produce) -> (produce's result, whether it is an earlier delivery's): at most once per key
+Once = Callable[[Mapping[str, str], Callable[[], dict[str, Any]]], tuple[dict[str, Any], bool]]
 
 
 class Registry(Protocol):
@@ -55,11 +63,12 @@ class StageGate:
         scheduler: Scheduler,
         alert: Alert,
         request_approval: RequestApproval,
+        approve_once: Once,
         function_arn: str,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.settings, self.registry, self.health, self.scheduler = settings, registry, health, scheduler
-        self.alert, self.request_approval = alert, request_approval
+        self.alert, self.request_approval, self.approve_once = alert, request_approval, approve_once
         self.function_arn, self.clock = function_arn, clock
 
     @property
@@ -133,8 +142,14 @@ class StageGate:
         description = (
             f"approved at {self.stage} by the stage gate (auto) of {self.settings.common.environment}: {earlier}"
         )
-        if not self.registry.move(version.arn, LifeCycle(self.stage, StageStatus.APPROVED, description)):
-            # another delivery of the change approved it between the read and the move (SageMaker sends several)
+        approval = LifeCycle(self.stage, StageStatus.APPROVED, description)
+        wait = hashlib.sha256(earlier.encode()).hexdigest()[:32]
+        moved, duplicate = self.approve_once(
+            {"package": version.arn, "stage": str(self.stage), "wait": wait},
+            lambda: {"moved": self.registry.move(version.arn, approval)},
+        )
+        if duplicate or not moved.get("moved"):
+            # another delivery of the change approved it (SageMaker sends several)
             return self._outcome("nothing", version, reason=f"approved at {self.stage} already")
         return self._outcome("approved", version)
 
