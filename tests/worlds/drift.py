@@ -86,7 +86,8 @@ def upsert_drift_pipeline_in(aws: Any, outputs: dict[str, Any], account_id: str)
 
     credentials = aws.account_credentials(account_id)
     keys = (credentials.access_key_id, credentials.secret_access_key)
-    StackInfo("dev", aws.region, outputs, aws.endpoint_url, keys).apply_to_environ()  # the SDK reaches the embedded AWS
+    env = str(outputs.get("Environment", "dev"))
+    StackInfo(env, aws.region, outputs, aws.endpoint_url, keys).apply_to_environ()  # the SDK reaches the embedded AWS
     session = boto3.session.Session(region_name=aws.region, aws_access_key_id=keys[0], aws_secret_access_key=keys[1])
     return commands.upsert_drift_check(outputs, aws.region, session)
 
