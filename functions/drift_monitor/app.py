@@ -18,6 +18,7 @@ lambda_handler = make_handler(
         "retrain-started": "DriftRetrainingsStarted",
         "retrain-in-flight": "DriftRetrainingsHeld",
         "retrain-cooldown": "DriftRetrainingsHeld",
+        "retrain-failed": "DriftRetrainingsFailed",
         "duplicate": "DriftEventsDuplicate",
         "ignored": "DriftEventsIgnored",
     },

@@ -14,7 +14,7 @@ from sm_lifecycle.drift.message import DriftAlert
 from sm_lifecycle.drift.model import DriftResult
 from sm_lifecycle.drift.monitor import DriftMonitor
 from sm_lifecycle.drift.sagemaker import Execution
-from sm_lifecycle.kernel.errors import ConfigurationError, InvalidEventError
+from sm_lifecycle.kernel.errors import ConfigurationError, InvalidEventError, TransientError
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 BUCKET = "artifacts"
@@ -318,3 +318,40 @@ def test_the_window_of_a_starters_check_is_its_display_names() -> None:
     w.run()
     assert w.objects.keys == ["drift/fraud-detector-dev/20261206T000000Z-20261207T000000Z/result/summary.json"]
     assert "Window: 2026-12-06T00:00:00Z to 2026-12-07T00:00:00Z (300 records)." in w.alerts[0].message.splitlines()
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        TransientError("ListPipelineExecutions: AccessDenied: not authorized to perform: sts:AssumeRole\x1b[31m"),
+        InvalidEventError("ListPipelineExecutions: not found: Pipeline 'fraud-pipeline-dev' does not exist"),
+    ],
+    ids=["role refused", "no training pipeline"],
+)
+def test_a_retraining_that_cannot_start_is_told_in_the_drift_alert_not_lost(error: Exception) -> None:
+    # GIVEN a retrain policy whose training pipeline cannot be started
+    class Refusing(FakePipelines):
+        def recent(self, pipeline: str, count: int = 10) -> list[Execution]:
+            raise error
+
+    w = world(pipelines=Refusing())
+    # WHEN a check finds drift THEN the outcome says so, and the drift alert still goes out, with the reason
+    outcome = w.run()
+    assert outcome["status"] == "retrain-failed" and outcome["retraining"] is None
+    (alert,) = w.alerts
+    assert alert.severity == "error" and "balance" in alert.subject
+    (line,) = [line for line in alert.message.splitlines() if line.startswith("Retraining NOT started: ")]
+    assert str(error).split(":")[1].strip() in line and "\x1b" not in line
+    assert line.endswith("The next check that finds drift tries again.")
+    assert w.pipelines.starts == []
+
+
+def test_a_bug_while_retraining_is_not_hidden_in_an_alert() -> None:
+    class Broken(FakePipelines):
+        def recent(self, pipeline: str, count: int = 10) -> list[Execution]:
+            raise KeyError("PipelineExecutionSummaries")
+
+    w = world(pipelines=Broken())
+    with pytest.raises(KeyError):
+        w.run()
+    assert w.alerts == []

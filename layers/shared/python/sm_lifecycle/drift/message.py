@@ -30,6 +30,8 @@ def _retraining_line(retraining: Retraining | None, settings: DriftSettings) -> 
         return f"Policy: {settings.policy} (no retraining)."
     if retraining.status == "started":
         return f"Retraining started: {retraining.execution_arn}"
+    if retraining.status == "failed":
+        return f"Retraining NOT started: {retraining.reason}. The next check that finds drift tries again."
     if retraining.status == "cooldown" and retraining.until is not None:
         return (
             f"Retraining held: cooldown after {retraining.execution_arn} until {retraining.until:%Y-%m-%dT%H:%M:%SZ}."
@@ -66,4 +68,5 @@ def drift_alert(
     ]
     top = ", ".join(f.name for f in drifted[:3])
     subject = f"[{common.environment}] drift in {settings.endpoint_name} {version}: {top}"
-    return DriftAlert(subject, "\n".join(lines), "warning", {"kind": "drift", "endpoint": settings.endpoint_name})
+    severity = "error" if retraining is not None and retraining.status == "failed" else "warning"
+    return DriftAlert(subject, "\n".join(lines), severity, {"kind": "drift", "endpoint": settings.endpoint_name})

@@ -20,6 +20,7 @@ from sm_lifecycle.kernel.text import FieldLimit, clean
 DUE_SOURCE = "sm-lifecycle.drift"
 DUE_DETAIL_TYPE = "Drift Check Due"
 FEATURE_NAME = FieldLimit("feature name", 128)
+RETRAIN_FAILURE = FieldLimit("retraining failure", 600)
 STATUSES = ("ok", "insufficient-data")
 CHECK_DISPLAY_PREFIX = "drift-"  # a check's execution display name: drift-<window name> (both starters name it so)
 _WINDOW_NAME = re.compile(r"^(\d{8}T\d{6}Z)-(\d{8}T\d{6}Z)$")
@@ -159,8 +160,9 @@ def _count(value: object, field: str) -> int:
 
 @dataclass(frozen=True)
 class Retraining:
-    """What the retrain policy did: ``started``, or held (``in-flight``, ``cooldown``)."""
+    """What the retrain policy did: ``started``, held (``in-flight``, ``cooldown``), or ``failed`` (``reason``)."""
 
     status: str
     execution_arn: str | None
     until: datetime | None = None
+    reason: str | None = None

@@ -11,7 +11,9 @@ Metrics go out as EMF log lines (no call).
 Retraining (policy ``retrain``) starts the training pipeline on ``DRIFT_RETRAIN_DATA_URI`` (else the pipeline's
 default data) with the stack's git SHA, unless an execution of it is running (at most one in flight) or the newest
 one started less than ``DRIFT_RETRAIN_COOLDOWN_HOURS`` ago (the cooldown). Two checks racing to retrain start one
-execution: the start's ``ClientRequestToken`` is derived from the newest execution both saw.
+execution: the start's ``ClientRequestToken`` is derived from the newest execution both saw. A retraining that cannot
+be started (a refused role, a missing pipeline, AWS failing past the SDK's retries) does not fail the check: the drift
+alert goes out saying why (``retrain-failed``), and the next check that finds drift tries again.
 
 A deployment stack has no training pipeline: it asks the registry's (``DRIFT_RETRAIN_ROLE_ARN``, a role of the
 registry's account that may list and start that pipeline alone). The registry's executions decide the one in flight
@@ -29,12 +31,13 @@ from aws_lambda_powertools import Logger
 
 from sm_lifecycle.drift.config import DriftSettings
 from sm_lifecycle.drift.message import DriftAlert, drift_alert
-from sm_lifecycle.drift.model import CHECK_DISPLAY_PREFIX, DriftResult, Retraining, Window
+from sm_lifecycle.drift.model import CHECK_DISPLAY_PREFIX, RETRAIN_FAILURE, DriftResult, Retraining, Window
 from sm_lifecycle.drift.s3 import DriftObjects
 from sm_lifecycle.drift.sagemaker import RUNNING, DriftPipelines, Execution
 from sm_lifecycle.drift.starter import client_token
-from sm_lifecycle.kernel.errors import InvalidEventError
+from sm_lifecycle.kernel.errors import InvalidEventError, LifecycleError
 from sm_lifecycle.kernel.registry import GIT_SHA
+from sm_lifecycle.kernel.text import clean
 
 logger = Logger(child=True)
 
@@ -86,7 +89,7 @@ class DriftMonitor:
             return {**outcome, "status": "no-drift"}
         if self.settings.policy == "off":
             return {**outcome, "status": "drift-recorded"}
-        retraining = self.retrain(execution_arn, now) if self.settings.policy == "retrain" else None
+        retraining = self.retrain_or_say_why(execution_arn, now) if self.settings.policy == "retrain" else None
         report = f"s3://{self.settings.bucket}/{key.rsplit('/', 1)[0]}/report.html" if result.has_report else None
         message_id = self._publish(
             drift_alert(
@@ -120,6 +123,17 @@ class DriftMonitor:
         if not output_uri.startswith(expected) or ".." in output_uri:
             raise InvalidEventError(f"OutputUri {output_uri[:200]!r} is not under {expected}", field="OutputUri")
         return f"{output_uri.removeprefix(f's3://{self.settings.bucket}/').rstrip('/')}/summary.json"
+
+    def retrain_or_say_why(self, check_arn: str, now: datetime | None = None) -> Retraining:
+        """:meth:`retrain`; a retraining that cannot be started (the registry's role refused, the pipeline missing, AWS
+        failing past its retries) is ``failed`` with the reason, for the alert to tell: the drift's evidence is never
+        lost to it, and the next check that finds drift tries again."""
+        try:
+            return self.retrain(check_arn, now)
+        except LifecycleError as exc:
+            reason = clean(exc, RETRAIN_FAILURE)
+            logger.error("retraining not started", extra={"check": check_arn, "reason": reason})
+            return Retraining("failed", None, reason=reason)
 
     def retrain(self, check_arn: str, now: datetime | None = None) -> Retraining:
         """Start the training pipeline unless one is in flight or the cooldown holds."""
