@@ -85,9 +85,7 @@ def run(stack: StackInfo, hours: float, min_records: int = 100, timeout: float =
     folder = request.window.result_folder(target.endpoint_name)
     key = f"{folder}/summary.json"
     summary: dict[str, Any] = json.loads(s3.get_object(Bucket=target.bucket, Key=key)["Body"].read())
-    summary["report_uri"] = (
-        f"s3://{target.bucket}/{folder}/report.html" if summary.get("report") else None
-    )
+    summary["report_uri"] = f"s3://{target.bucket}/{folder}/report.html" if summary.get("report") else None
     summary["execution_arn"] = arn
     return summary
 
