@@ -179,6 +179,9 @@ class FunctionRunner:
         self._schedule(invocation, delay)
 
     def _schedule(self, invocation: Invocation, delay: float) -> None:
+        if self._stopping:  # an attempt the stop cut short: nothing retries it (the process may be ending)
+            logger.info("%s: request %s not retried: the stack stops", self.spec.logical_id, invocation.request_id)
+            return
         if delay <= 0:
             self.submit(invocation)
             return

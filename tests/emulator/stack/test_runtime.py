@@ -8,6 +8,7 @@ detail.count > 2; no retry; an Errors alarm; 1 s timeout).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import time
@@ -262,6 +263,29 @@ def test_an_event_older_than_its_maximum_age_is_discarded_without_running(probe_
     # THEN it expired without an attempt and without starting an execution environment
     assert finished == [("expired", 0)]
     assert runner.worker_count == 0
+
+
+def test_an_attempt_the_stop_cuts_short_is_not_retried(probe_stack: LocalStack, caplog: Any) -> None:
+    # GIVEN the probe function's runtime running a long handler, with a retry due after a failed attempt
+    spec = probe_stack.functions["ProbeFunction"]
+    attempted = threading.Event()
+    runner = FunctionRunner(
+        spec, retry_delays=(30.0,), on_finished=lambda *_: None, on_attempt=lambda *_: attempted.set()
+    )
+    invocation = Invocation(event=probe_event(target="a", key="cut", mode="sleep", seconds=5))
+    runner.submit(invocation)
+    deadline = time.monotonic() + 10
+    while runner.worker_count == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    # WHEN the runtime stops while it runs (its execution environment killed: the attempt fails)
+    with caplog.at_level(logging.INFO, logger="local.stack.invoker"):
+        runner.stop()
+        assert attempted.wait(timeout=10)
+        while "not retried: the stack stops" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.05)
+    # THEN no retry is scheduled (at interpreter shutdown a timer cannot even start)
+    assert f"request {invocation.request_id} not retried: the stack stops" in caplog.text
+    assert not [t for t in threading.enumerate() if isinstance(t, threading.Timer) and t.is_alive()]
 
 
 def test_function_logs_reach_its_log_group(probe_stack: LocalStack, embedded_aws: Any) -> None:
