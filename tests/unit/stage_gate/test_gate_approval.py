@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from sm_lifecycle.kernel.idempotency import Recorded
 from sm_lifecycle.kernel.registry import ModelApprovalStatus
 from sm_lifecycle.kernel.stages import LifeCycle, Stage, StageStatus, is_current
 from sm_lifecycle.stage_gate.config import GateSettings
@@ -55,12 +56,12 @@ class Claims:
     def __init__(self) -> None:
         self.kept: dict[tuple[tuple[str, str], ...], dict[str, Any]] = {}
 
-    def __call__(self, key: Mapping[str, str], produce: Callable[[], dict[str, Any]]) -> tuple[dict[str, Any], bool]:
+    def __call__(self, key: Mapping[str, str], produce: Callable[[], dict[str, Any]]) -> Recorded:
         frozen = tuple(sorted(key.items()))
         if frozen in self.kept:
-            return self.kept[frozen], True
+            return Recorded(self.kept[frozen], duplicate=True)
         self.kept[frozen] = produce()
-        return self.kept[frozen], False
+        return Recorded(self.kept[frozen], duplicate=False)
 
 
 def gate(registry: Any, claims: Claims | None = None) -> StageGate:

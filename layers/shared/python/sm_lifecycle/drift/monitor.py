@@ -109,8 +109,11 @@ class DriftMonitor:
         """The check's summary key and window: from its display name, which both starters make
         ``drift-<window>`` (the summary is then in that window's result folder of this endpoint); else (a check
         started some other way) from its parameters, one more call."""
-        window = Window.named(execution.display_name.removeprefix(CHECK_DISPLAY_PREFIX))
-        if execution.display_name.startswith(CHECK_DISPLAY_PREFIX) and window is not None:
+        name = execution.display_name
+        window = (
+            Window.named(name.removeprefix(CHECK_DISPLAY_PREFIX)) if name.startswith(CHECK_DISPLAY_PREFIX) else None
+        )
+        if window is not None:
             key = f"{window.result_folder(self.settings.endpoint_name)}/summary.json"
             return key, (Window.iso(window.start), Window.iso(window.end))
         parameters = self._pipelines.parameters(execution.arn)

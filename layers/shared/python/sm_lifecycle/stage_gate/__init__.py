@@ -15,7 +15,7 @@ adapters ``sagemaker`` (registry, endpoint), ``cloudwatch`` (bake evidence) and 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import functools
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
@@ -55,10 +55,6 @@ def build_gate(settings: GateSettings, *, function_arn: str, context: LambdaCont
     once = idempotent(common.idempotency_table_name, key_prefix=f"{KEY_PREFIX}-approval")
     approvals = idempotent(common.idempotency_table_name, key_prefix=f"{KEY_PREFIX}-approve")
 
-    def approve_once(key: Mapping[str, str], produce: Callable[[], dict[str, Any]]) -> tuple[dict[str, Any], bool]:
-        recorded = approvals.run(key, produce, context=context)
-        return recorded.result, recorded.duplicate
-
     def alert(subject: str, message: str) -> None:
         publish_alert(common, f"[{common.environment}] {subject}", message, "error", attributes={"kind": "stage-gate"})
 
@@ -86,7 +82,7 @@ def build_gate(settings: GateSettings, *, function_arn: str, context: LambdaCont
         ),
         alert=alert,
         request_approval=request_approval,
-        approve_once=approve_once,
+        approve_once=functools.partial(approvals.run, context=context),
         function_arn=function_arn,
     )
 

@@ -21,6 +21,7 @@ from aws_lambda_powertools import Logger
 
 from sm_lifecycle.kernel.arns import canonical_arn
 from sm_lifecycle.kernel.endpoints import LiveEndpoint
+from sm_lifecycle.kernel.idempotency import Recorded
 from sm_lifecycle.kernel.registry import ModelApprovalStatus
 from sm_lifecycle.kernel.stages import LifeCycle, Stage, StageStatus, next_stage
 from sm_lifecycle.stage_gate.config import GateSettings
@@ -32,8 +33,7 @@ logger = Logger(child=True)
 Outcome = dict[str, Any]
 Alert = Callable[[str, str], None]  # (subject, message)
 RequestApproval = Callable[[Version], None]
-# (key, produce) -> (produce's result, whether it is an earlier delivery's): at most once per key
-Once = Callable[[Mapping[str, str], Callable[[], dict[str, Any]]], tuple[dict[str, Any], bool]]
+Once = Callable[[Mapping[str, str], Callable[[], dict[str, Any]]], Recorded]  # the kernel's Idempotent.run
 
 
 class Registry(Protocol):
@@ -144,11 +144,11 @@ class StageGate:
         )
         approval = LifeCycle(self.stage, StageStatus.APPROVED, description)
         wait = hashlib.sha256(earlier.encode()).hexdigest()[:32]
-        moved, duplicate = self.approve_once(
+        recorded = self.approve_once(
             {"package": version.arn, "stage": str(self.stage), "wait": wait},
             lambda: {"moved": self.registry.move(version.arn, approval)},
         )
-        if duplicate or not moved.get("moved"):
+        if recorded.duplicate or not recorded.result.get("moved"):
             # another delivery of the change approved it (SageMaker sends several)
             return self._outcome("nothing", version, reason=f"approved at {self.stage} already")
         return self._outcome("approved", version)
